@@ -1,0 +1,20 @@
+//! The AtlasLens domain: the unified event every source is normalised into, the closed vocabularies
+//! it is classified with, the identifiers that make ingestion idempotent and the filter the
+//! dashboard searches with.
+//!
+//! This crate is shared by the server and the browser (it compiles to wasm32), so it holds no IO,
+//! no database types and no clock: values are validated where they are built and cannot be invalid
+//! afterwards.
+#![deny(missing_docs)]
+
+pub mod event;
+pub mod filter;
+pub mod ids;
+pub mod ip;
+pub mod vocabulary;
+
+pub use event::{Event, ObjectRef};
+pub use filter::{EventFilter, PageCursor, PageSize};
+pub use ids::{DeploymentId, EventId, IdError, PersonId, SourceId, TeamId};
+pub use ip::{IpFilter, IpKey};
+pub use vocabulary::{Category, Operation, Pipeline, Product, Severity, UnknownValue};

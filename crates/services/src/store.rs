@@ -1,0 +1,95 @@
+//! The MongoDB store: one module per collection, each owning its document type, its indexes and
+//! its queries. Collection names are constants here so no other code spells them.
+
+pub mod events;
+pub mod login_failures;
+pub mod sessions;
+pub mod teams;
+pub mod users;
+
+use mongodb::Database;
+
+/// `events`: one document per source record.
+pub const EVENTS: &str = "events";
+/// `users`: administrator accounts.
+pub const USERS: &str = "users";
+/// `sessions`: signed-in browser sessions.
+pub const SESSIONS: &str = "sessions";
+/// `login_failures`: failed sign-ins, for throttling.
+pub const LOGIN_FAILURES: &str = "login_failures";
+/// `group_membership`: person ↔ team.
+pub const GROUP_MEMBERSHIP: &str = "group_membership";
+
+/// Database failures, classified for callers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The driver or server failed.
+    #[error("database error: {0}")]
+    Database(#[from] mongodb::error::Error),
+    /// A stored document does not have the shape we write.
+    #[error("a stored {collection} document is invalid: {reason}")]
+    Corrupt {
+        /// The collection.
+        collection: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Every collection's store over one database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The database itself (health checks).
+    pub db: Database,
+    /// Events.
+    pub events: events::EventStore,
+    /// Administrator accounts.
+    pub users: users::UserStore,
+    /// Failed sign-ins.
+    pub login_failures: login_failures::LoginFailureStore,
+    /// Sessions (tower-sessions store).
+    pub sessions: sessions::MongoSessionStore,
+    /// Team membership.
+    pub teams: teams::TeamStore,
+}
+
+impl Store {
+    /// Opens every collection of `db`.
+    pub fn new(db: Database) -> Self {
+        Self {
+            events: events::EventStore::new(&db),
+            users: users::UserStore::new(&db),
+            login_failures: login_failures::LoginFailureStore::new(&db),
+            sessions: sessions::MongoSessionStore::new(&db),
+            teams: teams::TeamStore::new(&db),
+            db,
+        }
+    }
+
+    /// Creates every index, idempotently; run at start-up. `retention_days` sets the events TTL.
+    ///
+    /// # Errors
+    /// When the server refuses an index.
+    pub async fn ensure_indexes(&self, retention_days: u32) -> Result<(), StoreError> {
+        self.events.ensure_indexes(retention_days).await?;
+        self.users.ensure_indexes().await?;
+        self.login_failures.ensure_indexes().await?;
+        self.sessions.ensure_indexes().await?;
+        self.teams.ensure_indexes().await?;
+        Ok(())
+    }
+}
+
+/// Whether a driver error is a duplicate-key violation (E11000).
+pub(crate) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::InsertMany(e) => e
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| !errs.is_empty() && errs.iter().all(|w| w.code == 11000)),
+        ErrorKind::Command(c) => c.code == 11000,
+        _ => false,
+    }
+}

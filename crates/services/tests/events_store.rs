@@ -1,0 +1,203 @@
+//! The event store against a real MongoDB-wire server: idempotent ingestion, indexes, retention and
+//! the Events query with every filter and keyset pagination.
+
+use bson::doc;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::{
+    Category, DeploymentId, Event, EventFilter, EventId, IpFilter, ObjectRef, Operation, PageSize, PersonId,
+    Pipeline, Product, Severity, SourceId, TeamId,
+};
+use futures::TryStreamExt;
+use services::store::events::ActorScope;
+use services::store::{Store, EVENTS, GROUP_MEMBERSHIP};
+
+fn t(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minute)
+}
+
+fn event(source: &str, minute: i64, product: Product, op: Operation) -> Event {
+    let deployment = DeploymentId::parse("acme").unwrap();
+    let (pipeline, category) = if op == Operation::IssueCreated || op == Operation::PageUpdated {
+        (Pipeline::Activity, Category::Content)
+    } else {
+        (Pipeline::Audit, Category::Security)
+    };
+    Event {
+        id: EventId::new(&deployment, product, &SourceId::parse(source).unwrap()),
+        occurred_at: t(minute),
+        ingested_at: t(10_000),
+        deployment,
+        product,
+        pipeline,
+        actor_id: Some(PersonId::parse("person:1").unwrap()),
+        actor_raw: Some("5f8a-acc".into()),
+        operation: op,
+        category,
+        severity: if op == Operation::AdminGranted { Severity::High } else { Severity::Low },
+        object_type: Some("issue".into()),
+        object_ref: Some(ObjectRef { id: source.into(), name: Some(format!("Object {source}")), container: None }),
+        source_ip: Some("203.0.113.7".parse().unwrap()),
+        raw: serde_json::json!({ "id": source, "nested": { "ünïcode": "日本語", "n": 1 } }),
+    }
+}
+
+async fn store() -> Store {
+    let store = Store::new(testkit::fresh_database().await);
+    store.ensure_indexes(365).await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn the_same_record_twice_is_stored_once_and_left_unchanged() {
+    let store = store().await;
+    let first = event("10001", 1, Product::Jira, Operation::Login);
+    assert_eq!(store.events.insert_new(std::slice::from_ref(&first)).await.unwrap().inserted, 1);
+    let before = store.db.collection::<bson::Document>(EVENTS).find_one(doc! {}).await.unwrap().unwrap();
+
+    let mut again = first.clone();
+    again.ingested_at = t(20_000);
+    again.severity = Severity::High;
+    let outcome = store.events.insert_new(&[again]).await.unwrap();
+    assert_eq!((outcome.inserted, outcome.duplicates), (0, 1));
+
+    let after = store.db.collection::<bson::Document>(EVENTS).find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(before, after, "a re-ingested record must not change the stored document");
+    assert_eq!(store.db.collection::<bson::Document>(EVENTS).count_documents(doc! {}).await.unwrap(), 1);
+    assert_eq!(store.events.get(&first.id).await.unwrap().unwrap(), first, "the event reads back as written");
+}
+
+#[tokio::test]
+async fn a_batch_with_new_and_known_records_stores_only_the_new_ones() {
+    let store = store().await;
+    let a = event("a", 1, Product::Jira, Operation::Login);
+    let b = event("b", 2, Product::Jira, Operation::Login);
+    let c = event("c", 3, Product::Confluence, Operation::PageUpdated);
+    store.events.insert_new(&[a.clone(), b.clone()]).await.unwrap();
+    let outcome = store.events.insert_new(&[a, c, b.clone(), b]).await.unwrap();
+    assert_eq!((outcome.inserted, outcome.duplicates), (1, 3));
+    assert_eq!(store.events.estimated_count().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn ensuring_indexes_twice_is_harmless_and_a_new_retention_replaces_the_ttl() {
+    let store = store().await;
+    store.ensure_indexes(365).await.unwrap();
+    store.ensure_indexes(30).await.unwrap();
+    let indexes: Vec<_> =
+        store.db.collection::<bson::Document>(EVENTS).list_indexes().await.unwrap().try_collect().await.unwrap();
+    let ttl = indexes
+        .iter()
+        .find(|i| i.options.as_ref().and_then(|o| o.name.as_deref()) == Some("occurred_at_ttl"))
+        .expect("the TTL index exists");
+    let expire = ttl.options.as_ref().unwrap().expire_after.unwrap();
+    assert_eq!(expire.as_secs(), 30 * 86_400);
+    assert!(indexes.len() >= 8, "listing and filter indexes exist: {}", indexes.len());
+}
+
+#[tokio::test]
+async fn events_of_the_same_instant_are_ordered_by_id_newest_first() {
+    let store = store().await;
+    let events: Vec<Event> = [("e1", 1), ("e2", 2), ("e3", 2), ("e4", 2), ("e5", 3)]
+        .iter()
+        .map(|(id, m)| event(id, *m, Product::Jira, Operation::Login))
+        .collect();
+    store.events.insert_new(&events).await.unwrap();
+    let page = store.events.page(&EventFilter::default(), &ActorScope::Anyone, None, PageSize::default()).await.unwrap();
+    let seen: Vec<_> = page.events.iter().map(|e| e.id.to_string()).collect();
+    assert_eq!(seen, ["acme:jira:e5", "acme:jira:e4", "acme:jira:e3", "acme:jira:e2", "acme:jira:e1"]);
+    assert!(page.next.is_none());
+}
+
+#[tokio::test]
+async fn keyset_cursors_continue_exactly_after_the_last_event_shown() {
+    let store = store().await;
+    let events: Vec<Event> = (0..60).map(|i| event(&format!("k{i:02}"), i / 3, Product::Jira, Operation::Login)).collect();
+    store.events.insert_new(&events).await.unwrap();
+    let size = PageSize::try_from(25).unwrap();
+    let first = store.events.page(&EventFilter::default(), &ActorScope::Anyone, None, size).await.unwrap();
+    let second = store.events.page(&EventFilter::default(), &ActorScope::Anyone, first.next.as_ref(), size).await.unwrap();
+    let third = store.events.page(&EventFilter::default(), &ActorScope::Anyone, second.next.as_ref(), size).await.unwrap();
+    assert_eq!((first.events.len(), second.events.len(), third.events.len()), (25, 25, 10));
+    assert!(third.next.is_none());
+    let mut all: Vec<_> = [first.events, second.events, third.events].concat().into_iter().map(|e| e.id).collect();
+    let in_order = all.clone();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 60, "no event repeated or skipped");
+    let mut expected: Vec<_> = events.iter().map(|e| (e.occurred_at, e.id.clone())).collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(in_order, expected.into_iter().map(|(_, id)| id).collect::<Vec<_>>());
+}
+
+async fn ids(store: &Store, filter: EventFilter, actors: ActorScope) -> Vec<String> {
+    let page = store.events.page(&filter, &actors, None, PageSize::try_from(200).unwrap()).await.unwrap();
+    let mut ids: Vec<String> = page.events.into_iter().map(|e| e.id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn every_filter_narrows_the_result_to_matching_events() {
+    let store = store().await;
+    let mut admin = event("adm", 10, Product::Org, Operation::AdminGranted);
+    admin.actor_id = Some(PersonId::parse("person:2").unwrap());
+    admin.source_ip = Some("2001:db8::5".parse().unwrap());
+    admin.object_ref = Some(ObjectRef { id: "g1".into(), name: Some("Site-Admins (Ünïcode)".into()), container: None });
+    let mut page = event("pg", 20, Product::Confluence, Operation::PageUpdated);
+    page.source_ip = Some("10.1.2.3".parse().unwrap());
+    page.actor_id = Some(PersonId::parse("person:3").unwrap());
+    let issue = event("is", 30, Product::Jira, Operation::IssueCreated);
+    let mut anonymous = event("anon", 40, Product::Jira, Operation::LoginFailed);
+    anonymous.actor_id = None;
+    anonymous.source_ip = None;
+    store.events.insert_new(&[admin, page, issue, anonymous]).await.unwrap();
+    store
+        .db
+        .collection::<bson::Document>(GROUP_MEMBERSHIP)
+        .insert_many([
+            doc! { "person_id": "person:2", "team_id": "team:sec" },
+            doc! { "person_id": "person:3", "team_id": "team:sec" },
+        ])
+        .await
+        .unwrap();
+
+    let all = EventFilter::default();
+    assert_eq!(ids(&store, all.clone(), ActorScope::Anyone).await.len(), 4);
+    let f = |edit: fn(&mut EventFilter)| {
+        let mut f = all.clone();
+        edit(&mut f);
+        f
+    };
+    let anyone = || ActorScope::Anyone;
+    assert_eq!(ids(&store, f(|f| f.products = vec![Product::Jira]), anyone()).await, ["acme:jira:anon", "acme:jira:is"]);
+    assert_eq!(
+        ids(&store, f(|f| f.products = vec![Product::Org, Product::Confluence]), anyone()).await,
+        ["acme:confluence:pg", "acme:org:adm"]
+    );
+    assert_eq!(ids(&store, f(|f| f.pipelines = vec![Pipeline::Activity]), anyone()).await, ["acme:confluence:pg", "acme:jira:is"]);
+    assert_eq!(ids(&store, f(|f| f.categories = vec![Category::Security]), anyone()).await, ["acme:jira:anon", "acme:org:adm"]);
+    assert_eq!(ids(&store, f(|f| f.severities = vec![Severity::High]), anyone()).await, ["acme:org:adm"]);
+    assert_eq!(ids(&store, f(|f| f.operations = vec![Operation::LoginFailed]), anyone()).await, ["acme:jira:anon"]);
+    assert_eq!(ids(&store, f(|f| f.person = Some(PersonId::parse("person:3").unwrap())), anyone()).await, ["acme:confluence:pg"]);
+    assert_eq!(ids(&store, f(|f| f.ip = Some("10.0.0.0/8".parse::<IpFilter>().unwrap())), anyone()).await, ["acme:confluence:pg"]);
+    assert_eq!(ids(&store, f(|f| f.ip = Some("2001:db8::/32".parse().unwrap())), anyone()).await, ["acme:org:adm"]);
+    assert_eq!(ids(&store, f(|f| f.ip = Some("203.0.113.7".parse().unwrap())), anyone()).await, ["acme:jira:is"]);
+    assert_eq!(ids(&store, f(|f| f.text = Some("ünïcode)".into())), anyone()).await, ["acme:org:adm"], "text is literal and case-insensitive");
+    assert_eq!(ids(&store, f(|f| f.text = Some("LOGIN_F".into())), anyone()).await, ["acme:jira:anon"], "text matches the operation");
+    assert_eq!(ids(&store, f(|f| f.text = Some(".*".into())), anyone()).await, Vec::<String>::new(), "regex syntax is not interpreted");
+    assert_eq!(
+        ids(&store, f(|f| { f.from = Some(t(20)); f.to = Some(t(40)); }), anyone()).await,
+        ["acme:confluence:pg", "acme:jira:is"],
+        "from is inclusive, to exclusive"
+    );
+
+    let team = store.teams.members(&TeamId::parse("team:sec").unwrap()).await.unwrap();
+    assert_eq!(team.len(), 2);
+    assert_eq!(ids(&store, all.clone(), ActorScope::People(team.clone())).await, ["acme:confluence:pg", "acme:org:adm"]);
+    assert_eq!(
+        ids(&store, f(|f| f.person = Some(PersonId::parse("person:2").unwrap())), ActorScope::People(team)).await,
+        ["acme:org:adm"],
+        "a person and a team together mean that person, if in the team"
+    );
+    assert!(ids(&store, all, ActorScope::People(vec![])).await.is_empty(), "an empty team matches nothing");
+}

@@ -1,0 +1,86 @@
+//! Test support shared by every crate's integration tests: a real MongoDB-wire server — the one
+//! named by `TEST_MONGODB_URI`, else a `secantusd-rs` (or `mongod`) this crate starts once per test
+//! binary in a temporary directory — and a fresh, uniquely named database for each test.
+//!
+//! There is no fallback to a fake: when no server can be reached or started the test fails with
+//! a message saying how to install one.
+#![deny(missing_docs)]
+
+use embedded_db::{find_server_binary, EmbeddedServer};
+use mongodb::{Client, Database};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+struct SharedServer {
+    uri: String,
+    // Kept alive for the whole test binary; the guardian thread stops the server at exit.
+    _server: Option<EmbeddedServer>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static SERVER: OnceLock<SharedServer> = OnceLock::new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// The URI of this test binary's database server, starting it on first use.
+///
+/// # Panics
+/// When no server is configured and none can be started; the message says what to install.
+pub fn server_uri() -> &'static str {
+    &SERVER.get_or_init(start_shared_server).uri
+}
+
+fn start_shared_server() -> SharedServer {
+    if let Ok(uri) = std::env::var("TEST_MONGODB_URI") {
+        return SharedServer { uri, _server: None, _dir: None };
+    }
+    let binary = find_server_binary().unwrap_or_else(|e| panic!("integration tests need a database server: {e}"));
+    let dir = test_dir();
+    let storage = dir.path().join("db");
+    let log = dir.path().join("db.log");
+    // The server must outlive every test's own runtime, so it is started on a runtime of its own.
+    let server = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(EmbeddedServer::start(&binary, &storage, &log, Some(256)))
+    })
+    .join()
+    .expect("the test database starter panicked")
+    .unwrap_or_else(|e| panic!("could not start the test database: {e}"));
+    SharedServer { uri: server.uri().to_owned(), _server: Some(server), _dir: Some(dir) }
+}
+
+/// A temporary directory for this process's server under `$TMPDIR/atlaslens-tests`. Statics are
+/// never dropped, so directories of test processes that have exited are removed here instead.
+fn test_dir() -> tempfile::TempDir {
+    let base = std::env::temp_dir().join("atlaslens-tests");
+    std::fs::create_dir_all(&base).expect("the test database base directory");
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let owner = name.strip_prefix("pid-").and_then(|rest| rest.split('-').next());
+            if let Some(pid) = owner {
+                if !std::path::Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("pid-{}-", std::process::id()))
+        .tempdir_in(base)
+        .expect("a temporary directory for the test database")
+}
+
+/// A fresh database on the shared server, with a name no other test uses.
+pub async fn fresh_database() -> Database {
+    let client = client().await;
+    let n = NEXT_DB.fetch_add(1, Ordering::Relaxed);
+    client.database(&format!("test_{}_{}", std::process::id(), n))
+}
+
+/// A new client of the shared server.
+///
+/// # Panics
+/// When the server URI is invalid.
+pub async fn client() -> Client {
+    Client::with_uri_str(server_uri()).await.expect("a client for the test database")
+}
