@@ -12,6 +12,7 @@
 //! | `ATLASLENS_RETENTION_DAYS` | `365` | events older than this are removed by a TTL index |
 //! | `ATLASLENS_SECURE_COOKIES` | off | mark the session cookie `Secure` (set behind TLS) |
 //! | `ATLASLENS_SESSION_IDLE_MINUTES` | `480` | a session ends after this long without a request |
+//! | `ATLASLENS_EMBEDDED_CACHE_MB` | `1024` | storage-engine cache of the embedded database |
 
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Idle session lifetime in minutes.
     pub session_idle_minutes: u32,
+    /// Cache size of the embedded database, in MiB.
+    pub embedded_cache_mb: u32,
 }
 
 impl Settings {
@@ -77,6 +80,7 @@ impl Settings {
             .map_err(|_| bad("ATLASLENS_BIND", "expected an address such as 127.0.0.1:3000"))?;
         let retention_days = parse_number(&get, "ATLASLENS_RETENTION_DAYS", 365, 1..=36_500)?;
         let session_idle_minutes = parse_number(&get, "ATLASLENS_SESSION_IDLE_MINUTES", 480, 1..=43_200)?;
+        let embedded_cache_mb = parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
         let secure_cookies = match get("ATLASLENS_SECURE_COOKIES").as_deref() {
             None | Some("0" | "false" | "no" | "off") => false,
             Some("1" | "true" | "yes" | "on") => true,
@@ -94,6 +98,7 @@ impl Settings {
             retention_days,
             secure_cookies,
             session_idle_minutes,
+            embedded_cache_mb,
         })
     }
 }

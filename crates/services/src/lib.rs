@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod search;
 pub mod store;
 
 pub use config::{ConfigError, Settings};

@@ -10,7 +10,6 @@
 
 use super::{StoreError, EVENTS};
 use bson::{doc, Bson, Document};
-use chrono::Utc;
 use domain::{
     Category, DeploymentId, Event, EventFilter, EventId, IpKey, ObjectRef, Operation, PageCursor, PageSize,
     PersonId, Pipeline, Product, Severity,
@@ -365,10 +364,4 @@ pub(crate) fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&P
         q.insert("$and", and);
     }
     q
-}
-
-/// The current time as stored, for callers building events.
-pub fn now() -> chrono::DateTime<Utc> {
-    // Millisecond precision: what BSON dates hold, so a stored event reads back equal.
-    bson::DateTime::now().to_chrono()
 }

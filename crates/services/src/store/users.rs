@@ -59,6 +59,14 @@ impl UserStore {
         Ok(self.coll.find_one(doc! { "_id": username }).await?)
     }
 
+    /// Whether no administrator exists yet.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.coll.find_one(doc! {}).await?.is_none())
+    }
+
     /// Creates an account.
     ///
     /// # Errors

@@ -1,0 +1,5 @@
+//! Server functions, one module per area. Each checks the session, calls one service and maps the
+//! result to a DTO that compiles to wasm.
+
+pub mod auth;
+pub mod events;

@@ -1,0 +1,78 @@
+//! Listing events for the Events page.
+
+use crate::error::ApiError;
+use chrono::{DateTime, Utc};
+use domain::{Category, Operation, Pipeline, Product, Severity};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One row of the Events table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// The event id (links to its detail).
+    pub id: String,
+    /// When it happened (UTC).
+    pub occurred_at: DateTime<Utc>,
+    /// Source product.
+    pub product: Product,
+    /// Audit or activity.
+    pub pipeline: Pipeline,
+    /// What happened.
+    pub operation: Operation,
+    /// Security or content.
+    pub category: Category,
+    /// How serious.
+    pub severity: Severity,
+    /// Who acted: the canonical person, else the product account.
+    pub actor: Option<String>,
+    /// What was acted on: its name, else its id.
+    pub object: Option<String>,
+}
+
+/// One page of the Events table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventListing {
+    /// The rows, newest first.
+    pub rows: Vec<EventRow>,
+    /// Token for the next (older) page.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of the newest events. `limit` is one of the offered page sizes; `before` is the token
+/// of the previous page's `next_cursor`.
+#[server(endpoint = "events/list")]
+pub async fn list_events(limit: Option<u32>, before: Option<String>) -> Result<EventListing, ApiError> {
+    use domain::{EventFilter, PageCursor, PageSize};
+    crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let size = match limit {
+        Some(n) => PageSize::try_from(n).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        None => PageSize::default(),
+    };
+    let cursor = before
+        .filter(|b| !b.is_empty())
+        .map(|b| b.parse::<PageCursor>())
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let page = services::search::search_events(&state.store, &EventFilter::default(), cursor.as_ref(), size)
+        .await
+        .map_err(|e| ApiError::internal("listing events failed", &e))?;
+    Ok(EventListing {
+        rows: page
+            .events
+            .into_iter()
+            .map(|e| EventRow {
+                id: e.id.to_string(),
+                occurred_at: e.occurred_at,
+                product: e.product,
+                pipeline: e.pipeline,
+                operation: e.operation,
+                category: e.category,
+                severity: e.severity,
+                actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
+                object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
+            })
+            .collect(),
+        next_cursor: page.next.map(|c| c.to_string()),
+    })
+}

@@ -1,0 +1,53 @@
+//! The HTML shell and the router: which page answers which path.
+
+use crate::components::layout::Layout;
+use crate::pages::{events::EventsPage, login::LoginPage, not_built::NotBuilt, not_found::NotFound};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The document around the app: head, hydration scripts, body.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: every page and its path. Pages behind sign-in sit inside [`Layout`]; the
+/// server refuses them without a session before they render.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/atlaslens.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "AtlasLens".to_owned() } else { format!("{page} · AtlasLens") }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=|| view! { <Redirect path="/events"/> }/>
+                    <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/overview") view=|| view! { <NotBuilt title="Overview" what="KPIs and charts over time, by product, person and team."/> }/>
+                    <Route path=path!("/people") view=|| view! { <NotBuilt title="People" what="Each person's accounts across products, teams and activity timeline."/> }/>
+                    <Route path=path!("/teams") view=|| view! { <NotBuilt title="Teams" what="Team rankings by activity and by security events."/> }/>
+                    <Route path=path!("/sync") view=|| view! { <NotBuilt title="Sync" what="The state of each Atlassian connector, with Sync now."/> }/>
+                    <Route path=path!("/jobs") view=|| view! { <NotBuilt title="Jobs" what="The job queue: pending, running, done, failed and killed runs."/> }/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

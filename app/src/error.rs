@@ -1,0 +1,46 @@
+//! The one error type server functions return to the UI: a closed set of outcomes a page can act
+//! on. Causes are logged on the server when the error is made; the browser sees only the message.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// What went wrong, as far as the UI needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApiError {
+    /// No signed-in session; the page should send the user to sign in.
+    #[error("your session has ended; please sign in again")]
+    Unauthorized,
+    /// The request itself was invalid; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// Anything else; details are in the server log.
+    #[error("something went wrong on the server; the details are in its log")]
+    Internal,
+    /// The server function could not be reached or answered garbage.
+    #[error("the server could not be reached: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => ApiError::BadRequest(m),
+            other => ApiError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ApiError {
+    /// An internal failure: logs the cause once, here, and returns the opaque variant.
+    pub fn internal(context: &str, cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, "{context}");
+        ApiError::Internal
+    }
+}

@@ -1,0 +1,10 @@
+//! The `atlaslens` binary's library half: configuration of the web server, its routes and
+//! middleware, the database connection (embedded or external) and the operator commands. Kept as
+//! a library so integration tests start the real application.
+
+pub mod cli;
+pub mod database;
+pub mod middleware;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
