@@ -1,7 +1,9 @@
 //! The HTML shell and the router: which page answers which path.
 
 use crate::components::layout::Layout;
-use crate::pages::{events::EventsPage, login::LoginPage, not_built::NotBuilt, not_found::NotFound};
+use crate::pages::{
+    events::EventsPage, login::LoginPage, not_built::NotBuilt, not_found::NotFound,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};

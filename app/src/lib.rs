@@ -9,8 +9,8 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod pages;
-pub mod url;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod url;
 
 pub use app::{shell, App};

@@ -25,12 +25,22 @@ pub fn state() -> Result<AppState, ApiError> {
     })
 }
 
+/// A request the server function cannot serve as asked: answered with `400` and the message.
+pub fn bad_request(message: impl std::fmt::Display) -> ApiError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::BAD_REQUEST);
+    }
+    ApiError::BadRequest(message.to_string())
+}
+
 /// The signed-in administrator of the current request.
 ///
 /// # Errors
 /// [`ApiError::Unauthorized`] without a signed-in session (and sets the 401 status).
 pub async fn require_user() -> Result<SessionUser, ApiError> {
-    let session: Session = leptos_axum::extract().await.map_err(|_| ApiError::Internal)?;
+    let session: Session = leptos_axum::extract()
+        .await
+        .map_err(|_| ApiError::Internal)?;
     match session.get::<SessionUser>(SESSION_USER_KEY).await {
         Ok(Some(user)) => Ok(user),
         Ok(None) => {

@@ -43,12 +43,17 @@ impl Connection {
                 .context("MONGODB_URI is not a valid MongoDB connection string")?;
             services::db::ping(&client, Duration::from_secs(10))
                 .await
-                .map_err(|reason| anyhow::anyhow!("cannot use the server in MONGODB_URI: {reason}"))?;
+                .map_err(|reason| {
+                    anyhow::anyhow!("cannot use the server in MONGODB_URI: {reason}")
+                })?;
             return Ok((Self::new(client, settings, None), Origin::External));
         }
         if let Some(running) = discovery::read_live(&settings.data_dir) {
             let client = services::db::connect(&running.uri).await?;
-            if services::db::ping(&client, Duration::from_secs(5)).await.is_ok() {
+            if services::db::ping(&client, Duration::from_secs(5))
+                .await
+                .is_ok()
+            {
                 return Ok((Self::new(client, settings, None), Origin::Shared));
             }
         }
@@ -60,10 +65,19 @@ impl Connection {
             Some(settings.embedded_cache_mb),
         )
         .await
-        .with_context(|| format!("starting the embedded database in {}", settings.data_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "starting the embedded database in {}",
+                settings.data_dir.display()
+            )
+        })?;
         discovery::publish(
             &settings.data_dir,
-            &Discovery { uri: server.uri().to_owned(), server_pid: server.pid(), owner_pid: std::process::id() },
+            &Discovery {
+                uri: server.uri().to_owned(),
+                server_pid: server.pid(),
+                owner_pid: std::process::id(),
+            },
         )
         .context("writing the embedded database discovery file")?;
         let client = services::db::connect(server.uri()).await?;
@@ -75,7 +89,11 @@ impl Connection {
 
     fn new(client: Client, settings: &Settings, embedded: Option<EmbeddedServer>) -> Self {
         let db = client.database(&settings.db_name);
-        Self { client, db, embedded }
+        Self {
+            client,
+            db,
+            embedded,
+        }
     }
 
     /// Closes the client and, if this process owns the embedded server, withdraws its discovery

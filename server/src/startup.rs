@@ -9,7 +9,9 @@ use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes, ResponseOptions};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list, LeptosRoutes, ResponseOptions,
+};
 use services::auth::Authenticator;
 use services::store::Store;
 use services::Settings;
@@ -36,13 +38,13 @@ impl FromRef<ServerState> for LeptosOptions {
     }
 }
 
-/// Leptos site options: `./Leptos.toml` when present, else `LEPTOS_*` variables and defaults.
+/// Leptos site options from `path` (normally `./Leptos.toml`); `LEPTOS_*` variables override it.
 ///
 /// # Errors
-/// An unreadable or invalid `Leptos.toml`.
-pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
-    let file = std::path::Path::new("Leptos.toml");
-    let conf = leptos_config::get_configuration(file.exists().then_some("Leptos.toml"))?;
+/// An unreadable or invalid file.
+pub fn leptos_options(path: &str) -> anyhow::Result<LeptosOptions> {
+    let conf = leptos_config::get_configuration(Some(path))
+        .map_err(|e| anyhow::anyhow!("reading the Leptos site options from {path}: {e}"))?;
     Ok(conf.leptos_options)
 }
 
@@ -71,14 +73,21 @@ pub fn router(state: ServerState, settings: &Settings) -> Router {
         .with_path("/")
         // Save on every request so the idle expiry slides while the administrator is active.
         .with_always_save(true)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(settings.session_idle_minutes))));
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            settings.session_idle_minutes,
+        ))));
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .merge(routes::rest())
-        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || {
-            shell(leptos_options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<ServerState, _>(context, shell))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            context.clone(),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(file_and_error_handler_with_context::<ServerState, _>(
+            context, shell,
+        ))
         .layer(axum::middleware::from_fn(guard::require_session))
         .layer(sessions)
         .layer(axum::middleware::from_fn(origin::same_origin_writes))
@@ -88,7 +97,9 @@ pub fn router(state: ServerState, settings: &Settings) -> Router {
 
 /// Gives a rendered page the CSP that admits its own nonce-carrying scripts.
 fn set_page_csp() {
-    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) else {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    else {
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&security_headers::page_csp(&nonce.to_string())) {
@@ -106,15 +117,25 @@ impl Application {
     /// Binds `settings.bind` (port 0 picks a free port) and builds the router over `store`.
     ///
     /// # Errors
-    /// When the address cannot be bound or the Leptos options cannot be read.
-    pub async fn build(settings: &Settings, store: Store) -> anyhow::Result<Self> {
-        let leptos_options = leptos_options()?;
+    /// When the address cannot be bound.
+    pub async fn build(
+        settings: &Settings,
+        leptos_options: LeptosOptions,
+        store: Store,
+    ) -> anyhow::Result<Self> {
         let auth = Authenticator::new(store.users.clone(), store.login_failures.clone());
-        let state = ServerState { leptos_options, app: AppState { store }, auth };
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (ATLASLENS_BIND): {e}", settings.bind))?;
-        Ok(Self { listener, router: router(state, settings) })
+        let state = ServerState {
+            leptos_options,
+            app: AppState { store },
+            auth,
+        };
+        let listener = TcpListener::bind(settings.bind).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (ATLASLENS_BIND): {e}", settings.bind)
+        })?;
+        Ok(Self {
+            listener,
+            router: router(state, settings),
+        })
     }
 
     /// The address actually bound.
@@ -129,9 +150,16 @@ impl Application {
     ///
     /// # Errors
     /// A server IO error.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }

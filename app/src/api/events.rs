@@ -41,22 +41,30 @@ pub struct EventListing {
 /// A page of the newest events. `limit` is one of the offered page sizes; `before` is the token
 /// of the previous page's `next_cursor`.
 #[server(endpoint = "events/list")]
-pub async fn list_events(limit: Option<u32>, before: Option<String>) -> Result<EventListing, ApiError> {
+pub async fn list_events(
+    limit: Option<u32>,
+    before: Option<String>,
+) -> Result<EventListing, ApiError> {
     use domain::{EventFilter, PageCursor, PageSize};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let size = match limit {
-        Some(n) => PageSize::try_from(n).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+        Some(n) => PageSize::try_from(n).map_err(crate::ssr::bad_request)?,
         None => PageSize::default(),
     };
     let cursor = before
         .filter(|b| !b.is_empty())
         .map(|b| b.parse::<PageCursor>())
         .transpose()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let page = services::search::search_events(&state.store, &EventFilter::default(), cursor.as_ref(), size)
-        .await
-        .map_err(|e| ApiError::internal("listing events failed", &e))?;
+        .map_err(crate::ssr::bad_request)?;
+    let page = services::search::search_events(
+        &state.store,
+        &EventFilter::default(),
+        cursor.as_ref(),
+        size,
+    )
+    .await
+    .map_err(|e| ApiError::internal("listing events failed", &e))?;
     Ok(EventListing {
         rows: page
             .events

@@ -31,7 +31,10 @@ pub fn EventsPage() -> impl IntoView {
             .unwrap_or(PageSize::default().get())
     };
     let before = move || query.read().get("before").filter(|b| !b.is_empty());
-    let listing = Resource::new(move || (limit(), before()), |(l, b)| list_events(Some(l), b));
+    let listing = Resource::new(
+        move || (limit(), before()),
+        |(l, b)| list_events(Some(l), b),
+    );
     let navigate = use_navigate();
     let change_size = move |ev: leptos::ev::Event| {
         if let Ok(size) = event_target_value(&ev).parse::<u32>() {

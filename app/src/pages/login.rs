@@ -13,7 +13,9 @@ fn message(error: &str, retry_minutes: Option<u64>) -> Option<String> {
             "Too many failed sign-in attempts. Try again in {} minute(s).",
             retry_minutes.unwrap_or(15)
         )),
-        "unavailable" => Some("Sign-in is unavailable right now; the database cannot be reached.".to_owned()),
+        "unavailable" => {
+            Some("Sign-in is unavailable right now; the database cannot be reached.".to_owned())
+        }
         _ => None,
     }
 }

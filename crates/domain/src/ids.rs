@@ -42,7 +42,12 @@ pub enum IdError {
     },
 }
 
-fn check(kind: &'static str, s: &str, max: usize, allowed: impl Fn(char) -> bool) -> Result<(), IdError> {
+fn check(
+    kind: &'static str,
+    s: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty { kind });
     }
@@ -152,7 +157,8 @@ impl EventId {
             reason: reason.to_owned(),
         };
         let mut parts = s.splitn(3, ':');
-        let (Some(dep), Some(product), Some(source)) = (parts.next(), parts.next(), parts.next()) else {
+        let (Some(dep), Some(product), Some(source)) = (parts.next(), parts.next(), parts.next())
+        else {
             return Err(malformed("expected <deployment>:<product>:<source id>"));
         };
         DeploymentId::parse(dep)?;
@@ -177,10 +183,12 @@ impl PersonId {
     /// # Errors
     /// Any other input.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let key = s.strip_prefix("person:").ok_or_else(|| IdError::Malformed {
-            kind: "person id",
-            reason: "must start with `person:`".into(),
-        })?;
+        let key = s
+            .strip_prefix("person:")
+            .ok_or_else(|| IdError::Malformed {
+                kind: "person id",
+                reason: "must start with `person:`".into(),
+            })?;
         check("person id", key, 64, is_slug_char)?;
         Ok(Self(s.to_owned()))
     }
@@ -241,7 +249,10 @@ mod tests {
         assert!(DeploymentId::parse("acme-eu_2").is_ok());
         assert_eq!(
             DeploymentId::parse("acme eu"),
-            Err(IdError::BadCharacter { kind: "deployment id", found: ' ' })
+            Err(IdError::BadCharacter {
+                kind: "deployment id",
+                found: ' '
+            })
         );
         assert!(DeploymentId::parse(&"a".repeat(41)).is_err());
     }

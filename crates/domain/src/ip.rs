@@ -55,8 +55,15 @@ impl IpFilter {
             IpAddr::V4(_) => 96 + u32::from(self.prefix),
             IpAddr::V6(_) => u32::from(self.prefix),
         };
-        let host_mask: u128 = if v6_prefix >= 128 { 0 } else { u128::MAX >> v6_prefix };
-        (IpKey::from_bits(bits & !host_mask), IpKey::from_bits(bits | host_mask))
+        let host_mask: u128 = if v6_prefix >= 128 {
+            0
+        } else {
+            u128::MAX >> v6_prefix
+        };
+        (
+            IpKey::from_bits(bits & !host_mask),
+            IpKey::from_bits(bits | host_mask),
+        )
     }
 
     /// Whether an address falls inside the block.

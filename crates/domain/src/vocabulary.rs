@@ -198,7 +198,10 @@ mod tests {
     fn unknown_names_are_rejected_with_the_vocabulary_named() {
         let err = "jiraa".parse::<Product>().unwrap_err();
         assert_eq!(err.to_string(), "`jiraa` is not a known product");
-        assert!("LOGIN".parse::<Operation>().is_err(), "names are case-sensitive");
+        assert!(
+            "LOGIN".parse::<Operation>().is_err(),
+            "names are case-sensitive"
+        );
     }
 
     #[test]

@@ -29,10 +29,16 @@ pub struct ServerBinary {
 /// [`EmbeddedError::NoServerBinary`] when neither exists.
 pub fn find_server_binary() -> Result<ServerBinary, EmbeddedError> {
     if let Some(path) = on_path("mongod") {
-        return Ok(ServerBinary { kind: ServerKind::Mongod, path });
+        return Ok(ServerBinary {
+            kind: ServerKind::Mongod,
+            path,
+        });
     }
     if let Some(path) = on_path("secantusd-rs").or_else(in_cargo_bin) {
-        return Ok(ServerBinary { kind: ServerKind::Secantus, path });
+        return Ok(ServerBinary {
+            kind: ServerKind::Secantus,
+            path,
+        });
     }
     Err(EmbeddedError::NoServerBinary)
 }

@@ -81,7 +81,11 @@ mod tests {
     fn a_published_file_is_read_back_while_its_processes_live() {
         let dir = tempfile::tempdir().unwrap();
         let me = std::process::id();
-        let d = Discovery { uri: "mongodb://127.0.0.1:1/".into(), server_pid: me, owner_pid: me };
+        let d = Discovery {
+            uri: "mongodb://127.0.0.1:1/".into(),
+            server_pid: me,
+            owner_pid: me,
+        };
         publish(dir.path(), &d).unwrap();
         assert_eq!(read_live(dir.path()), Some(d));
         withdraw(dir.path());
@@ -91,7 +95,11 @@ mod tests {
     #[test]
     fn a_file_left_by_a_dead_owner_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let d = Discovery { uri: "mongodb://x/".into(), server_pid: std::process::id(), owner_pid: u32::MAX - 1 };
+        let d = Discovery {
+            uri: "mongodb://x/".into(),
+            server_pid: std::process::id(),
+            owner_pid: u32::MAX - 1,
+        };
         publish(dir.path(), &d).unwrap();
         assert_eq!(read_live(dir.path()), None);
     }

@@ -53,8 +53,14 @@ impl EmbeddedServer {
             path: storage_dir.to_owned(),
             source,
         })?;
-        let log = OpenOptions::new().create(true).append(true).open(log_path)?;
-        let not_ready = |reason: String| EmbeddedError::NotReady { reason, log: log_path.to_owned() };
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)?;
+        let not_ready = |reason: String| EmbeddedError::NotReady {
+            reason,
+            log: log_path.to_owned(),
+        };
 
         let fixed_port = match binary.kind {
             ServerKind::Mongod => Some(free_port()?),
@@ -67,14 +73,32 @@ impl EmbeddedServer {
         let log_path_owned = log_path.to_owned();
         let guardian = std::thread::Builder::new()
             .name("embedded-db-guardian".into())
-            .spawn(move || guard(command, program, fixed_port, (log, log_path_owned), ready_tx, stop_rx))?;
+            .spawn(move || {
+                guard(
+                    command,
+                    program,
+                    fixed_port,
+                    (log, log_path_owned),
+                    ready_tx,
+                    stop_rx,
+                )
+            })?;
 
-        let mut server = Self { uri: String::new(), pid: 0, stop_tx: Some(stop_tx), guardian: Some(guardian) };
+        let mut server = Self {
+            uri: String::new(),
+            pid: 0,
+            stop_tx: Some(stop_tx),
+            guardian: Some(guardian),
+        };
         let (pid, port) = match tokio::time::timeout(START_TIMEOUT, ready_rx).await {
             Ok(Ok(Ok(ready))) => ready,
             Ok(Ok(Err(e))) => return Err(e),
             Ok(Err(_)) => return Err(not_ready("the guardian thread ended unexpectedly".into())),
-            Err(_) => return Err(not_ready("it did not report a listening port within 60 s".into())),
+            Err(_) => {
+                return Err(not_ready(
+                    "it did not report a listening port within 60 s".into(),
+                ))
+            }
         };
         server.pid = pid;
         server.uri = format!("mongodb://127.0.0.1:{port}/?directConnection=true");
@@ -82,7 +106,9 @@ impl EmbeddedServer {
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
-                return Err(not_ready(format!("nothing accepted connections on port {port}")));
+                return Err(not_ready(format!(
+                    "nothing accepted connections on port {port}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -128,7 +154,12 @@ fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
-fn server_command(binary: &ServerBinary, storage_dir: &Path, port: Option<u16>, cache_mb: Option<u32>) -> Command {
+fn server_command(
+    binary: &ServerBinary,
+    storage_dir: &Path,
+    port: Option<u16>,
+    cache_mb: Option<u32>,
+) -> Command {
     let mut cmd = Command::new(&binary.path);
     match binary.kind {
         ServerKind::Mongod => {
@@ -136,7 +167,8 @@ fn server_command(binary: &ServerBinary, storage_dir: &Path, port: Option<u16>, 
             cmd.args(["--bind_ip", "127.0.0.1", "--port"]);
             cmd.arg(port.unwrap_or(27017).to_string());
             if let Some(mb) = cache_mb {
-                cmd.arg("--wiredTigerCacheSizeGB").arg(format!("{:.2}", f64::from(mb.max(256)) / 1024.0));
+                cmd.arg("--wiredTigerCacheSizeGB")
+                    .arg(format!("{:.2}", f64::from(mb.max(256)) / 1024.0));
             }
         }
         ServerKind::Secantus => {
@@ -147,7 +179,9 @@ fn server_command(binary: &ServerBinary, storage_dir: &Path, port: Option<u16>, 
             }
         }
     }
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     die_with_parent_thread(&mut cmd);
     cmd
 }
@@ -165,7 +199,9 @@ fn die_with_parent_thread(cmd: &mut Command) {
             }
             // The parent may already have died between fork and prctl.
             if libc::getppid() == 1 {
-                return Err(std::io::Error::other("parent exited before the server started"));
+                return Err(std::io::Error::other(
+                    "parent exited before the server started",
+                ));
             }
             Ok(())
         });
@@ -222,7 +258,10 @@ fn guard(
             let _ = ready_tx.send(Ok((child.id(), port)));
         }
         Err(reason) => {
-            let _ = ready_tx.send(Err(EmbeddedError::NotReady { reason, log: log_path }));
+            let _ = ready_tx.send(Err(EmbeddedError::NotReady {
+                reason,
+                log: log_path,
+            }));
             terminate(&mut child);
             return;
         }
@@ -234,7 +273,11 @@ fn guard(
 
 /// Copies a child's output stream to the log and reports the port from SecantusDB's
 /// `… listening on 127.0.0.1:<port>` line.
-fn forward_output(stream: impl Read + Send + 'static, log: Arc<Mutex<File>>, port_tx: mpsc::Sender<u16>) {
+fn forward_output(
+    stream: impl Read + Send + 'static,
+    log: Arc<Mutex<File>>,
+    port_tx: mpsc::Sender<u16>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
@@ -266,14 +309,19 @@ fn terminate(child: &mut Child) {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    tracing::warn!(db.pid = child.id(), "embedded database ignored SIGTERM for 20 s; killing it");
+    tracing::warn!(
+        db.pid = child.id(),
+        "embedded database ignored SIGTERM for 20 s; killing it"
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
 
 #[allow(unsafe_code)]
 fn send_signal(pid: u32, signal: libc::c_int) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else { return };
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
     // SAFETY: kill(2) with a pid we spawned and still own (not yet reaped) and a valid signal.
     unsafe {
         libc::kill(pid, signal);
@@ -286,7 +334,10 @@ mod tests {
 
     #[test]
     fn the_listening_line_gives_the_port() {
-        assert_eq!(listening_port("secantusd-rs listening on 127.0.0.1:40123"), Some(40123));
+        assert_eq!(
+            listening_port("secantusd-rs listening on 127.0.0.1:40123"),
+            Some(40123)
+        );
         assert_eq!(listening_port("INFO something else"), None);
     }
 }

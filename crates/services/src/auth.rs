@@ -59,7 +59,8 @@ impl Username {
     pub fn parse(s: &str) -> Result<Self, CredentialError> {
         let s = s.trim().to_lowercase();
         let valid = (1..=64).contains(&s.chars().count())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._@-".contains(c));
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._@-".contains(c));
         valid.then_some(Self(s)).ok_or(CredentialError::BadUsername)
     }
 
@@ -155,7 +156,11 @@ impl Authenticator {
             return Err(LoginError::Throttled { retry_after });
         }
         let stored_hash = match Username::parse(&name) {
-            Ok(u) => self.users.find(u.as_str()).await?.map(|user| user.password_hash),
+            Ok(u) => self
+                .users
+                .find(u.as_str())
+                .await?
+                .map(|user| user.password_hash),
             Err(_) => None,
         };
         let verified = tokio::task::spawn_blocking(move || {
@@ -174,12 +179,21 @@ impl Authenticator {
     }
 
     /// How long until this username and address may try again, if either is throttled.
-    async fn throttled_for(&self, name: &str, ip: &str, now: DateTime<Utc>) -> Result<Option<Duration>, StoreError> {
+    async fn throttled_for(
+        &self,
+        name: &str,
+        ip: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Duration>, StoreError> {
         let window = chrono::Duration::from_std(THROTTLE_WINDOW).expect("15 minutes fits");
         let since = now - window;
         let mut lifts_at: Option<DateTime<Utc>> = None;
         for key in [FailureKey::Username(name), FailureKey::Ip(ip)] {
-            if let Some(at) = self.failures.nth_latest_since(key, since, MAX_FAILURES).await? {
+            if let Some(at) = self
+                .failures
+                .nth_latest_since(key, since, MAX_FAILURES)
+                .await?
+            {
                 let lift = at + window;
                 lifts_at = Some(lifts_at.map_or(lift, |l| l.max(lift)));
             }
@@ -191,7 +205,12 @@ impl Authenticator {
     ///
     /// # Errors
     /// [`AdminError::Exists`] without `reset`, [`AdminError::Missing`] with it.
-    pub async fn create_admin(&self, username: &Username, password: NewPassword, reset: bool) -> Result<(), AdminError> {
+    pub async fn create_admin(
+        &self,
+        username: &Username,
+        password: NewPassword,
+        reset: bool,
+    ) -> Result<(), AdminError> {
         let hash = tokio::task::spawn_blocking(move || hash_password(password.0.expose_secret()))
             .await
             .expect("hashing does not panic");
@@ -223,7 +242,11 @@ pub fn hash_password(password: &str) -> String {
 /// Whether `password` matches the PHC-format `hash`; a malformed hash never matches.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -269,7 +292,12 @@ mod tests {
 
     #[test]
     fn the_throttle_message_rounds_up_to_whole_minutes() {
-        let e = LoginError::Throttled { retry_after: Duration::from_secs(61) };
-        assert_eq!(e.to_string(), "too many failed sign-in attempts; try again in 2 minute(s)");
+        let e = LoginError::Throttled {
+            retry_after: Duration::from_secs(61),
+        };
+        assert_eq!(
+            e.to_string(),
+            "too many failed sign-in attempts; try again in 2 minute(s)"
+        );
     }
 }

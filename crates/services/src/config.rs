@@ -67,20 +67,37 @@ impl Settings {
     /// # Errors
     /// A variable with an unusable value.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let bad = |variable: &'static str, reason: &str| ConfigError { variable, reason: reason.to_owned() };
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let bad = |variable: &'static str, reason: &str| ConfigError {
+            variable,
+            reason: reason.to_owned(),
+        };
 
         let db_name = get("ATLASLENS_DB_NAME").unwrap_or_else(|| "atlaslens".to_owned());
         if db_name.len() > 63 || db_name.chars().any(|c| "/\\. \"$*<>:|?".contains(c)) {
-            return Err(bad("ATLASLENS_DB_NAME", "not a valid MongoDB database name"));
+            return Err(bad(
+                "ATLASLENS_DB_NAME",
+                "not a valid MongoDB database name",
+            ));
         }
         let bind = get("ATLASLENS_BIND")
             .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
             .parse()
-            .map_err(|_| bad("ATLASLENS_BIND", "expected an address such as 127.0.0.1:3000"))?;
+            .map_err(|_| {
+                bad(
+                    "ATLASLENS_BIND",
+                    "expected an address such as 127.0.0.1:3000",
+                )
+            })?;
         let retention_days = parse_number(&get, "ATLASLENS_RETENTION_DAYS", 365, 1..=36_500)?;
-        let session_idle_minutes = parse_number(&get, "ATLASLENS_SESSION_IDLE_MINUTES", 480, 1..=43_200)?;
-        let embedded_cache_mb = parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
+        let session_idle_minutes =
+            parse_number(&get, "ATLASLENS_SESSION_IDLE_MINUTES", 480, 1..=43_200)?;
+        let embedded_cache_mb =
+            parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
         let secure_cookies = match get("ATLASLENS_SECURE_COOKIES").as_deref() {
             None | Some("0" | "false" | "no" | "off") => false,
             Some("1" | "true" | "yes" | "on") => true,
@@ -90,10 +107,16 @@ impl Settings {
             mongodb_uri: get("MONGODB_URI").map(SecretString::from),
             db_name,
             bind,
-            data_dir: PathBuf::from(get("ATLASLENS_DATA_DIR").unwrap_or_else(|| "./data".to_owned())),
+            data_dir: PathBuf::from(
+                get("ATLASLENS_DATA_DIR").unwrap_or_else(|| "./data".to_owned()),
+            ),
             encryption_key: get("ATLASLENS_ENCRYPTION_KEY").map(SecretString::from),
             previous_encryption_keys: get("ATLASLENS_PREVIOUS_ENCRYPTION_KEYS")
-                .map(|v| v.split(',').map(|k| SecretString::from(k.trim().to_owned())).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|k| SecretString::from(k.trim().to_owned()))
+                        .collect()
+                })
                 .unwrap_or_default(),
             retention_days,
             secure_cookies,
@@ -109,13 +132,19 @@ fn parse_number(
     default: u32,
     range: std::ops::RangeInclusive<u32>,
 ) -> Result<u32, ConfigError> {
-    let Some(text) = get(variable) else { return Ok(default) };
+    let Some(text) = get(variable) else {
+        return Ok(default);
+    };
     text.parse::<u32>()
         .ok()
         .filter(|n| range.contains(n))
         .ok_or_else(|| ConfigError {
             variable,
-            reason: format!("expected a whole number from {} to {}", range.start(), range.end()),
+            reason: format!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         })
 }
 
@@ -126,7 +155,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 

@@ -26,7 +26,9 @@ const KEY_FILE: &str = "encryption.key";
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     /// A configured key is not 32 bytes of base64.
-    #[error("{0} must be 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)")]
+    #[error(
+        "{0} must be 32 bytes encoded as base64 (generate one with `openssl rand -base64 32`)"
+    )]
     BadKey(&'static str),
     /// The key file could not be read or written.
     #[error("encryption key file {path}: {source}")]
@@ -65,9 +67,14 @@ struct EncryptionKey {
 
 impl EncryptionKey {
     fn from_bytes(bytes: &[u8; 32]) -> Self {
-        let digest = Sha256::new_with_prefix(b"atlaslens key id\0").chain_update(bytes).finalize();
+        let digest = Sha256::new_with_prefix(b"atlaslens key id\0")
+            .chain_update(bytes)
+            .finalize();
         let id = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-        Self { id, cipher: ChaCha20Poly1305::new(Key::from_slice(bytes)) }
+        Self {
+            id,
+            cipher: ChaCha20Poly1305::new(Key::from_slice(bytes)),
+        }
     }
 }
 
@@ -82,7 +89,10 @@ impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
             .field("current", &self.current.id)
-            .field("previous", &self.previous.iter().map(|k| &k.id).collect::<Vec<_>>())
+            .field(
+                "previous",
+                &self.previous.iter().map(|k| &k.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -90,7 +100,8 @@ impl std::fmt::Debug for KeyRing {
 impl KeyRing {
     /// Builds a ring from raw keys (the first is current).
     pub fn new(current: &[u8; 32], previous: &[[u8; 32]]) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(current).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(current).expect("HMAC takes any key length");
         mac.update(b"atlaslens blind index v1");
         Self {
             current: EncryptionKey::from_bytes(current),
@@ -111,7 +122,13 @@ impl KeyRing {
         let sealed = self
             .current
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext.as_bytes(), aad: field.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: field.as_bytes(),
+                },
+            )
             .expect("ChaCha20-Poly1305 sealing cannot fail for in-memory input");
         let mut data = nonce.to_vec();
         data.extend_from_slice(&sealed);
@@ -138,7 +155,13 @@ impl KeyRing {
         let (nonce, sealed) = data.split_at(12);
         let plain = key
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: field.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: field.as_bytes(),
+                },
+            )
             .map_err(|_| CryptoError::Tampered)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Tampered)
     }
@@ -146,7 +169,8 @@ impl KeyRing {
     /// A keyed, deterministic digest of a normalised value (trimmed, lower-cased) for equality
     /// look-ups of encrypted fields without storing the plaintext.
     pub fn blind_index(&self, field: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
         mac.update(field.as_bytes());
         mac.update(&[0]);
         mac.update(value.trim().to_lowercase().as_bytes());
@@ -173,7 +197,10 @@ pub fn load_key_ring(settings: &Settings) -> Result<(KeyRing, KeySource), Crypto
         .map(|k| decode_key("ATLASLENS_PREVIOUS_ENCRYPTION_KEYS", k.expose_secret()))
         .collect::<Result<Vec<_>, _>>()?;
     let (current, source) = match &settings.encryption_key {
-        Some(key) => (decode_key("ATLASLENS_ENCRYPTION_KEY", key.expose_secret())?, KeySource::Environment),
+        Some(key) => (
+            decode_key("ATLASLENS_ENCRYPTION_KEY", key.expose_secret())?,
+            KeySource::Environment,
+        ),
         None => key_from_file(&settings.data_dir)?,
     };
     Ok((KeyRing::new(&current, &previous), source))
@@ -183,9 +210,17 @@ fn key_from_file(data_dir: &Path) -> Result<([u8; 32], KeySource), CryptoError> 
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let path = data_dir.join(KEY_FILE);
-    let file_error = |source| CryptoError::KeyFile { path: path.clone(), source };
+    let file_error = |source| CryptoError::KeyFile {
+        path: path.clone(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
-        Ok(text) => return Ok((decode_key("the key file", &text)?, KeySource::ExistingFile(path))),
+        Ok(text) => {
+            return Ok((
+                decode_key("the key file", &text)?,
+                KeySource::ExistingFile(path),
+            ))
+        }
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(file_error(e)),
         Err(_) => {}
     }
@@ -218,14 +253,21 @@ mod tests {
         assert!(sealed.starts_with(&format!("v1:{}:", r.current_key_id())));
         assert!(!sealed.contains("ami"));
         assert_eq!(r.decrypt("email", &sealed).unwrap(), "ami@example.jp");
-        assert_ne!(sealed, r.encrypt("email", "ami@example.jp"), "each sealing uses a fresh nonce");
+        assert_ne!(
+            sealed,
+            r.encrypt("email", "ami@example.jp"),
+            "each sealing uses a fresh nonce"
+        );
     }
 
     #[test]
     fn a_ciphertext_moved_to_another_field_does_not_open() {
         let r = ring(1);
         let sealed = r.encrypt("email", "x@example.com");
-        assert!(matches!(r.decrypt("display_name", &sealed), Err(CryptoError::Tampered)));
+        assert!(matches!(
+            r.decrypt("display_name", &sealed),
+            Err(CryptoError::Tampered)
+        ));
     }
 
     #[test]
@@ -233,8 +275,14 @@ mod tests {
         let old = ring(1);
         let sealed = old.encrypt("display_name", "Zoë Ångström");
         let rotated = KeyRing::new(&[2; 32], &[[1; 32]]);
-        assert_eq!(rotated.decrypt("display_name", &sealed).unwrap(), "Zoë Ångström");
-        assert!(matches!(ring(2).decrypt("display_name", &sealed), Err(CryptoError::UnknownKey(_))));
+        assert_eq!(
+            rotated.decrypt("display_name", &sealed).unwrap(),
+            "Zoë Ångström"
+        );
+        assert!(matches!(
+            ring(2).decrypt("display_name", &sealed),
+            Err(CryptoError::UnknownKey(_))
+        ));
     }
 
     #[test]
@@ -245,15 +293,27 @@ mod tests {
         sealed[last] = if sealed[last] == b'A' { b'B' } else { b'A' };
         let sealed = String::from_utf8(sealed).unwrap();
         assert!(r.decrypt("email", &sealed).is_err());
-        assert!(matches!(r.decrypt("email", "plain text"), Err(CryptoError::Malformed)));
+        assert!(matches!(
+            r.decrypt("email", "plain text"),
+            Err(CryptoError::Malformed)
+        ));
     }
 
     #[test]
     fn the_blind_index_matches_equal_values_regardless_of_case() {
         let r = ring(1);
-        assert_eq!(r.blind_index("email", "Ami@Example.JP "), r.blind_index("email", "ami@example.jp"));
-        assert_ne!(r.blind_index("email", "a@x"), r.blind_index("display_name", "a@x"));
-        assert_ne!(r.blind_index("email", "a@x"), ring(2).blind_index("email", "a@x"));
+        assert_eq!(
+            r.blind_index("email", "Ami@Example.JP "),
+            r.blind_index("email", "ami@example.jp")
+        );
+        assert_ne!(
+            r.blind_index("email", "a@x"),
+            r.blind_index("display_name", "a@x")
+        );
+        assert_ne!(
+            r.blind_index("email", "a@x"),
+            ring(2).blind_index("email", "a@x")
+        );
     }
 
     #[test]
@@ -265,7 +325,10 @@ mod tests {
         let (first, source) = load_key_ring(&settings).unwrap();
         let path = dir.path().join(KEY_FILE);
         assert_eq!(source, KeySource::GeneratedFile(path.clone()));
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let (second, source) = load_key_ring(&settings).unwrap();
         assert_eq!(source, KeySource::ExistingFile(path));
         assert_eq!(first.current_key_id(), second.current_key_id());
@@ -275,7 +338,10 @@ mod tests {
     fn a_configured_key_must_be_32_bytes_of_base64() {
         let mut settings = Settings::from_lookup(|_| None).unwrap();
         settings.encryption_key = Some("c2hvcnQ=".to_owned().into());
-        assert!(matches!(load_key_ring(&settings), Err(CryptoError::BadKey("ATLASLENS_ENCRYPTION_KEY"))));
+        assert!(matches!(
+            load_key_ring(&settings),
+            Err(CryptoError::BadKey("ATLASLENS_ENCRYPTION_KEY"))
+        ));
         settings.encryption_key = Some(B64.encode([7u8; 32]).into());
         let (r, source) = load_key_ring(&settings).unwrap();
         assert_eq!(source, KeySource::Environment);

@@ -11,8 +11,12 @@ use std::time::Duration;
 pub async fn connect(uri: &str) -> Result<Client, mongodb::error::Error> {
     let mut options = ClientOptions::parse(uri).await?;
     options.app_name = Some("atlaslens".to_owned());
-    options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
-    options.connect_timeout.get_or_insert(Duration::from_secs(5));
+    options
+        .server_selection_timeout
+        .get_or_insert(Duration::from_secs(5));
+    options
+        .connect_timeout
+        .get_or_insert(Duration::from_secs(5));
     Client::with_options(options)
 }
 
@@ -25,10 +29,17 @@ pub async fn ping(client: &Client, timeout: Duration) -> Result<(), String> {
     match tokio::time::timeout(timeout, admin.run_command(bson::doc! { "ping": 1 })).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(match *e.kind {
-            mongodb::error::ErrorKind::ServerSelection { .. } => "the database server is unreachable".to_owned(),
-            mongodb::error::ErrorKind::Authentication { .. } => "the database rejected our credentials".to_owned(),
+            mongodb::error::ErrorKind::ServerSelection { .. } => {
+                "the database server is unreachable".to_owned()
+            }
+            mongodb::error::ErrorKind::Authentication { .. } => {
+                "the database rejected our credentials".to_owned()
+            }
             _ => "the database returned an error to ping".to_owned(),
         }),
-        Err(_) => Err(format!("the database did not answer ping within {} ms", timeout.as_millis())),
+        Err(_) => Err(format!(
+            "the database did not answer ping within {} ms",
+            timeout.as_millis()
+        )),
     }
 }

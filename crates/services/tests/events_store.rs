@@ -4,8 +4,8 @@
 use bson::doc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
-    Category, DeploymentId, Event, EventFilter, EventId, IpFilter, ObjectRef, Operation, PageSize, PersonId,
-    Pipeline, Product, Severity, SourceId, TeamId,
+    Category, DeploymentId, Event, EventFilter, EventId, IpFilter, ObjectRef, Operation, PageSize,
+    PersonId, Pipeline, Product, Severity, SourceId, TeamId,
 };
 use futures::TryStreamExt;
 use services::store::events::ActorScope;
@@ -33,9 +33,17 @@ fn event(source: &str, minute: i64, product: Product, op: Operation) -> Event {
         actor_raw: Some("5f8a-acc".into()),
         operation: op,
         category,
-        severity: if op == Operation::AdminGranted { Severity::High } else { Severity::Low },
+        severity: if op == Operation::AdminGranted {
+            Severity::High
+        } else {
+            Severity::Low
+        },
         object_type: Some("issue".into()),
-        object_ref: Some(ObjectRef { id: source.into(), name: Some(format!("Object {source}")), container: None }),
+        object_ref: Some(ObjectRef {
+            id: source.into(),
+            name: Some(format!("Object {source}")),
+            container: None,
+        }),
         source_ip: Some("203.0.113.7".parse().unwrap()),
         raw: serde_json::json!({ "id": source, "nested": { "ünïcode": "日本語", "n": 1 } }),
     }
@@ -51,8 +59,22 @@ async fn store() -> Store {
 async fn the_same_record_twice_is_stored_once_and_left_unchanged() {
     let store = store().await;
     let first = event("10001", 1, Product::Jira, Operation::Login);
-    assert_eq!(store.events.insert_new(std::slice::from_ref(&first)).await.unwrap().inserted, 1);
-    let before = store.db.collection::<bson::Document>(EVENTS).find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .events
+            .insert_new(std::slice::from_ref(&first))
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
+    let before = store
+        .db
+        .collection::<bson::Document>(EVENTS)
+        .find_one(doc! {})
+        .await
+        .unwrap()
+        .unwrap();
 
     let mut again = first.clone();
     again.ingested_at = t(20_000);
@@ -60,10 +82,31 @@ async fn the_same_record_twice_is_stored_once_and_left_unchanged() {
     let outcome = store.events.insert_new(&[again]).await.unwrap();
     assert_eq!((outcome.inserted, outcome.duplicates), (0, 1));
 
-    let after = store.db.collection::<bson::Document>(EVENTS).find_one(doc! {}).await.unwrap().unwrap();
-    assert_eq!(before, after, "a re-ingested record must not change the stored document");
-    assert_eq!(store.db.collection::<bson::Document>(EVENTS).count_documents(doc! {}).await.unwrap(), 1);
-    assert_eq!(store.events.get(&first.id).await.unwrap().unwrap(), first, "the event reads back as written");
+    let after = store
+        .db
+        .collection::<bson::Document>(EVENTS)
+        .find_one(doc! {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        before, after,
+        "a re-ingested record must not change the stored document"
+    );
+    assert_eq!(
+        store
+            .db
+            .collection::<bson::Document>(EVENTS)
+            .count_documents(doc! {})
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.events.get(&first.id).await.unwrap().unwrap(),
+        first,
+        "the event reads back as written"
+    );
 }
 
 #[tokio::test]
@@ -72,8 +115,16 @@ async fn a_batch_with_new_and_known_records_stores_only_the_new_ones() {
     let a = event("a", 1, Product::Jira, Operation::Login);
     let b = event("b", 2, Product::Jira, Operation::Login);
     let c = event("c", 3, Product::Confluence, Operation::PageUpdated);
-    store.events.insert_new(&[a.clone(), b.clone()]).await.unwrap();
-    let outcome = store.events.insert_new(&[a, c, b.clone(), b]).await.unwrap();
+    store
+        .events
+        .insert_new(&[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    let outcome = store
+        .events
+        .insert_new(&[a, c, b.clone(), b])
+        .await
+        .unwrap();
     assert_eq!((outcome.inserted, outcome.duplicates), (1, 3));
     assert_eq!(store.events.estimated_count().await.unwrap(), 3);
 }
@@ -83,15 +134,26 @@ async fn ensuring_indexes_twice_is_harmless_and_a_new_retention_replaces_the_ttl
     let store = store().await;
     store.ensure_indexes(365).await.unwrap();
     store.ensure_indexes(30).await.unwrap();
-    let indexes: Vec<_> =
-        store.db.collection::<bson::Document>(EVENTS).list_indexes().await.unwrap().try_collect().await.unwrap();
+    let indexes: Vec<_> = store
+        .db
+        .collection::<bson::Document>(EVENTS)
+        .list_indexes()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
     let ttl = indexes
         .iter()
         .find(|i| i.options.as_ref().and_then(|o| o.name.as_deref()) == Some("occurred_at_ttl"))
         .expect("the TTL index exists");
     let expire = ttl.options.as_ref().unwrap().expire_after.unwrap();
     assert_eq!(expire.as_secs(), 30 * 86_400);
-    assert!(indexes.len() >= 8, "listing and filter indexes exist: {}", indexes.len());
+    assert!(
+        indexes.len() >= 8,
+        "listing and filter indexes exist: {}",
+        indexes.len()
+    );
 }
 
 #[tokio::test]
@@ -102,35 +164,94 @@ async fn events_of_the_same_instant_are_ordered_by_id_newest_first() {
         .map(|(id, m)| event(id, *m, Product::Jira, Operation::Login))
         .collect();
     store.events.insert_new(&events).await.unwrap();
-    let page = store.events.page(&EventFilter::default(), &ActorScope::Anyone, None, PageSize::default()).await.unwrap();
+    let page = store
+        .events
+        .page(
+            &EventFilter::default(),
+            &ActorScope::Anyone,
+            None,
+            PageSize::default(),
+        )
+        .await
+        .unwrap();
     let seen: Vec<_> = page.events.iter().map(|e| e.id.to_string()).collect();
-    assert_eq!(seen, ["acme:jira:e5", "acme:jira:e4", "acme:jira:e3", "acme:jira:e2", "acme:jira:e1"]);
+    assert_eq!(
+        seen,
+        [
+            "acme:jira:e5",
+            "acme:jira:e4",
+            "acme:jira:e3",
+            "acme:jira:e2",
+            "acme:jira:e1"
+        ]
+    );
     assert!(page.next.is_none());
 }
 
 #[tokio::test]
 async fn keyset_cursors_continue_exactly_after_the_last_event_shown() {
     let store = store().await;
-    let events: Vec<Event> = (0..60).map(|i| event(&format!("k{i:02}"), i / 3, Product::Jira, Operation::Login)).collect();
+    let events: Vec<Event> = (0..60)
+        .map(|i| event(&format!("k{i:02}"), i / 3, Product::Jira, Operation::Login))
+        .collect();
     store.events.insert_new(&events).await.unwrap();
     let size = PageSize::try_from(25).unwrap();
-    let first = store.events.page(&EventFilter::default(), &ActorScope::Anyone, None, size).await.unwrap();
-    let second = store.events.page(&EventFilter::default(), &ActorScope::Anyone, first.next.as_ref(), size).await.unwrap();
-    let third = store.events.page(&EventFilter::default(), &ActorScope::Anyone, second.next.as_ref(), size).await.unwrap();
-    assert_eq!((first.events.len(), second.events.len(), third.events.len()), (25, 25, 10));
+    let first = store
+        .events
+        .page(&EventFilter::default(), &ActorScope::Anyone, None, size)
+        .await
+        .unwrap();
+    let second = store
+        .events
+        .page(
+            &EventFilter::default(),
+            &ActorScope::Anyone,
+            first.next.as_ref(),
+            size,
+        )
+        .await
+        .unwrap();
+    let third = store
+        .events
+        .page(
+            &EventFilter::default(),
+            &ActorScope::Anyone,
+            second.next.as_ref(),
+            size,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.events.len(), second.events.len(), third.events.len()),
+        (25, 25, 10)
+    );
     assert!(third.next.is_none());
-    let mut all: Vec<_> = [first.events, second.events, third.events].concat().into_iter().map(|e| e.id).collect();
+    let mut all: Vec<_> = [first.events, second.events, third.events]
+        .concat()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
     let in_order = all.clone();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 60, "no event repeated or skipped");
-    let mut expected: Vec<_> = events.iter().map(|e| (e.occurred_at, e.id.clone())).collect();
+    let mut expected: Vec<_> = events
+        .iter()
+        .map(|e| (e.occurred_at, e.id.clone()))
+        .collect();
     expected.sort_by(|a, b| b.cmp(a));
-    assert_eq!(in_order, expected.into_iter().map(|(_, id)| id).collect::<Vec<_>>());
+    assert_eq!(
+        in_order,
+        expected.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    );
 }
 
 async fn ids(store: &Store, filter: EventFilter, actors: ActorScope) -> Vec<String> {
-    let page = store.events.page(&filter, &actors, None, PageSize::try_from(200).unwrap()).await.unwrap();
+    let page = store
+        .events
+        .page(&filter, &actors, None, PageSize::try_from(200).unwrap())
+        .await
+        .unwrap();
     let mut ids: Vec<String> = page.events.into_iter().map(|e| e.id.to_string()).collect();
     ids.sort();
     ids
@@ -142,7 +263,11 @@ async fn every_filter_narrows_the_result_to_matching_events() {
     let mut admin = event("adm", 10, Product::Org, Operation::AdminGranted);
     admin.actor_id = Some(PersonId::parse("person:2").unwrap());
     admin.source_ip = Some("2001:db8::5".parse().unwrap());
-    admin.object_ref = Some(ObjectRef { id: "g1".into(), name: Some("Site-Admins (Ünïcode)".into()), container: None });
+    admin.object_ref = Some(ObjectRef {
+        id: "g1".into(),
+        name: Some("Site-Admins (Ünïcode)".into()),
+        container: None,
+    });
     let mut page = event("pg", 20, Product::Confluence, Operation::PageUpdated);
     page.source_ip = Some("10.1.2.3".parse().unwrap());
     page.actor_id = Some(PersonId::parse("person:3").unwrap());
@@ -150,7 +275,11 @@ async fn every_filter_narrows_the_result_to_matching_events() {
     let mut anonymous = event("anon", 40, Product::Jira, Operation::LoginFailed);
     anonymous.actor_id = None;
     anonymous.source_ip = None;
-    store.events.insert_new(&[admin, page, issue, anonymous]).await.unwrap();
+    store
+        .events
+        .insert_new(&[admin, page, issue, anonymous])
+        .await
+        .unwrap();
     store
         .db
         .collection::<bson::Document>(GROUP_MEMBERSHIP)
@@ -169,35 +298,139 @@ async fn every_filter_narrows_the_result_to_matching_events() {
         f
     };
     let anyone = || ActorScope::Anyone;
-    assert_eq!(ids(&store, f(|f| f.products = vec![Product::Jira]), anyone()).await, ["acme:jira:anon", "acme:jira:is"]);
     assert_eq!(
-        ids(&store, f(|f| f.products = vec![Product::Org, Product::Confluence]), anyone()).await,
+        ids(&store, f(|f| f.products = vec![Product::Jira]), anyone()).await,
+        ["acme:jira:anon", "acme:jira:is"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.products = vec![Product::Org, Product::Confluence]),
+            anyone()
+        )
+        .await,
         ["acme:confluence:pg", "acme:org:adm"]
     );
-    assert_eq!(ids(&store, f(|f| f.pipelines = vec![Pipeline::Activity]), anyone()).await, ["acme:confluence:pg", "acme:jira:is"]);
-    assert_eq!(ids(&store, f(|f| f.categories = vec![Category::Security]), anyone()).await, ["acme:jira:anon", "acme:org:adm"]);
-    assert_eq!(ids(&store, f(|f| f.severities = vec![Severity::High]), anyone()).await, ["acme:org:adm"]);
-    assert_eq!(ids(&store, f(|f| f.operations = vec![Operation::LoginFailed]), anyone()).await, ["acme:jira:anon"]);
-    assert_eq!(ids(&store, f(|f| f.person = Some(PersonId::parse("person:3").unwrap())), anyone()).await, ["acme:confluence:pg"]);
-    assert_eq!(ids(&store, f(|f| f.ip = Some("10.0.0.0/8".parse::<IpFilter>().unwrap())), anyone()).await, ["acme:confluence:pg"]);
-    assert_eq!(ids(&store, f(|f| f.ip = Some("2001:db8::/32".parse().unwrap())), anyone()).await, ["acme:org:adm"]);
-    assert_eq!(ids(&store, f(|f| f.ip = Some("203.0.113.7".parse().unwrap())), anyone()).await, ["acme:jira:is"]);
-    assert_eq!(ids(&store, f(|f| f.text = Some("ünïcode)".into())), anyone()).await, ["acme:org:adm"], "text is literal and case-insensitive");
-    assert_eq!(ids(&store, f(|f| f.text = Some("LOGIN_F".into())), anyone()).await, ["acme:jira:anon"], "text matches the operation");
-    assert_eq!(ids(&store, f(|f| f.text = Some(".*".into())), anyone()).await, Vec::<String>::new(), "regex syntax is not interpreted");
     assert_eq!(
-        ids(&store, f(|f| { f.from = Some(t(20)); f.to = Some(t(40)); }), anyone()).await,
+        ids(
+            &store,
+            f(|f| f.pipelines = vec![Pipeline::Activity]),
+            anyone()
+        )
+        .await,
+        ["acme:confluence:pg", "acme:jira:is"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.categories = vec![Category::Security]),
+            anyone()
+        )
+        .await,
+        ["acme:jira:anon", "acme:org:adm"]
+    );
+    assert_eq!(
+        ids(&store, f(|f| f.severities = vec![Severity::High]), anyone()).await,
+        ["acme:org:adm"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.operations = vec![Operation::LoginFailed]),
+            anyone()
+        )
+        .await,
+        ["acme:jira:anon"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.person = Some(PersonId::parse("person:3").unwrap())),
+            anyone()
+        )
+        .await,
+        ["acme:confluence:pg"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.ip = Some("10.0.0.0/8".parse::<IpFilter>().unwrap())),
+            anyone()
+        )
+        .await,
+        ["acme:confluence:pg"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.ip = Some("2001:db8::/32".parse().unwrap())),
+            anyone()
+        )
+        .await,
+        ["acme:org:adm"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.ip = Some("203.0.113.7".parse().unwrap())),
+            anyone()
+        )
+        .await,
+        ["acme:jira:is"]
+    );
+    assert_eq!(
+        ids(&store, f(|f| f.text = Some("ünïcode)".into())), anyone()).await,
+        ["acme:org:adm"],
+        "text is literal and case-insensitive"
+    );
+    assert_eq!(
+        ids(&store, f(|f| f.text = Some("LOGIN_F".into())), anyone()).await,
+        ["acme:jira:anon"],
+        "text matches the operation"
+    );
+    assert_eq!(
+        ids(&store, f(|f| f.text = Some(".*".into())), anyone()).await,
+        Vec::<String>::new(),
+        "regex syntax is not interpreted"
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| {
+                f.from = Some(t(20));
+                f.to = Some(t(40));
+            }),
+            anyone()
+        )
+        .await,
         ["acme:confluence:pg", "acme:jira:is"],
         "from is inclusive, to exclusive"
     );
 
-    let team = store.teams.members(&TeamId::parse("team:sec").unwrap()).await.unwrap();
+    let team = store
+        .teams
+        .members(&TeamId::parse("team:sec").unwrap())
+        .await
+        .unwrap();
     assert_eq!(team.len(), 2);
-    assert_eq!(ids(&store, all.clone(), ActorScope::People(team.clone())).await, ["acme:confluence:pg", "acme:org:adm"]);
     assert_eq!(
-        ids(&store, f(|f| f.person = Some(PersonId::parse("person:2").unwrap())), ActorScope::People(team)).await,
+        ids(&store, all.clone(), ActorScope::People(team.clone())).await,
+        ["acme:confluence:pg", "acme:org:adm"]
+    );
+    assert_eq!(
+        ids(
+            &store,
+            f(|f| f.person = Some(PersonId::parse("person:2").unwrap())),
+            ActorScope::People(team)
+        )
+        .await,
         ["acme:org:adm"],
         "a person and a team together mean that person, if in the team"
     );
-    assert!(ids(&store, all, ActorScope::People(vec![])).await.is_empty(), "an empty team matches nothing");
+    assert!(
+        ids(&store, all, ActorScope::People(vec![]))
+            .await
+            .is_empty(),
+        "an empty team matches nothing"
+    );
 }

@@ -9,8 +9,15 @@ use tower_sessions::SessionStore;
 
 fn record(expires_in: Duration) -> Record {
     let mut data = HashMap::new();
-    data.insert("admin".to_owned(), serde_json::json!({ "username": "admin" }));
-    Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() + expires_in }
+    data.insert(
+        "admin".to_owned(),
+        serde_json::json!({ "username": "admin" }),
+    );
+    Record {
+        id: Id::default(),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + expires_in,
+    }
 }
 
 async fn store() -> Store {
@@ -24,13 +31,31 @@ async fn a_session_is_created_loaded_updated_and_deleted() {
     let store = store().await;
     let mut r = record(Duration::hours(1));
     store.sessions.create(&mut r).await.unwrap();
-    let loaded = store.sessions.load(&r.id).await.unwrap().expect("the session loads");
+    let loaded = store
+        .sessions
+        .load(&r.id)
+        .await
+        .unwrap()
+        .expect("the session loads");
     assert_eq!(loaded.data, r.data);
-    assert_eq!(loaded.expiry_date.unix_timestamp(), r.expiry_date.unix_timestamp());
+    assert_eq!(
+        loaded.expiry_date.unix_timestamp(),
+        r.expiry_date.unix_timestamp()
+    );
 
     r.data.insert("extra".into(), serde_json::json!(1));
     store.sessions.save(&r).await.unwrap();
-    assert_eq!(store.sessions.load(&r.id).await.unwrap().unwrap().data.len(), 2);
+    assert_eq!(
+        store
+            .sessions
+            .load(&r.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .len(),
+        2
+    );
 
     store.sessions.delete(&r.id).await.unwrap();
     assert!(store.sessions.load(&r.id).await.unwrap().is_none());
@@ -49,7 +74,13 @@ async fn the_database_never_holds_a_usable_session_id() {
     let store = store().await;
     let mut r = record(Duration::hours(1));
     store.sessions.create(&mut r).await.unwrap();
-    let stored = store.db.collection::<bson::Document>(SESSIONS).find_one(doc! {}).await.unwrap().unwrap();
+    let stored = store
+        .db
+        .collection::<bson::Document>(SESSIONS)
+        .find_one(doc! {})
+        .await
+        .unwrap()
+        .unwrap();
     let key = stored.get_str("_id").unwrap();
     assert_ne!(key, r.id.to_string());
     assert_eq!(key.len(), 64, "a SHA-256 digest");

@@ -31,21 +31,33 @@ pub fn server_uri() -> &'static str {
 
 fn start_shared_server() -> SharedServer {
     if let Ok(uri) = std::env::var("TEST_MONGODB_URI") {
-        return SharedServer { uri, _server: None, _dir: None };
+        return SharedServer {
+            uri,
+            _server: None,
+            _dir: None,
+        };
     }
-    let binary = find_server_binary().unwrap_or_else(|e| panic!("integration tests need a database server: {e}"));
+    let binary = find_server_binary()
+        .unwrap_or_else(|e| panic!("integration tests need a database server: {e}"));
     let dir = test_dir();
     let storage = dir.path().join("db");
     let log = dir.path().join("db.log");
     // The server must outlive every test's own runtime, so it is started on a runtime of its own.
     let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(EmbeddedServer::start(&binary, &storage, &log, Some(256)))
     })
     .join()
     .expect("the test database starter panicked")
     .unwrap_or_else(|e| panic!("could not start the test database: {e}"));
-    SharedServer { uri: server.uri().to_owned(), _server: Some(server), _dir: Some(dir) }
+    SharedServer {
+        uri: server.uri().to_owned(),
+        _server: Some(server),
+        _dir: Some(dir),
+    }
 }
 
 /// A temporary directory for this process's server under `$TMPDIR/atlaslens-tests`. Statics are
@@ -56,7 +68,9 @@ fn test_dir() -> tempfile::TempDir {
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let owner = name.strip_prefix("pid-").and_then(|rest| rest.split('-').next());
+            let owner = name
+                .strip_prefix("pid-")
+                .and_then(|rest| rest.split('-').next());
             if let Some(pid) = owner {
                 if !std::path::Path::new("/proc").join(pid).exists() {
                     let _ = std::fs::remove_dir_all(entry.path());
@@ -82,5 +96,7 @@ pub async fn fresh_database() -> Database {
 /// # Panics
 /// When the server URI is invalid.
 pub async fn client() -> Client {
-    Client::with_uri_str(server_uri()).await.expect("a client for the test database")
+    Client::with_uri_str(server_uri())
+        .await
+        .expect("a client for the test database")
 }

@@ -42,20 +42,33 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
     .await;
     connection.close(&settings).await;
     result?;
-    let verb = if args.reset { "has a new password" } else { "was created" };
-    tracing::info!(admin.user = username.as_str(), "administrator {} {verb}", username.as_str());
+    let verb = if args.reset {
+        "has a new password"
+    } else {
+        "was created"
+    };
+    tracing::info!(
+        admin.user = username.as_str(),
+        "administrator {} {verb}",
+        username.as_str()
+    );
     Ok(())
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         let password = line.trim_end_matches(['\n', '\r']).to_owned();
         return Ok(SecretString::from(password));
     }
     if !std::io::stdin().is_terminal() {
-        bail!("there is no terminal to prompt for the password; pass --password-stdin and pipe it in");
+        bail!(
+            "there is no terminal to prompt for the password; pass --password-stdin and pipe it in"
+        );
     }
     let first = rpassword::prompt_password("Password: ").context("reading the password")?;
     let second = rpassword::prompt_password("Repeat password: ").context("reading the password")?;

@@ -2,7 +2,7 @@
 //! SIGINT or SIGTERM, then stop cleanly — including the embedded database if we started it.
 
 use crate::database::{Connection, Origin};
-use crate::startup::Application;
+use crate::startup::{leptos_options, Application};
 use services::crypto::{load_key_ring, KeySource};
 use services::store::Store;
 use services::Settings;
@@ -23,8 +23,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (connection, origin) = Connection::open(&settings).await?;
     match origin {
         Origin::External => tracing::info!("using the MongoDB server named by MONGODB_URI"),
-        Origin::Shared => tracing::info!("using the embedded database another AtlasLens process runs"),
-        Origin::Owned => tracing::info!(data.dir = %settings.data_dir.display(), "started the embedded database"),
+        Origin::Shared => {
+            tracing::info!("using the embedded database another AtlasLens process runs")
+        }
+        Origin::Owned => {
+            tracing::info!(data.dir = %settings.data_dir.display(), "started the embedded database")
+        }
     }
     let served = serve_until_signal(&settings, Store::new(connection.db.clone())).await;
     tracing::info!("shutting down");
@@ -34,11 +38,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 async fn serve_until_signal(settings: &Settings, store: Store) -> anyhow::Result<()> {
     store.ensure_indexes(settings.retention_days).await?;
-    let app = Application::build(settings, store.clone()).await?;
+    let app = Application::build(settings, leptos_options("Leptos.toml")?, store.clone()).await?;
     let addr = app.local_addr()?;
     tracing::info!(http.addr = %addr, "AtlasLens is running at http://{addr}/");
     if store.users.is_empty().await? {
-        tracing::warn!("no administrator exists yet; create one with `atlaslens seed-admin --username NAME`");
+        tracing::warn!(
+            "no administrator exists yet; create one with `atlaslens seed-admin --username NAME`"
+        );
     } else {
         tracing::info!("sign in at http://{addr}/login with an administrator account");
     }
@@ -48,7 +54,9 @@ async fn serve_until_signal(settings: &Settings, store: Store) -> anyhow::Result
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    let mut terminate = match tokio::signal::unix::signal(
+        tokio::signal::unix::SignalKind::terminate(),
+    ) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot listen for SIGTERM; only Ctrl-C will stop the server");

@@ -3,13 +3,13 @@
 //! the page asked for so sign-in can return to it.
 
 use crate::routes::is_public;
+use app::url::encode_component;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use services::auth::{SessionUser, SESSION_USER_KEY};
-use app::url::encode_component;
 use tower_sessions::Session;
 
 /// Lets the request through only with a session or to a public path.
@@ -21,9 +21,14 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
     match session.get::<SessionUser>(SESSION_USER_KEY).await {
         Ok(Some(_)) => next.run(request).await,
         Ok(None) => {
-            let is_page = request.method() == Method::GET && !path.starts_with("/api/") && path != "/metrics";
+            let is_page =
+                request.method() == Method::GET && !path.starts_with("/api/") && path != "/metrics";
             if is_page {
-                let target = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let target = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
                 let login = if target == "/" {
                     "/login".to_owned()
                 } else {
@@ -31,7 +36,11 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
                 };
                 Redirect::to(&login).into_response()
             } else {
-                (StatusCode::UNAUTHORIZED, Json(serde_json::json!({ "error": "sign in first" }))).into_response()
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Json(serde_json::json!({ "error": "sign in first" })),
+                )
+                    .into_response()
             }
         }
         Err(e) => {

@@ -10,7 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 /// Refuses cross-origin state changes.
 pub async fn same_origin_writes(request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
         return next.run(request).await;
     }
     if is_cross_origin(request.headers()) {
@@ -41,7 +44,9 @@ fn is_cross_origin(headers: &HeaderMap) -> bool {
 
 /// `host[:port]` of an absolute `http(s)` URL; `None` for anything else (including `null`).
 fn authority_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     Some(&rest[..end])
 }
@@ -61,17 +66,38 @@ mod tests {
 
     #[test]
     fn same_origin_and_header_less_requests_pass() {
-        assert!(!is_cross_origin(&headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "http://127.0.0.1:3000")])));
-        assert!(!is_cross_origin(&headers(&[(header::HOST, "audit.acme.jp"), (header::ORIGIN, "https://audit.acme.jp")])));
-        assert!(!is_cross_origin(&headers(&[(header::HOST, "a:1"), (header::REFERER, "http://a:1/login?x=1")])));
+        assert!(!is_cross_origin(&headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://127.0.0.1:3000")
+        ])));
+        assert!(!is_cross_origin(&headers(&[
+            (header::HOST, "audit.acme.jp"),
+            (header::ORIGIN, "https://audit.acme.jp")
+        ])));
+        assert!(!is_cross_origin(&headers(&[
+            (header::HOST, "a:1"),
+            (header::REFERER, "http://a:1/login?x=1")
+        ])));
         assert!(!is_cross_origin(&headers(&[(header::HOST, "a:1")])));
     }
 
     #[test]
     fn foreign_and_opaque_origins_are_refused() {
-        assert!(is_cross_origin(&headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "http://evil.example")])));
-        assert!(is_cross_origin(&headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "http://127.0.0.1:3001")])));
-        assert!(is_cross_origin(&headers(&[(header::HOST, "127.0.0.1:3000"), (header::ORIGIN, "null")])));
-        assert!(is_cross_origin(&headers(&[(header::HOST, "a"), (header::REFERER, "http://a.evil/")])));
+        assert!(is_cross_origin(&headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://evil.example")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://127.0.0.1:3001")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "null")
+        ])));
+        assert!(is_cross_origin(&headers(&[
+            (header::HOST, "a"),
+            (header::REFERER, "http://a.evil/")
+        ])));
     }
 }

@@ -3,6 +3,7 @@
 //! JSON get status codes and JSON bodies.
 
 use crate::startup::ServerState;
+use app::url::encode_component;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,7 +13,6 @@ use serde::Deserialize;
 use serde_json::json;
 use services::auth::{LoginError, SESSION_USER_KEY};
 use std::net::SocketAddr;
-use app::url::encode_component;
 use tower_sessions::Session;
 
 /// The sign-in form.
@@ -27,7 +27,14 @@ pub struct LoginForm {
 /// Where to go after signing in: a local path only (never another site), default `/events`.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/api/") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.starts_with("/api/") =>
+        {
+            n
+        }
         _ => "/events",
     }
 }
@@ -48,7 +55,6 @@ fn back_to_login(error: &str, extra: &str, next: Option<&str>) -> Response {
     Redirect::to(&url).into_response()
 }
 
-
 /// Checks the credentials; on success rotates the session id and stores the administrator in it.
 pub async fn login(
     State(state): State<ServerState>,
@@ -59,7 +65,10 @@ pub async fn login(
 ) -> Response {
     let json = wants_json(&headers);
     let next = form.next.as_deref().filter(|n| !n.is_empty());
-    let result = state.auth.login(&form.username, form.password, peer.ip(), chrono::Utc::now()).await;
+    let result = state
+        .auth
+        .login(&form.username, form.password, peer.ip(), chrono::Utc::now())
+        .await;
     match result {
         Ok(user) => {
             // A new id at sign-in, so a session id planted before sign-in is worthless after it.
@@ -69,7 +78,11 @@ pub async fn login(
             };
             if let Err(e) = stored.await {
                 tracing::error!(error = %e, "storing the session failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "sign-in is unavailable right now").into_response();
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "sign-in is unavailable right now",
+                )
+                    .into_response();
             }
             tracing::info!(login.result = "success", login.user = %user.username, client.ip = %peer.ip(), "administrator signed in");
             if json {
@@ -81,7 +94,11 @@ pub async fn login(
         Err(LoginError::InvalidCredentials) => {
             tracing::info!(login.result = "invalid", client.ip = %peer.ip(), "sign-in failed");
             if json {
-                (StatusCode::UNAUTHORIZED, Json(json!({ "error": LoginError::InvalidCredentials.to_string() }))).into_response()
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Json(json!({ "error": LoginError::InvalidCredentials.to_string() })),
+                )
+                    .into_response()
             } else {
                 back_to_login("invalid", "", next)
             }
@@ -95,7 +112,11 @@ pub async fn login(
             );
             let minutes = retry_after.as_secs().div_ceil(60).max(1);
             if json {
-                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(json!({ "error": e.to_string() }))).into_response();
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({ "error": e.to_string() })),
+                )
+                    .into_response();
                 if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, v);
                 }
@@ -107,7 +128,11 @@ pub async fn login(
         Err(LoginError::Store(e)) => {
             tracing::error!(error = %e, "sign-in could not reach the database");
             if json {
-                (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "sign-in is unavailable right now" }))).into_response()
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "error": "sign-in is unavailable right now" })),
+                )
+                    .into_response()
             } else {
                 back_to_login("unavailable", "", None)
             }
@@ -135,7 +160,13 @@ mod tests {
     #[test]
     fn only_local_pages_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/events?limit=25")), "/events?limit=25");
-        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "/api/logout", "events"] {
+        for hostile in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/api/logout",
+            "events",
+        ] {
             assert_eq!(safe_next(Some(hostile)), "/events", "{hostile}");
         }
         assert_eq!(safe_next(None), "/events");

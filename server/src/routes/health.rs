@@ -20,7 +20,10 @@ pub async fn database(State(state): State<ServerState>) -> (StatusCode, Json<Val
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(reason) => {
             tracing::warn!(health.reason = %reason, "database health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": reason })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": reason })),
+            )
         }
     }
 }

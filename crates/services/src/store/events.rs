@@ -11,8 +11,8 @@
 use super::{StoreError, EVENTS};
 use bson::{doc, Bson, Document};
 use domain::{
-    Category, DeploymentId, Event, EventFilter, EventId, IpKey, ObjectRef, Operation, PageCursor, PageSize,
-    PersonId, Pipeline, Product, Severity,
+    Category, DeploymentId, Event, EventFilter, EventId, IpKey, ObjectRef, Operation, PageCursor,
+    PageSize, PersonId, Pipeline, Product, Severity,
 };
 use futures::TryStreamExt;
 use mongodb::options::IndexOptions;
@@ -92,7 +92,10 @@ impl From<&Event> for EventDoc {
 impl TryFrom<EventDoc> for Event {
     type Error = StoreError;
     fn try_from(d: EventDoc) -> Result<Self, Self::Error> {
-        let corrupt = |reason: String| StoreError::Corrupt { collection: EVENTS, reason };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            collection: EVENTS,
+            reason,
+        };
         Ok(Event {
             id: EventId::parse(&d.id).map_err(|e| corrupt(e.to_string()))?,
             occurred_at: d.occurred_at.to_chrono(),
@@ -110,7 +113,11 @@ impl TryFrom<EventDoc> for Event {
             category: d.category,
             severity: d.severity,
             object_type: d.object_type,
-            object_ref: d.object_ref.map(|o| ObjectRef { id: o.id, name: o.name, container: o.container }),
+            object_ref: d.object_ref.map(|o| ObjectRef {
+                id: o.id,
+                name: o.name,
+                container: o.container,
+            }),
             source_ip: d
                 .source_ip
                 .map(|ip| ip.parse())
@@ -157,7 +164,9 @@ pub struct EventStore {
 impl EventStore {
     /// Opens the collection.
     pub fn new(db: &mongodb::Database) -> Self {
-        Self { coll: db.collection(EVENTS) }
+        Self {
+            coll: db.collection(EVENTS),
+        }
     }
 
     /// Creates the listing and filter indexes and the retention TTL index. A changed retention
@@ -167,17 +176,26 @@ impl EventStore {
     /// When the server refuses an index.
     pub async fn ensure_indexes(&self, retention_days: u32) -> Result<(), StoreError> {
         let keyed = |keys: Document, name: &str| {
-            IndexModel::builder().keys(keys).options(IndexOptions::builder().name(name.to_owned()).build()).build()
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_owned()).build())
+                .build()
         };
         self.coll
             .create_indexes([
                 keyed(doc! { "occurred_at": -1, "_id": -1 }, "newest_first"),
                 keyed(doc! { "product": 1, "occurred_at": -1 }, "product_time"),
-                keyed(doc! { "category": 1, "severity": 1, "occurred_at": -1 }, "category_severity_time"),
+                keyed(
+                    doc! { "category": 1, "severity": 1, "occurred_at": -1 },
+                    "category_severity_time",
+                ),
                 keyed(doc! { "operation": 1, "occurred_at": -1 }, "operation_time"),
                 keyed(doc! { "actor_id": 1, "occurred_at": -1 }, "actor_time"),
                 keyed(doc! { "ip_key": 1, "occurred_at": -1 }, "ip_time"),
-                keyed(doc! { "deployment": 1, "product": 1, "pipeline": 1, "occurred_at": -1 }, "source_time"),
+                keyed(
+                    doc! { "deployment": 1, "product": 1, "pipeline": 1, "occurred_at": -1 },
+                    "source_time",
+                ),
             ])
             .await?;
         let ttl = IndexModel::builder()
@@ -195,7 +213,10 @@ impl EventStore {
             if !conflict {
                 return Err(e.into());
             }
-            tracing::info!(retention.days = retention_days, "retention changed; replacing the events TTL index");
+            tracing::info!(
+                retention.days = retention_days,
+                "retention changed; replacing the events TTL index"
+            );
             self.coll.drop_index(TTL_INDEX).await?;
             self.coll.create_index(ttl).await?;
         }
@@ -213,10 +234,16 @@ impl EventStore {
         let docs: Vec<EventDoc> = events.iter().map(EventDoc::from).collect();
         let total = docs.len() as u64;
         match self.coll.insert_many(docs).ordered(false).await {
-            Ok(result) => Ok(InsertOutcome { inserted: result.inserted_ids.len() as u64, duplicates: 0 }),
+            Ok(result) => Ok(InsertOutcome {
+                inserted: result.inserted_ids.len() as u64,
+                duplicates: 0,
+            }),
             Err(e) => {
                 let duplicates = duplicate_count(&e).ok_or(e)?;
-                Ok(InsertOutcome { inserted: total - duplicates, duplicates })
+                Ok(InsertOutcome {
+                    inserted: total - duplicates,
+                    duplicates,
+                })
             }
         }
     }
@@ -226,7 +253,11 @@ impl EventStore {
     /// # Errors
     /// A database error or a corrupt document.
     pub async fn get(&self, id: &EventId) -> Result<Option<Event>, StoreError> {
-        self.coll.find_one(doc! { "_id": id.as_str() }).await?.map(Event::try_from).transpose()
+        self.coll
+            .find_one(doc! { "_id": id.as_str() })
+            .await?
+            .map(Event::try_from)
+            .transpose()
     }
 
     /// A page of events matching `filter` (with the team already resolved to `actors`), newest
@@ -250,10 +281,16 @@ impl EventStore {
             .await?
             .try_collect()
             .await?;
-        let mut events = docs.into_iter().map(Event::try_from).collect::<Result<Vec<_>, _>>()?;
+        let mut events = docs
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = if events.len() as i64 > limit {
             events.truncate(limit as usize);
-            events.last().map(|e| PageCursor { occurred_at: e.occurred_at, id: e.id.clone() })
+            events.last().map(|e| PageCursor {
+                occurred_at: e.occurred_at,
+                id: e.id.clone(),
+            })
         } else {
             None
         };
@@ -274,7 +311,10 @@ fn duplicate_count(error: &mongodb::error::Error) -> Option<u64> {
     match error.kind.as_ref() {
         mongodb::error::ErrorKind::InsertMany(e) if e.write_concern_error.is_none() => {
             let errors = e.write_errors.as_ref()?;
-            errors.iter().all(|w| w.code == 11000).then_some(errors.len() as u64)
+            errors
+                .iter()
+                .all(|w| w.code == 11000)
+                .then_some(errors.len() as u64)
         }
         _ => None,
     }
@@ -301,7 +341,11 @@ fn literal_regex(text: &str) -> String {
 }
 
 /// The MongoDB filter for an [`EventFilter`], an actor scope and a page cursor.
-pub(crate) fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCursor>) -> Document {
+pub(crate) fn query(
+    filter: &EventFilter,
+    actors: &ActorScope,
+    cursor: Option<&PageCursor>,
+) -> Document {
     let mut q = Document::new();
     let mut and: Vec<Document> = Vec::new();
     let mut time = Document::new();
@@ -349,9 +393,19 @@ pub(crate) fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&P
         let (lo, hi) = ip.key_range();
         q.insert("ip_key", doc! { "$gte": lo.as_str(), "$lte": hi.as_str() });
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = bson::Regex { pattern: literal_regex(text), options: "i".to_owned() };
-        and.push(doc! { "$or": [ { "operation": pattern.clone() }, { "object_ref.name": pattern } ] });
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let pattern = bson::Regex {
+            pattern: literal_regex(text),
+            options: "i".to_owned(),
+        };
+        and.push(
+            doc! { "$or": [ { "operation": pattern.clone() }, { "object_ref.name": pattern } ] },
+        );
     }
     if let Some(c) = cursor {
         let at = bson::DateTime::from_chrono(c.occurred_at);

@@ -35,7 +35,9 @@ pub enum FailureKey<'a> {
 impl LoginFailureStore {
     /// Opens the collection.
     pub fn new(db: &mongodb::Database) -> Self {
-        Self { coll: db.collection(LOGIN_FAILURES) }
+        Self {
+            coll: db.collection(LOGIN_FAILURES),
+        }
     }
 
     /// Indexes for both counts, and a one-day TTL.
@@ -45,11 +47,19 @@ impl LoginFailureStore {
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
         self.coll
             .create_indexes([
-                IndexModel::builder().keys(doc! { "username": 1, "at": -1 }).build(),
-                IndexModel::builder().keys(doc! { "ip": 1, "at": -1 }).build(),
+                IndexModel::builder()
+                    .keys(doc! { "username": 1, "at": -1 })
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "ip": 1, "at": -1 })
+                    .build(),
                 IndexModel::builder()
                     .keys(doc! { "at": 1 })
-                    .options(IndexOptions::builder().expire_after(Duration::from_secs(86_400)).build())
+                    .options(
+                        IndexOptions::builder()
+                            .expire_after(Duration::from_secs(86_400))
+                            .build(),
+                    )
                     .build(),
             ])
             .await?;
@@ -60,8 +70,17 @@ impl LoginFailureStore {
     ///
     /// # Errors
     /// A database error.
-    pub async fn record(&self, username: &str, ip: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let failure = FailureDoc { username: username.to_owned(), ip: ip.to_owned(), at: bson::DateTime::from_chrono(at) };
+    pub async fn record(
+        &self,
+        username: &str,
+        ip: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let failure = FailureDoc {
+            username: username.to_owned(),
+            ip: ip.to_owned(),
+            at: bson::DateTime::from_chrono(at),
+        };
         self.coll.insert_one(failure).await?;
         Ok(())
     }

@@ -29,7 +29,10 @@ pub struct MongoSessionStore {
 }
 
 fn key_of(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn to_bson_time(t: time::OffsetDateTime) -> bson::DateTime {
@@ -49,7 +52,9 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 impl MongoSessionStore {
     /// Opens the collection.
     pub fn new(db: &mongodb::Database) -> Self {
-        Self { coll: db.collection(SESSIONS) }
+        Self {
+            coll: db.collection(SESSIONS),
+        }
     }
 
     /// The TTL index that removes expired sessions.
@@ -66,7 +71,11 @@ impl MongoSessionStore {
     }
 
     fn doc_of(record: &Record) -> SessionDoc {
-        SessionDoc { key: key_of(&record.id), data: record.data.clone(), expires_at: to_bson_time(record.expiry_date) }
+        SessionDoc {
+            key: key_of(&record.id),
+            data: record.data.clone(),
+            expires_at: to_bson_time(record.expiry_date),
+        }
     }
 }
 
@@ -100,11 +109,18 @@ impl SessionStore for MongoSessionStore {
             .find_one(doc! { "_id": key_of(id), "expires_at": { "$gt": bson::DateTime::now() } })
             .await
             .map_err(backend)?;
-        Ok(found.map(|d| Record { id: *id, data: d.data, expiry_date: from_bson_time(d.expires_at) }))
+        Ok(found.map(|d| Record {
+            id: *id,
+            data: d.data,
+            expiry_date: from_bson_time(d.expires_at),
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.coll.delete_one(doc! { "_id": key_of(id) }).await.map_err(backend)?;
+        self.coll
+            .delete_one(doc! { "_id": key_of(id) })
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -27,7 +27,9 @@ pub struct TeamStore {
 impl TeamStore {
     /// Opens the collection.
     pub fn new(db: &mongodb::Database) -> Self {
-        Self { coll: db.collection(GROUP_MEMBERSHIP) }
+        Self {
+            coll: db.collection(GROUP_MEMBERSHIP),
+        }
     }
 
     /// Indexes for both directions of the relation.
@@ -37,7 +39,9 @@ impl TeamStore {
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
         self.coll
             .create_indexes([
-                IndexModel::builder().keys(doc! { "team_id": 1, "person_id": 1 }).build(),
+                IndexModel::builder()
+                    .keys(doc! { "team_id": 1, "person_id": 1 })
+                    .build(),
                 IndexModel::builder().keys(doc! { "person_id": 1 }).build(),
             ])
             .await?;
@@ -49,7 +53,12 @@ impl TeamStore {
     /// # Errors
     /// A database error.
     pub async fn members(&self, team: &TeamId) -> Result<Vec<PersonId>, StoreError> {
-        let docs: Vec<MembershipDoc> = self.coll.find(doc! { "team_id": team.as_str() }).await?.try_collect().await?;
+        let docs: Vec<MembershipDoc> = self
+            .coll
+            .find(doc! { "team_id": team.as_str() })
+            .await?
+            .try_collect()
+            .await?;
         Ok(docs.into_iter().map(|m| m.person_id).collect())
     }
 }

@@ -40,7 +40,9 @@ pub enum CreateUserError {
 impl UserStore {
     /// Opens the collection.
     pub fn new(db: &mongodb::Database) -> Self {
-        Self { coll: db.collection(USERS) }
+        Self {
+            coll: db.collection(USERS),
+        }
     }
 
     /// Nothing beyond the `_id` index is needed.
@@ -90,7 +92,11 @@ impl UserStore {
     ///
     /// # Errors
     /// A database error.
-    pub async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, StoreError> {
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
         let result = self
             .coll
             .update_one(

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite against a freshly started AtlasLens (embedded database in a temporary
+# data directory, a seeded administrator, a free port), then stops it and checks it stopped cleanly.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ATLASLENS_ROOT"
+
+bin="$CARGO_TARGET_DIR/debug/atlaslens"
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+unset MONGODB_URI
+export ATLASLENS_DATA_DIR="$data" ATLASLENS_BIND="127.0.0.1:$port" ATLASLENS_EMBEDDED_CACHE_MB=256
+export E2E_USERNAME=e2e-admin
+E2E_PASSWORD="e2e-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+export E2E_PASSWORD
+
+printf '%s\n' "$E2E_PASSWORD" | "$bin" seed-admin --username "$E2E_USERNAME" --password-stdin
+"$bin" serve >"$data/serve.log" 2>&1 &
+server=$!
+cleanup() {
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat "$data/serve.log" >&2; echo "atlaslens serve exited" >&2; exit 1; }
+  sleep 0.5
+done
+
+status=0
+(cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test "$@") || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "---- atlaslens serve log (last 50 lines) ----" >&2
+  tail -n 50 "$data/serve.log" >&2
+fi
+exit "$status"

@@ -1,0 +1,222 @@
+//! Signing in and out over HTTP: redirects, cookie flags, session rotation and persistence,
+//! throttling and the cross-origin refusal.
+
+use crate::helpers::{client, location, settings, spawn_app, spawn_app_with, ADMIN, PASSWORD};
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("atlaslens_session="))
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_get_the_same_answer_and_no_session() {
+    let app = spawn_app().await;
+    let wrong = app.login(ADMIN, "not the password").await;
+    let unknown = app.login("nobody", PASSWORD).await;
+    for r in [&wrong, &unknown] {
+        assert_eq!(r.status(), 303);
+        assert_eq!(location(r), "/login?error=invalid");
+        assert!(session_cookie(r).is_none());
+    }
+    let page = app.get("/login?error=invalid").await.text().await.unwrap();
+    assert!(page.contains("The username or password is incorrect."));
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_http_only_cookie_and_opens_the_events_page() {
+    let app = spawn_app().await;
+    let r = app.login(ADMIN, PASSWORD).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/events");
+    let cookie = session_cookie(&r).expect("a session cookie");
+    assert!(cookie.starts_with("atlaslens_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
+        assert!(cookie.contains(flag), "{flag} missing from {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP must not get a Secure cookie: {cookie}"
+    );
+    let page = app.get("/events").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<h1>Events</h1>") && html.contains(">admin</span>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn behind_tls_the_cookie_is_secure_and_host_prefixed() {
+    let app = spawn_app().await;
+    let mut s = settings();
+    s.secure_cookies = true;
+    let secure = spawn_app_with(s, app.store.clone()).await;
+    let r = secure.login(ADMIN, PASSWORD).await;
+    let cookie = session_cookie(&r).unwrap();
+    assert!(
+        cookie.starts_with("__Host-atlaslens_session=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id_and_the_old_one_stops_working() {
+    let app = spawn_app().await;
+    let first = session_cookie(&app.login(ADMIN, PASSWORD).await).unwrap();
+    let second = session_cookie(&app.login(ADMIN, PASSWORD).await).unwrap();
+    let id = |c: &str| c.split(';').next().unwrap().to_owned();
+    assert_ne!(id(&first), id(&second));
+    let stale = client()
+        .get(app.url("/events"))
+        .header("Cookie", id(&first))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.status(),
+        303,
+        "the pre-rotation id must no longer open pages"
+    );
+    let fresh = client()
+        .get(app.url("/events"))
+        .header("Cookie", id(&second))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_of_the_server() {
+    let app = spawn_app().await;
+    let cookie = session_cookie(&app.login(ADMIN, PASSWORD).await).unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let restarted = spawn_app_with(settings(), app.store.clone()).await;
+    drop(app);
+    let r = client()
+        .get(restarted.url("/events"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    app.login_as_admin().await;
+    let r = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("Origin", &app.address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login?signed_out=1");
+    let r = app.get("/events").await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn after_five_failures_even_the_right_password_is_refused_with_a_clear_message() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        assert_eq!(
+            location(&app.login(ADMIN, "guess").await),
+            "/login?error=invalid"
+        );
+    }
+    let r = app.login(ADMIN, PASSWORD).await;
+    assert_eq!(location(&r), "/login?error=throttled&retry=15");
+    assert!(session_cookie(&r).is_none());
+    let page = app
+        .get("/login?error=throttled&retry=15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Too many failed sign-in attempts. Try again in 15 minute(s)."));
+
+    let json = app
+        .client
+        .post(app.url("/api/login"))
+        .header("Accept", "application/json")
+        .form(&[("username", ADMIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 429);
+    let retry: u64 = json.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((14 * 60..=15 * 60).contains(&retry), "{retry}");
+}
+
+#[tokio::test]
+async fn sign_in_returns_to_the_page_asked_for_but_never_to_another_site() {
+    let app = spawn_app().await;
+    let r = app.get("/events?limit=25").await;
+    assert_eq!(location(&r), "/login?next=%2Fevents%3Flimit%3D25");
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .form(&[
+            ("username", ADMIN),
+            ("password", PASSWORD),
+            ("next", "/events?limit=25"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/events?limit=25");
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .form(&[
+            ("username", ADMIN),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/events");
+}
+
+#[tokio::test]
+async fn state_changes_from_another_origin_are_refused() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .header("Origin", "http://evil.example")
+        .form(&[("username", ADMIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(session_cookie(&r).is_none());
+    app.login_as_admin().await;
+    let r = app
+        .client
+        .post(app.url("/api/logout"))
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.get("/events").await.status(),
+        200,
+        "the refused logout did not end the session"
+    );
+}

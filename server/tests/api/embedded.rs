@@ -1,0 +1,170 @@
+//! The `atlaslens` binary with its embedded database: start-up, sharing the server with other
+//! commands through the discovery file, clean stop on SIGTERM, and no orphaned database when the
+//! binary is killed outright.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_atlaslens");
+
+fn atlaslens(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env_remove("MONGODB_URI")
+        .env("ATLASLENS_DATA_DIR", data_dir)
+        .env("ATLASLENS_BIND", "127.0.0.1:0")
+        .env("ATLASLENS_EMBEDDED_CACHE_MB", "128")
+        .env("ATLASLENS_LOG", "info");
+    cmd
+}
+
+/// Starts `serve` and returns it with the address it printed.
+fn serve(data_dir: &Path) -> (Child, String) {
+    let mut child = atlaslens(data_dir)
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before it was ready")
+            .unwrap();
+        if let Some(rest) = line.split("AtlasLens is running at http://").nth(1) {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    // Keep draining its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn seed_admin(data_dir: &Path, name: &str, password: &str, extra: &[&str]) -> std::process::Output {
+    let mut child = atlaslens(data_dir)
+        .args(["seed-admin", "--username", name, "--password-stdin"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn server_pid(data_dir: &Path) -> u32 {
+    let text =
+        std::fs::read_to_string(data_dir.join("embedded-db.json")).expect("the discovery file");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["server_pid"].as_u64().unwrap() as u32
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn serve_shares_its_database_with_seed_admin_and_stops_it_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = serve(dir.path());
+    let db_pid = server_pid(dir.path());
+    assert!(alive(db_pid));
+
+    // While serve holds the database files, seed-admin must use its server, not start another.
+    let out = seed_admin(dir.path(), "ops", "long enough password", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = reqwest::blocking::get(format!("http://{addr}/api/health/database"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(body.contains("ok"), "{body}");
+    let client = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("http://{addr}/api/login"))
+        .form(&[("username", "ops"), ("password", "long enough password")])
+        .send()
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        "/events",
+        "the admin seeded meanwhile can sign in"
+    );
+
+    signal(&child, "-TERM");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+    assert!(!alive(db_pid), "the embedded database stopped with it");
+    assert!(
+        !dir.path().join("embedded-db.json").exists(),
+        "the discovery file was withdrawn"
+    );
+}
+
+#[test]
+fn the_embedded_database_does_not_outlive_a_killed_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _) = serve(dir.path());
+    let db_pid = server_pid(dir.path());
+    signal(&child, "-KILL");
+    let _ = child.wait();
+    wait_until("the orphaned database exits", || !alive(db_pid));
+
+    // The stale discovery file is ignored: the next command starts its own server and works.
+    let out = seed_admin(dir.path(), "after-crash", "long enough password", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn seed_admin_enforces_the_password_length_and_needs_reset_for_an_existing_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = seed_admin(dir.path(), "root", "short", &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+
+    assert!(seed_admin(dir.path(), "root", "first long password", &[])
+        .status
+        .success());
+    let again = seed_admin(dir.path(), "Root", "second long password", &[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists; pass --reset"));
+    assert!(
+        seed_admin(dir.path(), "root", "second long password", &["--reset"])
+            .status
+            .success()
+    );
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the real application: the axum router with its middleware, Leptos pages
+//! and server functions, against a real MongoDB-wire server started by `testkit`.
+
+mod auth;
+mod embedded;
+mod events;
+mod health;
+mod helpers;
+mod leptos_config;
+mod protection;
