@@ -1,0 +1,330 @@
+//! The HTTP plumbing every connector shares: one `reqwest` client per deployment with its
+//! credentials and timeouts, GET-only requests, classification of failures, and the retry loop —
+//! `429` waits for `Retry-After` (or `X-RateLimit-Reset`), other transient failures back off
+//! exponentially with full jitter, both capped. Every request, retry and wait is counted.
+
+mod retry;
+
+pub use retry::RetryPolicy;
+
+use crate::{ConnectorError, FetchStats};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How a deployment authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// `Basic base64(email:token)`: Jira, Confluence, JSM and Bitbucket API tokens.
+    Basic {
+        /// The Atlassian account e-mail.
+        email: String,
+        /// The API token.
+        token: SecretString,
+    },
+    /// `Bearer <key>`: the organization API key.
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Basic { email, .. } => write!(f, "Basic({email}, token hidden)"),
+            Auth::Bearer(_) => f.write_str("Bearer(hidden)"),
+        }
+    }
+}
+
+/// A GET-only JSON client for one deployment.
+#[derive(Debug)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    auth: Auth,
+    policy: RetryPolicy,
+    stats: Mutex<FetchStats>,
+}
+
+/// A response body and the headers that matter for paging.
+#[derive(Debug)]
+pub struct JsonResponse<T> {
+    /// The decoded body.
+    pub body: T,
+    /// Response headers (for `Link`).
+    pub headers: HeaderMap,
+}
+
+impl HttpClient {
+    /// A client with `auth`, a per-request `timeout` and a retry policy.
+    ///
+    /// # Panics
+    /// If the TLS backend cannot initialise (a broken build, not a runtime condition).
+    pub fn new(auth: Auth, timeout: Duration, policy: RetryPolicy) -> Self {
+        let inner = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("AtlasLens/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds");
+        Self {
+            inner,
+            auth,
+            policy,
+            stats: Mutex::new(FetchStats::default()),
+        }
+    }
+
+    /// Counters since the last [`HttpClient::take_stats`].
+    pub fn take_stats(&self) -> FetchStats {
+        std::mem::take(&mut *self.stats.lock().expect("stats lock"))
+    }
+
+    fn count(&self, f: impl FnOnce(&mut FetchStats)) {
+        f(&mut self.stats.lock().expect("stats lock"));
+    }
+
+    /// GETs `url` and decodes the JSON body, retrying as the policy allows. Counts one page.
+    ///
+    /// # Errors
+    /// A classified [`ConnectorError`].
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        url: Url,
+    ) -> Result<JsonResponse<T>, ConnectorError> {
+        let shown = display_url(&url);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            self.count(|s| s.requests += 1);
+            let wait = match self.send(&url).await {
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        let headers = response.headers().clone();
+                        let bytes = match response.bytes().await {
+                            Ok(b) => b,
+                            Err(e) => {
+                                // The body broke off mid-way: as transient as a failed connect.
+                                match self.backoff_or_fail(attempt, &shown, e.to_string()) {
+                                    Ok(wait) => {
+                                        self.pause(wait).await;
+                                        continue;
+                                    }
+                                    Err(e) => return Err(e),
+                                }
+                            }
+                        };
+                        let body =
+                            serde_json::from_slice(&bytes).map_err(|e| ConnectorError::Decode {
+                                url: shown.clone(),
+                                detail: e.to_string(),
+                            })?;
+                        self.count(|s| s.pages += 1);
+                        return Ok(JsonResponse { body, headers });
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.count(|s| s.rate_limited += 1);
+                        if attempt >= self.policy.max_attempts {
+                            return Err(ConnectorError::RateLimited {
+                                url: shown,
+                                attempts: attempt,
+                            });
+                        }
+                        let hinted = retry_after(response.headers());
+                        tracing::info!(http.url = %shown, retry_after_ms = hinted.map(|d| d.as_millis() as u64), "rate-limited; waiting before retrying");
+                        self.policy.wait_after_rate_limit(attempt, hinted)
+                    } else if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+                        let hinted = retry_after(response.headers());
+                        match self.backoff_or_fail(attempt, &shown, format!("HTTP {status}")) {
+                            Ok(wait) => hinted.map_or(wait, |h| self.policy.clamp(h).max(wait)),
+                            Err(e) => return Err(e),
+                        }
+                    } else {
+                        let detail = error_detail(response).await;
+                        return Err(classify(status, shown, detail));
+                    }
+                }
+                Err(e) => {
+                    let detail = if e.is_timeout() {
+                        "timed out".to_owned()
+                    } else {
+                        without_url(&e)
+                    };
+                    self.backoff_or_fail(attempt, &shown, detail)?
+                }
+            };
+            self.pause(wait).await;
+        }
+    }
+
+    async fn send(&self, url: &Url) -> reqwest::Result<reqwest::Response> {
+        let request = self
+            .inner
+            .get(url.clone())
+            .header(ACCEPT, "application/json");
+        let request = match &self.auth {
+            Auth::Basic { email, token } => request.basic_auth(email, Some(token.expose_secret())),
+            Auth::Bearer(key) => {
+                request.header(AUTHORIZATION, format!("Bearer {}", key.expose_secret()))
+            }
+        };
+        request.send().await
+    }
+
+    fn backoff_or_fail(
+        &self,
+        attempt: u32,
+        url: &str,
+        detail: String,
+    ) -> Result<Duration, ConnectorError> {
+        if attempt >= self.policy.max_attempts {
+            return Err(ConnectorError::Transient {
+                url: url.to_owned(),
+                attempts: attempt,
+                detail,
+            });
+        }
+        tracing::info!(http.url = %url, http.attempt = attempt, error = %detail, "transient failure; backing off");
+        Ok(self.policy.backoff(attempt))
+    }
+
+    async fn pause(&self, wait: Duration) {
+        self.count(|s| s.waited += wait);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// `Retry-After` in seconds or as an HTTP date, else `X-RateLimit-Reset` (ISO-8601).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let now = chrono::Utc::now();
+    if let Some(value) = headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()) {
+        if let Ok(secs) = value.trim().parse::<f64>() {
+            return (secs.is_finite() && secs >= 0.0)
+                .then(|| Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(value) {
+            return Some(
+                (at.with_timezone(&chrono::Utc) - now)
+                    .to_std()
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())?;
+    let at = crate::time::parse_time(reset).or_else(|| {
+        chrono::DateTime::parse_from_str(&format!("{reset}:00Z"), "%Y-%m-%dT%H:%M:%S%#z")
+            .ok()
+            .map(|t| t.to_utc())
+    })?;
+    Some((at - now).to_std().unwrap_or_default())
+}
+
+fn classify(status: StatusCode, url: String, detail: String) -> ConnectorError {
+    match status {
+        StatusCode::UNAUTHORIZED => ConnectorError::Unauthorized { url },
+        StatusCode::FORBIDDEN => ConnectorError::Forbidden { url, detail },
+        StatusCode::NOT_FOUND => ConnectorError::NotFound { url },
+        _ => ConnectorError::Rejected {
+            status: status.as_u16(),
+            url,
+            detail,
+        },
+    }
+}
+
+/// The product's error message, shortened; bodies can be large and are never logged whole.
+async fn error_detail(response: reqwest::Response) -> String {
+    let text = response.text().await.unwrap_or_default();
+    let mut detail: String = text.chars().take(300).collect();
+    if text.chars().count() > 300 {
+        detail.push('…');
+    }
+    detail
+}
+
+/// The URL without its query (which may carry cursors, never secrets, but is noise in logs).
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+fn without_url(e: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut detail = String::from("connection failed");
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    detail
+}
+
+/// `base` + `path` (+ query pairs), keeping any path the base already has
+/// (`https://host/admin` + `/v1/orgs` → `https://host/admin/v1/orgs`).
+///
+/// # Errors
+/// [`ConnectorError::Decode`] when the result is not a URL (a misconfigured base).
+pub fn endpoint(base: &Url, path: &str, query: &[(&str, String)]) -> Result<Url, ConnectorError> {
+    let joined = format!("{}{}", base.as_str().trim_end_matches('/'), path);
+    let mut url = Url::parse(&joined).map_err(|e| ConnectorError::Decode {
+        url: joined.clone(),
+        detail: format!("bad URL: {e}"),
+    })?;
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            pairs.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
+/// Resolves a `next` link the API returned: absolute URLs are followed as they are; relative ones
+/// are resolved against `base` (Confluence returns `/wiki/…` paths relative to the site).
+///
+/// # Errors
+/// [`ConnectorError::Decode`] when the link is not a URL.
+pub fn follow(base: &Url, link: &str) -> Result<Url, ConnectorError> {
+    base.join(link).map_err(|e| ConnectorError::Decode {
+        url: display_url(base),
+        detail: format!("bad next link: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("nonsense"));
+        assert_eq!(retry_after(&h), None);
+        let mut h = HeaderMap::new();
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc3339();
+        h.insert("x-ratelimit-reset", HeaderValue::from_str(&soon).unwrap());
+        let wait = retry_after(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let auth = Auth::Basic {
+            email: "a@b".into(),
+            token: SecretString::from("tok-123".to_owned()),
+        };
+        assert!(!format!("{auth:?}").contains("tok-123"));
+        let auth = Auth::Bearer(SecretString::from("key-456".to_owned()));
+        assert!(!format!("{auth:?}").contains("key-456"));
+    }
+}

@@ -1,0 +1,100 @@
+//! Normalisation: one source record in, one [`Event`] (and the account that acted) out — or a
+//! [`NormalizeError`] saying exactly why not, so the record can be quarantined with its reason.
+//!
+//! Pure functions only: no IO, no clock (the caller passes `now`), no identity look-ups (the
+//! caller resolves the returned [`AccountRef`] to a person). One module per product reads that
+//! product's record shapes; [`operations`] maps source actions onto the controlled vocabulary and
+//! [`classify`] decides category and severity.
+#![deny(missing_docs)]
+
+pub mod classify;
+mod fields;
+pub mod operations;
+mod products;
+
+use chrono::{DateTime, Utc};
+use connectors::{RecordKind, SourceRecord};
+use domain::{DeploymentId, Event, IdError};
+
+pub use fields::parse_author_raw;
+
+/// The product account that performed an event, as the record names it. Any part may be missing
+/// (Bitbucket commits by unlinked authors carry only `Name <email>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountRef {
+    /// The Atlassian account id.
+    pub account_id: Option<String>,
+    /// The display name.
+    pub display_name: Option<String>,
+    /// The e-mail address.
+    pub email: Option<String>,
+}
+
+impl AccountRef {
+    /// Whether nothing identifies the account.
+    pub fn is_empty(&self) -> bool {
+        self.account_id.is_none() && self.email.is_none()
+    }
+}
+
+/// A normalised record: the event (with `actor_id` still unset) and who acted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// The event.
+    pub event: Event,
+    /// The acting account, if the record names one.
+    pub actor: Option<AccountRef>,
+}
+
+/// Why a record could not be normalised.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NormalizeError {
+    /// A field the event needs is absent or null.
+    #[error("required field `{0}` is missing")]
+    Missing(&'static str),
+    /// A time field could not be read in any format the product uses.
+    #[error("field `{field}` is not a time: {value:?}")]
+    BadTime {
+        /// The field.
+        field: &'static str,
+        /// Its value, shortened.
+        value: String,
+    },
+    /// The record's id does not make a valid event id.
+    #[error("the record id is unusable: {0}")]
+    BadId(#[from] IdError),
+    /// A field holds a value of the wrong kind.
+    #[error("field `{field}` has an unexpected value: {value:?}")]
+    BadValue {
+        /// The field.
+        field: &'static str,
+        /// Its value, shortened.
+        value: String,
+    },
+}
+
+/// Normalises one record of `deployment`, stamping `now` as the ingestion time.
+///
+/// # Errors
+/// A [`NormalizeError`] naming the field at fault.
+pub fn normalize(
+    deployment: &DeploymentId,
+    record: &SourceRecord,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let raw = &record.raw;
+    let ctx = &record.context;
+    match record.kind {
+        RecordKind::OrgEvent => products::org::event(deployment, raw, now),
+        RecordKind::JiraAudit => products::jira::audit(deployment, raw, now),
+        RecordKind::JiraIssueCreated => products::jira::issue_created(deployment, raw, now),
+        RecordKind::JiraChangelog => products::jira::changelog(deployment, raw, ctx, now),
+        RecordKind::ConfluenceAudit => products::confluence::audit(deployment, raw, now),
+        RecordKind::ConfluenceVersion => products::confluence::version(deployment, raw, ctx, now),
+        RecordKind::BitbucketCommit => products::bitbucket::commit(deployment, raw, ctx, now),
+        RecordKind::BitbucketPrOpened => products::bitbucket::pr_opened(deployment, raw, ctx, now),
+        RecordKind::BitbucketPrClosed => products::bitbucket::pr_closed(deployment, raw, ctx, now),
+        RecordKind::JsmRequestCreated => products::jsm::created(deployment, raw, now),
+        RecordKind::JsmRequestResolved => products::jsm::resolved(deployment, raw, now),
+    }
+}

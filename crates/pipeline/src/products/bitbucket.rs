@@ -1,0 +1,128 @@
+//! Bitbucket: commits (author by linked account, else by the `Name <email>` of the git author) and
+//! pull requests opened, merged or declined.
+
+use super::{object, Parts};
+use crate::fields::{parse_author_raw, required, text, time};
+use crate::{AccountRef, NormalizeError, Normalized};
+use chrono::{DateTime, Utc};
+use domain::{DeploymentId, Operation, Pipeline, Product};
+use serde_json::Value;
+
+fn user(v: &Value) -> AccountRef {
+    AccountRef {
+        account_id: text(&v["account_id"]),
+        display_name: text(&v["display_name"]),
+        email: None,
+    }
+}
+
+fn slug(ctx: &Value) -> Result<String, NormalizeError> {
+    text(&ctx["slug"]).ok_or(NormalizeError::Missing("repository slug"))
+}
+
+/// One commit.
+pub fn commit(
+    deployment: &DeploymentId,
+    raw: &Value,
+    ctx: &Value,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let hash = required(&raw["hash"], "hash")?;
+    let author = &raw["author"];
+    let (name, email) = author["raw"]
+        .as_str()
+        .map(parse_author_raw)
+        .unwrap_or_default();
+    let mut actor = user(&author["user"]);
+    actor.email = email;
+    actor.display_name = actor.display_name.or(name);
+    let summary = text(&raw["summary"]["raw"])
+        .or_else(|| text(&raw["message"]))
+        .map(|m| m.lines().next().unwrap_or_default().to_owned());
+    Parts {
+        product: Product::Bitbucket,
+        pipeline: Pipeline::Activity,
+        source_id: format!("commit-{}-{hash}", slug(ctx)?),
+        occurred_at: time(&raw["date"], "date")?,
+        operation: Operation::CommitPushed,
+        object_type: Some("commit".into()),
+        object_ref: object(
+            Some(hash.chars().take(12).collect()),
+            summary,
+            text(&ctx["fullName"]),
+        ),
+        source_ip: None,
+        actor: Some(actor),
+        raw,
+    }
+    .build(deployment, now)
+}
+
+fn pr_object(raw: &Value, id: &str, ctx: &Value) -> Option<domain::ObjectRef> {
+    object(
+        Some(format!("#{id}")),
+        text(&raw["title"]),
+        text(&ctx["fullName"]),
+    )
+}
+
+/// A pull request, for its opening.
+pub fn pr_opened(
+    deployment: &DeploymentId,
+    raw: &Value,
+    ctx: &Value,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let id = required(&raw["id"], "id")?;
+    Parts {
+        product: Product::Bitbucket,
+        pipeline: Pipeline::Activity,
+        source_id: format!("pr-{}-{id}-opened", slug(ctx)?),
+        occurred_at: time(&raw["created_on"], "created_on")?,
+        operation: Operation::PrOpened,
+        object_type: Some("pull_request".into()),
+        object_ref: pr_object(raw, &id, ctx),
+        source_ip: None,
+        actor: Some(user(&raw["author"])),
+        raw,
+    }
+    .build(deployment, now)
+}
+
+/// A pull request, for its merge or decline (by whoever closed it).
+pub fn pr_closed(
+    deployment: &DeploymentId,
+    raw: &Value,
+    ctx: &Value,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let id = required(&raw["id"], "id")?;
+    let (operation, verb) = match raw["state"].as_str() {
+        Some("MERGED") => (Operation::PrMerged, "merged"),
+        Some("DECLINED") => (Operation::PrDeclined, "declined"),
+        other => {
+            return Err(NormalizeError::BadValue {
+                field: "state",
+                value: format!("{other:?}"),
+            })
+        }
+    };
+    let closer = if raw["closed_by"].is_object() {
+        &raw["closed_by"]
+    } else {
+        &raw["author"]
+    };
+    Parts {
+        product: Product::Bitbucket,
+        pipeline: Pipeline::Activity,
+        source_id: format!("pr-{}-{id}-{verb}", slug(ctx)?),
+        occurred_at: time(&raw["updated_on"], "updated_on")?,
+        operation,
+        object_type: Some("pull_request".into()),
+        object_ref: pr_object(raw, &id, ctx),
+        source_ip: None,
+        actor: Some(user(closer)),
+        raw,
+    }
+    .build(deployment, now)
+}

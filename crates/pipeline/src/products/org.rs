@@ -1,0 +1,77 @@
+//! Organization audit events (`events-stream`): `attributes.time`, `.action`, `.actor`,
+//! `.context[]` (what was acted on), `.container[]` (where) and `.location.ip`.
+
+use super::{object, Parts};
+use crate::fields::{ip, required, text, time};
+use crate::operations::{audit_operation, escalate_admin};
+use crate::{AccountRef, NormalizeError, Normalized};
+use chrono::{DateTime, Utc};
+use domain::{DeploymentId, Pipeline, Product};
+use serde_json::Value;
+
+/// A readable name from a context item's free-form attributes.
+fn context_name(item: &Value) -> Option<String> {
+    let a = &item["attributes"];
+    [
+        "name",
+        "displayName",
+        "groupName",
+        "siteName",
+        "key",
+        "email",
+    ]
+    .iter()
+    .find_map(|k| text(&a[*k]))
+}
+
+/// One organization event.
+pub fn event(
+    deployment: &DeploymentId,
+    raw: &Value,
+    now: DateTime<Utc>,
+) -> Result<Normalized, NormalizeError> {
+    let id = required(&raw["id"], "id")?;
+    let attributes = &raw["attributes"];
+    let occurred_at = time(&attributes["time"], "attributes.time")?;
+    let action = required(&attributes["action"], "attributes.action")?;
+    let context = attributes["context"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let group = context
+        .iter()
+        .find(|c| c["type"].as_str().is_some_and(|t| t.contains("group")))
+        .and_then(context_name);
+    // The thing acted on: a group or space before a site or the user.
+    let target = context
+        .iter()
+        .find(|c| {
+            !matches!(
+                c["type"].as_str(),
+                Some("sites" | "site" | "users" | "user")
+            )
+        })
+        .or_else(|| context.first());
+    let container = attributes["container"]
+        .as_array()
+        .and_then(|c| c.first())
+        .and_then(|c| context_name(c).or_else(|| text(&c["id"])));
+    let actor = &attributes["actor"];
+    Parts {
+        product: Product::Org,
+        pipeline: Pipeline::Audit,
+        source_id: id,
+        occurred_at,
+        operation: escalate_admin(audit_operation(&action), group.as_deref()),
+        object_type: target.and_then(|t| text(&t["type"])),
+        object_ref: target.and_then(|t| object(text(&t["id"]), context_name(t), container.clone())),
+        source_ip: ip(&attributes["location"]["ip"]),
+        actor: Some(AccountRef {
+            account_id: text(&actor["id"]),
+            display_name: text(&actor["name"]),
+            email: text(&actor["email"]),
+        }),
+        raw,
+    }
+    .build(deployment, now)
+}
