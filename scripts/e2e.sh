@@ -14,15 +14,30 @@ export E2E_USERNAME=e2e-admin
 E2E_PASSWORD="e2e-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 export E2E_PASSWORD
 
-printf '%s\n' "$E2E_PASSWORD" | "$bin" seed-admin --username "$E2E_USERNAME" --password-stdin
-"$bin" serve >"$data/serve.log" 2>&1 &
-server=$!
+# The Atlassian simulator, and a deployment reading it (its fixture credentials by variable name).
+sim_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" simulate --bind "127.0.0.1:$sim_port" --config-out "$data/deployments.toml" >"$data/simulate.log" 2>&1 &
+sim=$!
+export SIM_URL="http://127.0.0.1:$sim_port" ATLASLENS_CONFIG="$data/deployments.toml"
+export SIMULATOR_ORG_API_KEY=sim-org-api-key SIMULATOR_SITE_API_TOKEN=sim-site-token SIMULATOR_BITBUCKET_API_TOKEN=sim-bitbucket-token
+server=""
 cleanup() {
-  kill -TERM "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
+  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
+  [ -n "$server" ] && wait "$server" 2>/dev/null || true
+  kill -TERM "$sim" 2>/dev/null || true
+  wait "$sim" 2>/dev/null || true
   rm -rf "$data"
 }
 trap cleanup EXIT
+for _ in $(seq 1 120); do
+  [ -s "$data/deployments.toml" ] && curl -fsS "$SIM_URL/_sim/faults" >/dev/null 2>&1 && break
+  kill -0 "$sim" 2>/dev/null || { cat "$data/simulate.log" >&2; echo "atlaslens simulate exited" >&2; exit 1; }
+  sleep 0.5
+done
+
+printf '%s\n' "$E2E_PASSWORD" | "$bin" seed-admin --username "$E2E_USERNAME" --password-stdin
+"$bin" serve >"$data/serve.log" 2>&1 &
+server=$!
 
 for _ in $(seq 1 120); do
   curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break

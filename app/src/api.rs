@@ -3,3 +3,5 @@
 
 pub mod auth;
 pub mod events;
+pub mod jobs;
+pub mod sync;

@@ -2,7 +2,12 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    events::EventsPage, login::LoginPage, not_built::NotBuilt, not_found::NotFound,
+    events::EventsPage,
+    jobs::{JobPage, JobsPage},
+    login::LoginPage,
+    not_built::NotBuilt,
+    not_found::NotFound,
+    sync::SyncPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -46,8 +51,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/overview") view=|| view! { <NotBuilt title="Overview" what="KPIs and charts over time, by product, person and team."/> }/>
                     <Route path=path!("/people") view=|| view! { <NotBuilt title="People" what="Each person's accounts across products, teams and activity timeline."/> }/>
                     <Route path=path!("/teams") view=|| view! { <NotBuilt title="Teams" what="Team rankings by activity and by security events."/> }/>
-                    <Route path=path!("/sync") view=|| view! { <NotBuilt title="Sync" what="The state of each Atlassian connector, with Sync now."/> }/>
-                    <Route path=path!("/jobs") view=|| view! { <NotBuilt title="Jobs" what="The job queue: pending, running, done, failed and killed runs."/> }/>
+                    <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
+                    <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

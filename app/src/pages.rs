@@ -1,6 +1,8 @@
 //! One module per page.
 
 pub mod events;
+pub mod jobs;
 pub mod login;
 pub mod not_built;
 pub mod not_found;
+pub mod sync;

@@ -4,7 +4,9 @@
 use crate::error::ApiError;
 use leptos::prelude::use_context;
 use services::auth::{SessionUser, SESSION_USER_KEY};
+use services::deployments::Deployments;
 use services::store::Store;
+use std::sync::Arc;
 use tower_sessions::Session;
 
 /// Everything server functions need, built once at start-up and provided through Leptos context.
@@ -12,6 +14,10 @@ use tower_sessions::Session;
 pub struct AppState {
     /// The MongoDB store.
     pub store: Store,
+    /// The job queue (sync runs).
+    pub jobs: jobs::JobStore,
+    /// The configured Atlassian deployments.
+    pub deployments: Arc<Deployments>,
 }
 
 /// The application state.
@@ -50,5 +56,71 @@ pub async fn require_user() -> Result<SessionUser, ApiError> {
             Err(ApiError::Unauthorized)
         }
         Err(e) => Err(ApiError::internal("reading the session failed", &e)),
+    }
+}
+
+/// Queued and running sync jobs: (stream, job id, running).
+///
+/// # Errors
+/// [`ApiError::Internal`] on a database failure.
+pub async fn active_sync_jobs(state: &AppState) -> Result<Vec<(String, String, bool)>, ApiError> {
+    let mut out = Vec::new();
+    for status in [jobs::JobStatus::Running, jobs::JobStatus::Pending] {
+        let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+        filter.status = Some(status);
+        filter.limit = 1000;
+        let listed = state
+            .jobs
+            .list(&filter)
+            .await
+            .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
+        out.extend(listed.into_iter().filter_map(|j| {
+            let stream = j.labels.get("stream")?.clone();
+            Some((stream, j.id, status == jobs::JobStatus::Running))
+        }));
+    }
+    Ok(out)
+}
+
+/// The job filter of the Jobs page's query.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] for an unknown status.
+pub fn job_filter(
+    status: Option<&str>,
+    stream: Option<&str>,
+    limit: u32,
+) -> Result<jobs::JobFilter, ApiError> {
+    let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+    filter.limit = limit;
+    if let Some(s) = status.filter(|s| !s.is_empty()) {
+        filter.status = Some(
+            jobs::JobStatus::ALL
+                .into_iter()
+                .find(|j| j.as_str() == s)
+                .ok_or_else(|| bad_request(format!("`{s}` is not a job status")))?,
+        );
+    }
+    if let Some(s) = stream.filter(|s| !s.is_empty()) {
+        filter.labels.insert("stream".to_owned(), s.to_owned());
+    }
+    Ok(filter)
+}
+
+/// A job as the Jobs page lists it.
+pub fn job_row(j: &jobs::JobSummary) -> crate::api::jobs::JobRow {
+    crate::api::jobs::JobRow {
+        id: j.id.clone(),
+        status: j.status.as_str().to_owned(),
+        retrying_at: j.next_attempt_at,
+        stream: j.labels.get("stream").cloned().unwrap_or_default(),
+        trigger: j.labels.get("trigger").cloned().unwrap_or_default(),
+        attempts: j.attempts,
+        max_attempts: j.max_attempts,
+        created_at: j.created_at,
+        finished_at: j.finished_at,
+        duration_ms: j.duration.map(|d| d.as_millis() as u64),
+        worker: j.worker.clone(),
+        last_error: j.last_error.clone(),
     }
 }

@@ -13,7 +13,6 @@ use leptos_axum::{
     file_and_error_handler_with_context, generate_route_list, LeptosRoutes, ResponseOptions,
 };
 use services::auth::Authenticator;
-use services::store::Store;
 use services::Settings;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -114,19 +113,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` (port 0 picks a free port) and builds the router over `store`.
+    /// Binds `settings.bind` (port 0 picks a free port) and builds the router over `app`.
     ///
     /// # Errors
     /// When the address cannot be bound.
     pub async fn build(
         settings: &Settings,
         leptos_options: LeptosOptions,
-        store: Store,
+        app: AppState,
     ) -> anyhow::Result<Self> {
-        let auth = Authenticator::new(store.users.clone(), store.login_failures.clone());
+        let auth = Authenticator::new(app.store.users.clone(), app.store.login_failures.clone());
         let state = ServerState {
             leptos_options,
-            app: AppState { store },
+            app,
             auth,
         };
         let listener = TcpListener::bind(settings.bind).await.map_err(|e| {

@@ -4,8 +4,10 @@
 //! - Audit: `offset`/`limit` paging with a frozen `from`/`to` (zone-qualified). The loop stops on a
 //!   short or empty page; `total` is not trusted (it has disagreed with the records returned).
 //! - Issues: JQL dates have minute precision and are read in the API user's time zone, so the
-//!   window is widened to whole minutes and written in that zone (from `/myself`, UTC if unknown);
-//!   records outside the exact window are dropped here.
+//!   window start is floored to the minute and written in that zone (from `/myself`, UTC if
+//!   unknown). There is no upper bound: `updated` is an issue's latest change, so an issue with
+//!   activity inside the window may have changed since. Records outside the exact window are
+//!   dropped here.
 
 use crate::http::{display_url, endpoint, HttpClient};
 use crate::time::{jira_datetime, parse_time};
@@ -227,12 +229,12 @@ impl Connector for JiraIssues {
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
         let zone = self.user_zone().await?;
-        // Whole minutes on both sides, so the query covers the window; exact filtering follows.
-        let upper = window.to + TimeDelta::minutes(1);
+        // No upper bound: `updated` is an issue's latest change, so an issue with activity inside
+        // the window may have been updated since; its in-window records must still be found.
+        // The lower bound is floored to the minute; exact filtering follows.
         let jql = format!(
-            "updated >= \"{}\" AND updated < \"{}\" ORDER BY updated ASC",
-            jql_minute(window.from, zone),
-            jql_minute(upper, zone)
+            "updated >= \"{}\" ORDER BY updated ASC",
+            jql_minute(window.from, zone)
         );
         let mut token: Option<String> = None;
         let mut records = 0;

@@ -51,6 +51,11 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// Cache size of the embedded database, in MiB.
     pub embedded_cache_mb: u32,
+    /// The deployments file (`ATLASLENS_CONFIG`), if any.
+    pub deployments_file: Option<PathBuf>,
+    /// How long a sync worker's claim on a job lasts without a heartbeat before another worker
+    /// takes the job over, in seconds.
+    pub job_lease_seconds: u32,
 }
 
 impl Settings {
@@ -98,6 +103,7 @@ impl Settings {
             parse_number(&get, "ATLASLENS_SESSION_IDLE_MINUTES", 480, 1..=43_200)?;
         let embedded_cache_mb =
             parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
+        let job_lease_seconds = parse_number(&get, "ATLASLENS_JOB_LEASE_SECONDS", 60, 2..=3600)?;
         let secure_cookies = match get("ATLASLENS_SECURE_COOKIES").as_deref() {
             None | Some("0" | "false" | "no" | "off") => false,
             Some("1" | "true" | "yes" | "on") => true,
@@ -122,6 +128,8 @@ impl Settings {
             secure_cookies,
             session_idle_minutes,
             embedded_cache_mb,
+            deployments_file: get("ATLASLENS_CONFIG").map(PathBuf::from),
+            job_lease_seconds,
         })
     }
 }

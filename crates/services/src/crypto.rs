@@ -178,6 +178,24 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// A stable pseudonym for a value: 16 hex digits of a keyed digest. Canonical person ids are
+    /// built from it, so they are deterministic (every process and rebuild agrees) yet reveal
+    /// nothing about the account or address behind them.
+    pub fn pseudonym(&self, field: &str, value: &str) -> String {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key length");
+        mac.update(b"pseudonym\0");
+        mac.update(field.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.trim().to_lowercase().as_bytes());
+        mac.finalize().into_bytes()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 fn decode_key(variable: &'static str, text: &str) -> Result<[u8; 32], CryptoError> {
     B64.decode(text.trim())
         .ok()

@@ -2,8 +2,11 @@
 //! its queries. Collection names are constants here so no other code spells them.
 
 pub mod events;
+pub mod identities;
 pub mod login_failures;
+pub mod rejects;
 pub mod sessions;
+pub mod sync_state;
 pub mod teams;
 pub mod users;
 
@@ -19,6 +22,18 @@ pub const SESSIONS: &str = "sessions";
 pub const LOGIN_FAILURES: &str = "login_failures";
 /// `group_membership`: person ↔ team.
 pub const GROUP_MEMBERSHIP: &str = "group_membership";
+/// `canonical_groups`: the teams.
+pub const CANONICAL_GROUPS: &str = "canonical_groups";
+/// `source_groups`: groups as each deployment reports them.
+pub const SOURCE_GROUPS: &str = "source_groups";
+/// `group_map`: source group → team.
+pub const GROUP_MAP: &str = "group_map";
+/// `identities`: product accounts → persons.
+pub const IDENTITIES: &str = "identities";
+/// `rejects`: records that could not be normalised.
+pub const REJECTS: &str = "rejects";
+/// `sync_state`: one row per stream.
+pub const SYNC_STATE: &str = "sync_state";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +64,14 @@ pub struct Store {
     pub login_failures: login_failures::LoginFailureStore,
     /// Sessions (tower-sessions store).
     pub sessions: sessions::MongoSessionStore,
-    /// Team membership.
+    /// Teams and membership.
     pub teams: teams::TeamStore,
+    /// Product accounts.
+    pub identities: identities::IdentityStore,
+    /// Quarantined records.
+    pub rejects: rejects::RejectStore,
+    /// Per-stream sync state.
+    pub sync_state: sync_state::SyncStateStore,
 }
 
 impl Store {
@@ -62,6 +83,9 @@ impl Store {
             login_failures: login_failures::LoginFailureStore::new(&db),
             sessions: sessions::MongoSessionStore::new(&db),
             teams: teams::TeamStore::new(&db),
+            identities: identities::IdentityStore::new(&db),
+            rejects: rejects::RejectStore::new(&db),
+            sync_state: sync_state::SyncStateStore::new(&db),
             db,
         }
     }
@@ -76,6 +100,8 @@ impl Store {
         self.login_failures.ensure_indexes().await?;
         self.sessions.ensure_indexes().await?;
         self.teams.ensure_indexes().await?;
+        self.identities.ensure_indexes().await?;
+        self.rejects.ensure_indexes().await?;
         Ok(())
     }
 }

@@ -9,7 +9,8 @@ use domain::{
 };
 use futures::TryStreamExt;
 use services::store::events::ActorScope;
-use services::store::{Store, EVENTS, GROUP_MEMBERSHIP};
+use services::store::teams::GroupSnapshot;
+use services::store::{Store, EVENTS};
 
 fn t(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minute)
@@ -281,12 +282,19 @@ async fn every_filter_narrows_the_result_to_matching_events() {
         .await
         .unwrap();
     store
-        .db
-        .collection::<bson::Document>(GROUP_MEMBERSHIP)
-        .insert_many([
-            doc! { "person_id": "person:2", "team_id": "team:sec" },
-            doc! { "person_id": "person:3", "team_id": "team:sec" },
-        ])
+        .teams
+        .replace_deployment(
+            &DeploymentId::parse("acme").unwrap(),
+            &[GroupSnapshot {
+                group_id: "g-1".into(),
+                name: "team-sec".into(),
+                members: vec![
+                    PersonId::parse("person:2").unwrap(),
+                    PersonId::parse("person:3").unwrap(),
+                ],
+            }],
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
 

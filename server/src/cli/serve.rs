@@ -1,47 +1,102 @@
 //! `atlaslens serve`: start (or reach) the database, ensure indexes, serve the dashboard until
 //! SIGINT or SIGTERM, then stop cleanly — including the embedded database if we started it.
 
-use crate::database::{Connection, Origin};
+use crate::cli::context::Context;
+use crate::database::Origin;
 use crate::startup::{leptos_options, Application};
-use services::crypto::{load_key_ring, KeySource};
-use services::store::Store;
+use app::ssr::AppState;
+use services::auth::{Authenticator, NewPassword, Username};
 use services::Settings;
+use simulator::{SimConfig, Simulator};
+
+/// Options of `serve`.
+#[derive(Debug, Default, clap::Args)]
+pub struct Args {
+    /// Also run the Atlassian simulator with a demo deployment reading it, and (re)create the
+    /// administrator `demo` with a fresh password printed at start-up. Ignored when
+    /// ATLASLENS_CONFIG names real deployments.
+    #[arg(long)]
+    demo: bool,
+}
+
+/// The demo administrator's name.
+const DEMO_ADMIN: &str = "demo";
 
 /// Runs the server.
 ///
 /// # Errors
 /// Start-up failures: bad settings, no database, address in use.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let (_keys, key_source) = load_key_ring(&settings)?;
-    if let KeySource::GeneratedFile(path) = &key_source {
-        tracing::warn!(
-            key.file = %path.display(),
-            "no ATLASLENS_ENCRYPTION_KEY was set, so a new key was generated into the data directory; \
-             back it up, and set ATLASLENS_ENCRYPTION_KEY in production"
-        );
-    }
-    let (connection, origin) = Connection::open(&settings).await?;
-    match origin {
+pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
+    let simulator = if args.demo && settings.deployments_file.is_none() {
+        let config = SimConfig::default();
+        let sim = Simulator::start(config.clone(), ([127, 0, 0, 1], 0).into()).await?;
+        tracing::info!(simulator.url = %sim.base_url(), "started the Atlassian simulator for the demo");
+        Some(sim)
+    } else {
+        if args.demo {
+            tracing::info!("ATLASLENS_CONFIG is set, so the demo simulator is not started");
+        }
+        None
+    };
+    let deployments = simulator
+        .as_ref()
+        .map(|sim| crate::demo::deployments_for(&sim.base_url(), sim.config(), "demo", 1))
+        .transpose()?;
+    let ctx = Context::open(settings, deployments).await?;
+    match ctx.origin {
         Origin::External => tracing::info!("using the MongoDB server named by MONGODB_URI"),
         Origin::Shared => {
             tracing::info!("using the embedded database another AtlasLens process runs")
         }
         Origin::Owned => {
-            tracing::info!(data.dir = %settings.data_dir.display(), "started the embedded database")
+            tracing::info!(data.dir = %ctx.settings.data_dir.display(), "started the embedded database")
         }
     }
-    let served = serve_until_signal(&settings, Store::new(connection.db.clone())).await;
+    let demo_password = match simulator {
+        Some(_) => Some(reset_demo_admin(&ctx).await?),
+        None => None,
+    };
+    let background = ctx.start_background(true);
+    let served = serve_until_signal(&ctx, demo_password.as_deref()).await;
     tracing::info!("shutting down");
-    connection.close(&settings).await;
+    background.stop().await;
+    if let Some(sim) = simulator {
+        sim.stop().await;
+    }
+    ctx.close().await;
     served
 }
 
-async fn serve_until_signal(settings: &Settings, store: Store) -> anyhow::Result<()> {
-    store.ensure_indexes(settings.retention_days).await?;
-    let app = Application::build(settings, leptos_options("Leptos.toml")?, store.clone()).await?;
+/// Gives the demo administrator a new random password and returns it.
+async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
+    use rand::distributions::{Alphanumeric, DistString};
+    let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 20);
+    Authenticator::new(ctx.store.users.clone(), ctx.store.login_failures.clone())
+        .create_admin(
+            &Username::parse(DEMO_ADMIN)?,
+            NewPassword::parse(password.clone().into())?,
+            true,
+        )
+        .await?;
+    Ok(password)
+}
+
+async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyhow::Result<()> {
+    let state = AppState {
+        store: ctx.store.clone(),
+        jobs: ctx.jobs.clone(),
+        deployments: ctx.deployments.clone(),
+    };
+    let app = Application::build(&ctx.settings, leptos_options("Leptos.toml")?, state).await?;
     let addr = app.local_addr()?;
     tracing::info!(http.addr = %addr, "AtlasLens is running at http://{addr}/");
-    if store.users.is_empty().await? {
+    if let Some(password) = demo_password {
+        // Printed to the terminal only (not the log): the demo's whole point is signing in.
+        eprintln!(
+            "\n  Demo: sign in at http://{addr}/login as `{DEMO_ADMIN}` with password `{password}`\n  \
+             (a new password is set at every demo start; the simulator's data syncs within a minute)\n"
+        );
+    } else if ctx.store.users.is_empty().await? {
         tracing::warn!(
             "no administrator exists yet; create one with `atlaslens seed-admin --username NAME`"
         );

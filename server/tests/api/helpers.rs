@@ -1,13 +1,15 @@
 //! `spawn_app()`: the real application on a free port over a fresh database, and a typed client.
 
+use app::ssr::AppState;
 use leptos::config::LeptosOptions;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use server::startup::{leptos_options, Application};
 use services::auth::{Authenticator, NewPassword, Username};
+use services::deployments::Deployments;
 use services::store::Store;
 use services::Settings;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -61,7 +63,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app over an existing store, with these settings.
 pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
-    let app = Application::build(&settings, options(), store.clone())
+    let state = AppState {
+        jobs: jobs::JobStore::new(&store.db),
+        store: store.clone(),
+        deployments: Arc::new(Deployments::default()),
+    };
+    let app = Application::build(&settings, options(), state)
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());

@@ -1,0 +1,134 @@
+//! A local Atlassian Cloud simulator: one HTTP server playing the organization Admin API, Jira,
+//! Confluence and JSM sites, and a Bitbucket workspace, with the real response shapes, paging and
+//! authentication (docs/simulator.md is the contract).
+//!
+//! Data is generated once from a seed ([`SimConfig`]) and served against a simulated clock, so
+//! records keep "arriving" while it runs. Faults ([`Faults`]) — rate limits, server errors, slow
+//! and hanging responses, malformed records, overlapping pages, late records — can be switched on
+//! at start or at run time. A [`Manifest`] states exactly which records a window holds, so tests
+//! can reconcile what connectors fetched against the truth.
+#![deny(missing_docs)]
+
+mod catalog;
+mod clock;
+mod config;
+mod dataset;
+mod directory;
+mod faults;
+mod format;
+mod manifest;
+mod paging;
+mod server;
+mod view;
+
+pub use config::{BitbucketConfig, Faults, SimConfig, SiteConfig};
+pub use manifest::{MalformedRecord, Manifest, ManifestSource};
+
+use chrono::{DateTime, Utc};
+use server::Shared;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Starts simulators.
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// Generates the data of `config` and serves it on `bind` (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn start(config: SimConfig, bind: SocketAddr) -> std::io::Result<RunningSimulator> {
+        let cfg = config.clone();
+        let data = tokio::task::spawn_blocking(move || dataset::Dataset::generate(&cfg))
+            .await
+            .map_err(std::io::Error::other)?;
+        let listener = TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopping) = watch::channel(false);
+        let shared = Arc::new(Shared::new(config, data, stopping.clone()));
+        let app = server::router(shared.clone());
+        let mut signal = stopping;
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = signal.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "the simulator's server failed");
+            }
+        });
+        tracing::info!(sim.addr = %addr, sim.records = shared.data.record_count(), "simulator listening");
+        Ok(RunningSimulator {
+            shared,
+            addr,
+            stop,
+            task,
+        })
+    }
+}
+
+/// A simulator serving in the background until [`RunningSimulator::stop`].
+#[derive(Debug)]
+pub struct RunningSimulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningSimulator {
+    /// `http://<address>:<port>`: prefix of every simulated host (see docs/simulator.md §1).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The records of `[from, to)` visible now, as `GET /_sim/manifest` returns them.
+    pub fn manifest(&self, from: DateTime<Utc>, to: DateTime<Utc>, with_ids: bool) -> Manifest {
+        manifest::compute(&self.shared, from, to, with_ids)
+    }
+
+    /// Replaces the injected faults.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.set_faults(faults);
+    }
+
+    /// Moves the simulated clock forward.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.shared.clock.advance_ms(by.num_milliseconds());
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> DateTime<Utc> {
+        format::utc(self.shared.clock.now_ms())
+    }
+
+    /// The configuration it serves.
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// How many records were generated, all streams together (visible or not yet).
+    pub fn record_count(&self) -> usize {
+        self.shared.data.record_count()
+    }
+
+    /// Stops serving: hanging requests are released, in-flight ones get a moment to finish,
+    /// and whatever is still running after that is aborted.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! Jira Cloud: the audit log (offset paged, newest first, zone-qualified bounds), the enhanced
+//! JQL search (a subset of JQL, `nextPageToken` paging), issue changelogs, groups and members,
+//! and `/myself` (the API user's time zone, which JQL dates are read in).
+
+use super::{bad_request, error, ok, params, Base, Family, Shared};
+use crate::catalog::{
+    AuditTarget, CHANGED_FIELDS, ISSUE_TYPES, JIRA_AUDIT, PRIORITIES, PROJECTS, STATUSES, TITLES,
+};
+use crate::dataset::{Issue, SiteData, AUDIT_ID_BASE, CHANGELOG_ID_BASE, ISSUE_ID_BASE};
+use crate::directory::Person;
+use crate::format::{jira, GARBLED_TIME};
+use crate::paging::{decode_cursor, encode_cursor, next_start, offset_start};
+use crate::view::{Malformed, View};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::NaiveDateTime;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const DIRECTORY: &str = "com.atlassian.crowd.directory.IdentityPlatformRemoteDirectory";
+
+pub(super) fn site_index(state: &Shared, name: &str) -> usize {
+    state
+        .config
+        .sites
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or(0)
+}
+
+/// A Jira user object.
+pub(super) fn user(base: &str, site: &str, p: &Person) -> Value {
+    json!({
+        "self": format!("{base}/site/{site}/rest/api/3/user?accountId={}", p.account_id),
+        "accountId": p.account_id,
+        "accountType": "atlassian",
+        "displayName": p.name,
+        "emailAddress": p.email,
+        "active": true,
+        "timeZone": "UTC",
+        "avatarUrls": { "48x48": format!("https://avatar-management.services.atlassian.com/default/{}/48", p.nickname) },
+    })
+}
+
+/// A Jira date-time bound: must carry a zone; anything else matches nothing, like the real API.
+fn jira_bound(v: Option<&str>) -> Result<Option<i64>, ()> {
+    match v {
+        None => Ok(None),
+        Some(s) => crate::format::parse_instant(s)
+            .filter(|_| s.parse::<i64>().is_err())
+            .map(Some)
+            .ok_or(()),
+    }
+}
+
+/// `GET /rest/api/3/auditing/record?offset=&limit=&from=&to=`.
+pub async fn audit(
+    State(state): State<Arc<Shared>>,
+    Path(site): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query.as_deref());
+    let (offset, limit) = match (p.number("offset", 0), p.limit("limit", 1000, 1000)) {
+        (Ok(o), Ok(l)) => (o, l),
+        (Err(e), _) | (_, Err(e)) => return bad_request(Family::Site, &e),
+    };
+    let view = state.view();
+    let s = site_index(&state, &site);
+    let data = &state.data.sites[s];
+    let records: Vec<usize> = match (jira_bound(p.get("from")), jira_bound(p.get("to"))) {
+        (Ok(from), Ok(to)) if from.zip(to).is_none_or(|(f, t)| f <= t) => {
+            let lo = from.map_or(0, |f| data.jira_audit.partition_point(|e| e.stamp.at < f));
+            let hi = to.map_or(data.jira_audit.len(), |t| {
+                data.jira_audit.partition_point(|e| e.stamp.at <= t)
+            });
+            (lo..hi)
+                .rev()
+                .filter(|i| view.visible(data.jira_audit[*i].stamp))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let start = offset_start(offset, limit, view.duplicate);
+    let page: Vec<Value> = records
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|i| audit_record(&state, data, &view, *i))
+        .collect();
+    ok(json!({ "offset": offset, "limit": limit, "total": records.len(), "records": page }))
+}
+
+fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value {
+    let e = &data.jira_audit[i];
+    let dir = &state.data.directory;
+    let action = &JIRA_AUDIT[usize::from(e.action)];
+    let actor = &dir.people[usize::from(e.actor)];
+    let ip = &actor.ips[usize::from(e.ip) % actor.ips.len()];
+    let subject = &dir.people[usize::from(e.subject) % dir.people.len()];
+    let item = |id: &str, name: &str, type_name: &str| json!({ "id": id, "name": name, "typeName": type_name, "parentId": "10000", "parentName": DIRECTORY });
+    let (object, changed, associated) = match action.target {
+        AuditTarget::Group => {
+            let g = &dir.groups[usize::from(e.target) % dir.groups.len()];
+            (
+                item(&g.name, &g.name, "GROUP"),
+                vec![],
+                vec![item(&subject.account_id, &subject.account_id, "USER")],
+            )
+        }
+        AuditTarget::Container => {
+            let (key, name, id) = PROJECTS[usize::from(e.target) % PROJECTS.len()];
+            let roles = json!({ "fieldName": "Administrators", "changedFrom": "", "changedTo": subject.account_id });
+            (
+                json!({ "id": id, "name": format!("{name} ({key})"), "typeName": "PROJECT" }),
+                vec![roles],
+                vec![],
+            )
+        }
+        AuditTarget::Permission => (
+            json!({ "id": "0", "name": "Default Permission Scheme", "typeName": "PERMISSION_SCHEME" }),
+            vec![
+                json!({ "fieldName": "Permission", "changedFrom": "", "changedTo": "Browse Projects" }),
+            ],
+            vec![item("jira-software-users", "jira-software-users", "GROUP")],
+        ),
+        AuditTarget::Settings => (
+            json!({ "id": "10000", "name": "Software Simplified Workflow", "typeName": "WORKFLOW" }),
+            vec![
+                json!({ "fieldName": "Transition", "changedFrom": "Done", "changedTo": "Closed" }),
+            ],
+            vec![],
+        ),
+    };
+    let malformed = view.malformed && i == Malformed::jira_audit(data);
+    json!({
+        "id": AUDIT_ID_BASE + i as u64,
+        "summary": action.summary,
+        "remoteAddress": ip,
+        "authorKey": actor.account_id,
+        "authorAccountId": actor.account_id,
+        "created": if malformed { GARBLED_TIME.to_owned() } else { jira(e.stamp.at) },
+        "category": action.category,
+        "eventSource": "",
+        "description": "",
+        "objectItem": object,
+        "changedValues": changed,
+        "associatedItems": associated,
+    })
+}
+
+/// The issue's latest visible activity, if the issue itself is visible.
+pub(crate) fn issue_updated(view: &View, data: &SiteData, issue: &Issue) -> Option<i64> {
+    if !view.visible(issue.stamp) {
+        return None;
+    }
+    let changes = &data.changes[issue.start as usize..issue.end as usize];
+    Some(
+        changes
+            .iter()
+            .rev()
+            .find(|c| view.visible(c.stamp))
+            .map_or(issue.stamp.at, |c| c.stamp.at),
+    )
+}
+
+/// The parts of the supported JQL subset.
+#[derive(Debug, Default)]
+struct Jql {
+    from: Option<i64>,
+    to: Option<i64>,
+    projects: Option<Vec<String>>,
+}
+
+fn jql_date(s: &str) -> Option<i64> {
+    let s = s.trim().trim_matches('"');
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y/%m/%d %H:%M"))
+        .ok()
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+fn parse_jql(jql: &str) -> Result<Jql, String> {
+    let lower = jql.to_lowercase();
+    let body = match lower.find("order by") {
+        Some(i) => &jql[..i],
+        None => jql,
+    };
+    let mut out = Jql::default();
+    for clause in body
+        .split(" AND ")
+        .chain(std::iter::empty())
+        .flat_map(|c| c.split(" and "))
+    {
+        let c = clause.trim();
+        if c.is_empty() {
+            continue;
+        }
+        let bad = || format!("Error in the JQL Query: unsupported clause '{c}'.");
+        if let Some(rest) = c.strip_prefix("updated") {
+            let rest = rest.trim_start();
+            let (op, value) = [">=", "<=", ">", "<"]
+                .iter()
+                .find_map(|op| rest.strip_prefix(op).map(|v| (*op, v)))
+                .ok_or_else(bad)?;
+            let t = jql_date(value).ok_or_else(|| {
+                format!(
+                    "Date value '{}' for field 'updated' is invalid.",
+                    value.trim()
+                )
+            })?;
+            match op {
+                ">=" => out.from = Some(t),
+                ">" => out.from = Some(t + 60_000),
+                "<" => out.to = Some(t),
+                _ => out.to = Some(t + 60_000),
+            }
+        } else if let Some(rest) = c.strip_prefix("project") {
+            let rest = rest.trim_start();
+            let list = if let Some(r) = rest.strip_prefix("in").or_else(|| rest.strip_prefix("IN"))
+            {
+                r.trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .to_owned()
+            } else if let Some(r) = rest.strip_prefix('=') {
+                r.to_owned()
+            } else {
+                return Err(bad());
+            };
+            out.projects = Some(
+                list.split(',')
+                    .map(|k| k.trim().trim_matches('"').to_uppercase())
+                    .collect(),
+            );
+        } else {
+            return Err(bad());
+        }
+    }
+    if out.from.is_none() && out.to.is_none() && out.projects.is_none() {
+        return Err("Unbounded JQL queries are not allowed here. Please add a search restriction to your query.".into());
+    }
+    Ok(out)
+}
+
+fn status_now(view: &View, data: &SiteData, issue: &Issue) -> usize {
+    data.changes[issue.start as usize..issue.end as usize]
+        .iter()
+        .rev()
+        .find(|c| c.field == 0 && view.visible(c.stamp))
+        .map_or(0, |c| usize::from(c.step) + 1)
+}
+
+fn issue_json(
+    state: &Shared,
+    base: &str,
+    site: &str,
+    s: usize,
+    view: &View,
+    i: usize,
+    fields: &[&str],
+) -> Value {
+    let data = &state.data.sites[s];
+    let issue = &data.issues[i];
+    let id = ISSUE_ID_BASE + i as u64;
+    let (pkey, pname, pid) = PROJECTS[usize::from(issue.project)];
+    let creator = user(
+        base,
+        site,
+        &state.data.directory.people[usize::from(issue.creator)],
+    );
+    let (sname, sid, scat) = STATUSES[status_now(view, data, issue)];
+    let (tname, tid) = ISSUE_TYPES[usize::from(issue.kind)];
+    let malformed = view.malformed && Malformed::issue(data) == Some(i);
+    let all = fields.iter().any(|f| *f == "*all" || *f == "*navigable");
+    let mut out = serde_json::Map::new();
+    let mut put = |name: &str, v: Value| {
+        if all || fields.contains(&name) {
+            out.insert(name.to_owned(), v);
+        }
+    };
+    put(
+        "summary",
+        json!(format!(
+            "{} #{}",
+            TITLES[usize::from(issue.title)],
+            issue.number
+        )),
+    );
+    put(
+        "status",
+        json!({ "id": sid, "name": sname, "statusCategory": { "key": scat, "name": scat } }),
+    );
+    put(
+        "issuetype",
+        json!({ "id": tid, "name": tname, "subtask": false }),
+    );
+    put("project", json!({ "id": pid, "key": pkey, "name": pname }));
+    put("creator", creator.clone());
+    put("reporter", creator);
+    put(
+        "created",
+        json!(if malformed {
+            GARBLED_TIME.to_owned()
+        } else {
+            jira(issue.stamp.at)
+        }),
+    );
+    put(
+        "updated",
+        json!(jira(
+            issue_updated(view, data, issue).unwrap_or(issue.stamp.at)
+        )),
+    );
+    json!({
+        "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        "id": id.to_string(),
+        "key": format!("{pkey}-{}", issue.number),
+        "self": format!("{base}/site/{site}/rest/api/3/issue/{id}"),
+        "fields": out,
+    })
+}
+
+/// `GET /rest/api/3/search/jql?jql=&nextPageToken=&maxResults=&fields=`.
+pub async fn search(
+    State(state): State<Arc<Shared>>,
+    Path(site): Path<String>,
+    Base(base): Base,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query.as_deref());
+    let max = match p.limit("maxResults", 50, 100) {
+        Ok(m) => m,
+        Err(e) => return bad_request(Family::Site, &e),
+    };
+    let jql = match parse_jql(p.get("jql").unwrap_or("")) {
+        Ok(j) => j,
+        Err(e) => return bad_request(Family::Site, &e),
+    };
+    let start = match p.get("nextPageToken") {
+        None => 0,
+        Some(t) => match decode_cursor("jql", t) {
+            Some((pos, _)) => pos,
+            None => {
+                return bad_request(
+                    Family::Site,
+                    "The provided next page token is invalid or expired.",
+                )
+            }
+        },
+    };
+    let fields_param = p.get("fields").unwrap_or("id");
+    let fields: Vec<&str> = fields_param.split(',').map(str::trim).collect();
+    let view = state.view();
+    let s = site_index(&state, &site);
+    let data = &state.data.sites[s];
+    let mut hits: Vec<(i64, usize)> = data
+        .issues
+        .iter()
+        .enumerate()
+        .filter(|(_, issue)| {
+            jql.projects.as_ref().is_none_or(|ps| {
+                ps.iter()
+                    .any(|k| k == PROJECTS[usize::from(issue.project)].0)
+            })
+        })
+        .filter_map(|(i, issue)| issue_updated(&view, data, issue).map(|u| (u, i)))
+        .filter(|(u, _)| jql.from.is_none_or(|f| *u >= f) && jql.to.is_none_or(|t| *u < t))
+        .collect();
+    hits.sort_unstable();
+    let page: Vec<Value> = hits
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|(_, i)| issue_json(&state, &base, &site, s, &view, *i, &fields))
+        .collect();
+    let served = page.len();
+    let last = start + served >= hits.len();
+    let mut body = json!({ "issues": page, "isLast": last });
+    if !last {
+        body["nextPageToken"] = json!(encode_cursor(
+            "jql",
+            next_start(start, served, view.duplicate),
+            &[]
+        ));
+    }
+    ok(body)
+}
+
+fn find_issue(data: &SiteData, key: &str) -> Option<usize> {
+    if let Ok(id) = key.parse::<u64>() {
+        let i = usize::try_from(id.checked_sub(ISSUE_ID_BASE)?).ok()?;
+        return (i < data.issues.len()).then_some(i);
+    }
+    let (pkey, number) = key.split_once('-')?;
+    let number: u32 = number.parse().ok()?;
+    data.issues
+        .iter()
+        .position(|i| PROJECTS[usize::from(i.project)].0 == pkey && i.number == number)
+}
+
+/// `GET /rest/api/3/issue/{issueIdOrKey}/changelog?startAt=&maxResults=`.
+pub async fn changelog(
+    State(state): State<Arc<Shared>>,
+    Path((site, key)): Path<(String, String)>,
+    Base(base): Base,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query.as_deref());
+    let (start_at, max) = match (p.number("startAt", 0), p.limit("maxResults", 100, 100)) {
+        (Ok(s), Ok(m)) => (s, m),
+        (Err(e), _) | (_, Err(e)) => return bad_request(Family::Site, &e),
+    };
+    let view = state.view();
+    let s = site_index(&state, &site);
+    let data = &state.data.sites[s];
+    let Some(i) = find_issue(data, &key).filter(|i| view.visible(data.issues[*i].stamp)) else {
+        return error(
+            Family::Site,
+            StatusCode::NOT_FOUND,
+            "Issue does not exist or you do not have permission to see it.",
+        );
+    };
+    let issue = &data.issues[i];
+    let entries: Vec<usize> = (issue.start as usize..issue.end as usize)
+        .filter(|c| view.visible(data.changes[*c].stamp))
+        .collect();
+    let first = offset_start(start_at, max, view.duplicate);
+    let dir = &state.data.directory;
+    let values: Vec<Value> = entries
+        .iter()
+        .skip(first)
+        .take(max)
+        .map(|c| {
+            let ch = &data.changes[*c];
+            let item = match ch.field {
+                0 => {
+                    let (fname, fid, _) = STATUSES[usize::from(ch.step)];
+                    let (tname, tid, _) = STATUSES[usize::from(ch.step) + 1];
+                    json!({ "field": "status", "fieldtype": "jira", "fieldId": "status", "from": fid, "fromString": fname, "to": tid, "toString": tname })
+                }
+                f => {
+                    let (field, field_id) = CHANGED_FIELDS[usize::from(f - 1) % CHANGED_FIELDS.len()];
+                    let v = usize::from(ch.step);
+                    match field {
+                        "assignee" => {
+                            let a = &dir.people[v % dir.people.len()];
+                            let b = &dir.people[(v + 1) % dir.people.len()];
+                            json!({ "field": field, "fieldtype": "jira", "fieldId": field_id, "from": a.account_id, "fromString": a.name, "to": b.account_id, "toString": b.name })
+                        }
+                        "priority" => json!({ "field": field, "fieldtype": "jira", "fieldId": field_id, "from": (v % 4 + 1).to_string(), "fromString": PRIORITIES[v % 4], "to": ((v + 1) % 4 + 1).to_string(), "toString": PRIORITIES[(v + 1) % 4] }),
+                        // Text fields carry no ids: the keys are left out (the published schema has them as
+                        // non-nullable strings).
+                        _ => json!({ "field": field, "fieldtype": "jira", "fieldId": field_id, "fromString": "", "toString": format!("{field} change {v}") }),
+                    }
+                }
+            };
+            let malformed = view.malformed && Malformed::changelog(data) == Some(*c);
+            json!({
+                "id": (CHANGELOG_ID_BASE + *c as u64).to_string(),
+                "author": user(&base, &site, &dir.people[usize::from(ch.author)]),
+                "created": if malformed { GARBLED_TIME.to_owned() } else { jira(ch.stamp.at) },
+                "items": [item],
+            })
+        })
+        .collect();
+    let served = values.len();
+    let is_last = first + served >= entries.len();
+    let id = ISSUE_ID_BASE + i as u64;
+    let mut body = json!({
+        "self": format!("{base}/site/{site}/rest/api/3/issue/{id}/changelog?startAt={start_at}&maxResults={max}"),
+        "maxResults": max, "startAt": start_at, "total": entries.len(), "isLast": is_last, "values": values,
+    });
+    if !is_last {
+        body["nextPage"] = json!(format!(
+            "{base}/site/{site}/rest/api/3/issue/{id}/changelog?startAt={}&maxResults={max}",
+            start_at + served
+        ));
+    }
+    ok(body)
+}
+
+fn offset_page(
+    p: &crate::paging::Params,
+    duplicate: bool,
+    items: Vec<Value>,
+    self_url: String,
+) -> Response {
+    let (start_at, max) = match (p.number("startAt", 0), p.limit("maxResults", 50, 50)) {
+        (Ok(s), Ok(m)) => (s, m),
+        (Err(e), _) | (_, Err(e)) => return bad_request(Family::Site, &e),
+    };
+    let first = offset_start(start_at, max, duplicate);
+    let total = items.len();
+    let values: Vec<Value> = items.into_iter().skip(first).take(max).collect();
+    let is_last = first + values.len() >= total;
+    ok(
+        json!({ "self": self_url, "maxResults": max, "startAt": start_at, "total": total, "isLast": is_last, "values": values }),
+    )
+}
+
+/// `GET /rest/api/3/group/bulk?startAt=&maxResults=`.
+pub async fn groups(
+    State(state): State<Arc<Shared>>,
+    Path(site): Path<String>,
+    Base(base): Base,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query.as_deref());
+    let items = state
+        .data
+        .directory
+        .groups
+        .iter()
+        .map(|g| json!({ "groupId": g.id, "name": g.name }))
+        .collect();
+    offset_page(
+        &p,
+        state.view().duplicate,
+        items,
+        format!("{base}/site/{site}/rest/api/3/group/bulk"),
+    )
+}
+
+/// `GET /rest/api/3/group/member?groupId=&startAt=&maxResults=`.
+pub async fn members(
+    State(state): State<Arc<Shared>>,
+    Path(site): Path<String>,
+    Base(base): Base,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let p = params(query.as_deref());
+    let dir = &state.data.directory;
+    let group = p
+        .get("groupId")
+        .and_then(|id| dir.groups.iter().find(|g| g.id == id))
+        .or_else(|| {
+            p.get("groupname")
+                .and_then(|n| dir.groups.iter().find(|g| g.name == n))
+        });
+    let Some(group) = group else {
+        return error(
+            Family::Site,
+            StatusCode::NOT_FOUND,
+            "The specified group does not exist.",
+        );
+    };
+    let items = group
+        .members
+        .iter()
+        .map(|m| user(&base, &site, &dir.people[*m]))
+        .collect();
+    offset_page(
+        &p,
+        state.view().duplicate,
+        items,
+        format!(
+            "{base}/site/{site}/rest/api/3/group/member?groupId={}",
+            group.id
+        ),
+    )
+}
+
+/// `GET /rest/api/3/myself` — the API user, whose time zone is UTC.
+pub async fn myself(
+    State(state): State<Arc<Shared>>,
+    Path(site): Path<String>,
+    Base(base): Base,
+) -> Response {
+    let s = site_index(&state, &site);
+    let email = &state.config.sites[s].email;
+    ok(json!({
+        "self": format!("{base}/site/{site}/rest/api/3/user?accountId=sim-sync-user"),
+        "accountId": "5b10ac8d82e05b22cc7d4ef5",
+        "accountType": "atlassian",
+        "emailAddress": email,
+        "displayName": "AtlasLens sync",
+        "active": true,
+        "timeZone": "UTC",
+        "locale": "en_US",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jql_subset_reads_minutes_projects_and_rejects_the_rest() {
+        let j = parse_jql(r#"updated >= "2026-09-14 08:00" AND updated < "2026-09-14 09:00" AND project in (PLAT, PAY) ORDER BY updated ASC"#).unwrap();
+        assert_eq!(j.from, Some(1_789_372_800_000));
+        assert_eq!(j.to, Some(1_789_376_400_000));
+        assert_eq!(j.projects, Some(vec!["PLAT".to_owned(), "PAY".to_owned()]));
+        assert!(parse_jql("assignee = currentUser()").is_err());
+        assert!(parse_jql("ORDER BY key").is_err());
+        assert!(parse_jql(r#"updated >= "yesterday""#).is_err());
+    }
+
+    #[test]
+    fn audit_bounds_without_a_zone_match_nothing() {
+        assert_eq!(
+            jira_bound(Some("2026-09-01T00:00:00.000+0000")),
+            Ok(Some(1_788_220_800_000))
+        );
+        assert_eq!(
+            jira_bound(Some("2026-09-01T00:00:00.000Z")),
+            Ok(Some(1_788_220_800_000))
+        );
+        assert_eq!(jira_bound(Some("2026-09-01T00:00:00.000")), Err(()));
+        assert_eq!(jira_bound(None), Ok(None));
+    }
+}

@@ -1,0 +1,91 @@
+#![allow(clippy::print_stdout)] // This command talks to the operator on standard output.
+//! `atlaslens sync [--connector KEY]… [--all] [--wait]`: queue syncs from the command line. With
+//! `--wait` this process also runs sync workers until its jobs end, and exits non-zero if any
+//! failed; without it the jobs wait for `atlaslens serve`'s workers.
+
+use crate::cli::context::Context;
+use anyhow::{bail, Context as _};
+use services::deployments::StreamKey;
+use services::sync::queue;
+use std::time::Duration;
+
+/// Options of `sync`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A stream to sync, e.g. `acme/jira/audit` or `acme/directory` (repeatable).
+    #[arg(long = "connector", value_name = "KEY")]
+    connectors: Vec<String>,
+    /// Sync every runnable stream of every deployment.
+    #[arg(long)]
+    all: bool,
+    /// Run the syncs here and wait for them; exit non-zero if one fails.
+    #[arg(long)]
+    wait: bool,
+    /// With --wait: give up after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    timeout_secs: u64,
+}
+
+/// Queues the syncs (and with `--wait` runs them).
+///
+/// # Errors
+/// No stream chosen, an unknown stream, a database failure, or (with `--wait`) a failed run.
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let deployments = &ctx.deployments;
+    let keys: Vec<StreamKey> = if args.all {
+        deployments
+            .streams()
+            .into_iter()
+            .filter(|s| s.unavailable.is_none())
+            .map(|s| s.key)
+            .collect()
+    } else {
+        args.connectors
+            .iter()
+            .map(|c| c.parse::<StreamKey>().map_err(anyhow::Error::from))
+            .collect::<anyhow::Result<_>>()?
+    };
+    if keys.is_empty() {
+        bail!("nothing to sync: name streams with --connector KEY or pass --all (see the Sync page for keys)");
+    }
+    for key in &keys {
+        if !deployments.is_runnable(key) {
+            bail!("{key} is not a configured stream that can be synced");
+        }
+    }
+    let mut ids = Vec::new();
+    for key in &keys {
+        let queued = queue::enqueue(&ctx.jobs, key, "cli").await?;
+        println!("{key}: job {}", queued.id());
+        ids.push((key.clone(), queued.id().to_owned()));
+    }
+    if !args.wait {
+        println!("queued; `atlaslens serve` runs them (see the Jobs page)");
+        return Ok(());
+    }
+    let background = ctx.start_background(false);
+    let mut failed = Vec::new();
+    for (key, id) in &ids {
+        let detail = ctx
+            .jobs
+            .wait_terminal(id, Duration::from_secs(args.timeout_secs))
+            .await
+            .with_context(|| format!("waiting for the sync of {key}"))?;
+        match detail.status {
+            jobs::JobStatus::Done => println!("{key}: done"),
+            status => {
+                println!(
+                    "{key}: {status}: {}",
+                    detail.last_error.as_deref().unwrap_or("no error recorded")
+                );
+                failed.push(key.to_string());
+            }
+        }
+    }
+    background.stop().await;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        bail!("{} sync(s) failed: {}", failed.len(), failed.join(", "))
+    }
+}

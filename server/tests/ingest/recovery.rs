@@ -1,0 +1,140 @@
+//! A sync worker process killed mid-job (SIGKILL, no chance to clean up): its job is recovered
+//! once the lease lapses, completed by another worker, and the store ends equal to the source —
+//! nothing lost, nothing twice.
+
+use crate::harness::{expected_ids, small_config, start, DEPLOYMENT};
+use base64::Engine;
+use server::background::Background;
+use services::crypto::KeyRing;
+use services::identity::IdentityResolver;
+use services::sync::Syncer;
+use simulator::Faults;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const KEY: [u8; 32] = [7u8; 32];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once() {
+    // Enough records for several pages and batches, and slow responses, keep the child busy long
+    // enough to be killed mid-run.
+    let h = start(simulator::SimConfig {
+        events_per_day: 4000,
+        ..small_config(
+            77,
+            Faults {
+                slow_ms: 400,
+                ..Faults::default()
+            },
+        )
+    })
+    .await;
+    let jobs = jobs::JobStore::new(&h.store.db);
+    jobs.setup().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("deployments.toml");
+    let sim = h.sim.config().clone();
+    std::fs::write(
+        &config,
+        server::demo::deployments_toml(&h.sim.base_url(), &sim, DEPLOYMENT, 15),
+    )
+    .unwrap();
+    let stream = format!("{DEPLOYMENT}/org/audit");
+    // Every record that occurred before now is visible now; later ones may or may not be synced.
+    let settled = h.sim.now();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_atlaslens"))
+        .args(["sync", "--connector", &stream, "--wait"])
+        .env("MONGODB_URI", testkit::server_uri())
+        .env("ATLASLENS_DB_NAME", h.store.db.name())
+        .env("ATLASLENS_DATA_DIR", dir.path())
+        .env("ATLASLENS_CONFIG", &config)
+        .env(
+            "ATLASLENS_ENCRYPTION_KEY",
+            base64::engine::general_purpose::STANDARD.encode(KEY),
+        )
+        .env("ATLASLENS_JOB_LEASE_SECONDS", "3")
+        .env("SIMULATOR_ORG_API_KEY", &sim.org_api_key)
+        .env("SIMULATOR_SITE_API_TOKEN", &sim.sites[0].api_token)
+        .env("SIMULATOR_BITBUCKET_API_TOKEN", &sim.bitbucket.api_token)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("sync.log")).unwrap())
+        .spawn()
+        .unwrap();
+
+    // Wait until the child's worker is running the job and has stored part of the window.
+    let events = h.store.db.collection::<bson::Document>("events");
+    let job_id = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "the sync ended ({status}) before it could be killed:\n{}",
+                std::fs::read_to_string(dir.path().join("sync.log")).unwrap_or_default()
+            );
+        }
+        let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+        filter.status = Some(jobs::JobStatus::Running);
+        let running = jobs.list(&filter).await.unwrap();
+        let stored = events.count_documents(bson::doc! {}).await.unwrap();
+        if let (Some(job), true) = (running.first(), stored >= 1000) {
+            break job.id.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let partial = events.count_documents(bson::doc! {}).await.unwrap();
+
+    // Another worker (this process) takes the job over once the lease lapses.
+    let syncer = Syncer::new(
+        h.store.clone(),
+        IdentityResolver::new(
+            h.store.identities.clone(),
+            Arc::new(KeyRing::new(&KEY, &[])),
+        ),
+        h.deployments.clone(),
+    );
+    let background = Background::start(
+        &h.store,
+        &jobs,
+        syncer,
+        h.deployments.clone(),
+        Duration::from_secs(3),
+        false,
+    );
+    let done = jobs
+        .wait_terminal(&job_id, Duration::from_secs(120))
+        .await
+        .unwrap();
+    background.stop().await;
+    assert_eq!(done.status, jobs::JobStatus::Done, "{done:?}");
+    assert!(
+        done.runs.len() >= 2,
+        "the lost attempt is on record: {:?}",
+        done.runs
+    );
+    assert_ne!(
+        done.runs.first().and_then(|r| r.worker.clone()),
+        done.runs.last().and_then(|r| r.worker.clone()),
+        "a different worker completed it"
+    );
+
+    // The store equals the source for that stream: every record, once.
+    let state = h.store.sync_state.get(&stream).await.unwrap().unwrap();
+    let run = state.last_run.unwrap();
+    let range = (run.window_from, settled);
+    let expected = expected_ids(&h.manifest(range))
+        .remove("org/audit")
+        .unwrap();
+    let stored = h
+        .stored_ids(range)
+        .await
+        .remove("org/audit")
+        .unwrap_or_default();
+    assert!(
+        partial < expected.len() as u64,
+        "the child was killed too late to prove anything"
+    );
+    assert_eq!(stored, expected);
+    assert!(run.counters.duplicates >= partial, "{run:?}");
+}
