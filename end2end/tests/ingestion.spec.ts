@@ -38,7 +38,7 @@ test("Sync now creates a run that completes and updates the counters", async ({ 
   const total = row(page, STREAM).getByTestId("total-events");
   await expect(total).not.toHaveText("0");
   const before = await row(page, STREAM).locator("td").nth(1).innerText();
-  await row(page, STREAM).getByRole("button", { name: "Sync now" }).click();
+  await row(page, STREAM).getByRole("button", { name: `Sync ${STREAM} now` }).click();
   // The page follows the run by itself: queued or running, then idle with a new last run.
   await waitUntilIdle(page, STREAM);
   await expect(row(page, STREAM).getByTestId("sync-state")).toHaveText("idle");
@@ -53,7 +53,7 @@ test("a failed job retried from the Jobs page ends done", async ({ page, request
 
   // The source starts refusing the token: the run fails at once (credentials are not retried).
   await setFaults(request, { reject_credentials: true });
-  await row(page, STREAM).getByRole("button", { name: "Sync now" }).click();
+  await row(page, STREAM).getByRole("button", { name: `Sync ${STREAM} now` }).click();
   await expect(row(page, STREAM).getByTestId("sync-state")).toHaveText("failing", { timeout: 60_000 });
   await expect(row(page, STREAM)).toContainText("401");
 

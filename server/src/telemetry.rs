@@ -9,7 +9,7 @@ pub fn init() {
     let filter = std::env::var("ATLASLENS_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info,tower_sessions=warn,mongodb=warn".to_owned());
+        .unwrap_or_else(|| "info,tower_sessions=warn,mongodb=warn,apalis_core=error".to_owned());
     let builder = fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_ansi(std::io::stderr().is_terminal())
