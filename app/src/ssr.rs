@@ -122,5 +122,13 @@ pub fn job_row(j: &jobs::JobSummary) -> crate::api::jobs::JobRow {
         duration_ms: j.duration.map(|d| d.as_millis() as u64),
         worker: j.worker.clone(),
         last_error: j.last_error.clone(),
+        window: j.result.as_ref().and_then(|r| {
+            let time = |key: &str| {
+                r.get(key).and_then(|v| {
+                    serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok()
+                })
+            };
+            Some((time("window_from")?, time("window_to")?))
+        }),
     }
 }

@@ -91,9 +91,9 @@ async fn main() {
     );
 
     let deployments =
-        Arc::new(server::demo::deployments_for(&base_url, &config, "bench", 15).unwrap());
+        Arc::new(server::demo::deployments_for(&base_url, &config, "bench", 15, 30).unwrap());
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(36_500).await.unwrap();
+    store.ensure_indexes(3650).await.unwrap();
     let syncer = Syncer::new(
         store.clone(),
         IdentityResolver::new(
@@ -115,12 +115,13 @@ async fn main() {
         let t = Instant::now();
         let report = syncer.run(&stream.key, now).await.unwrap();
         eprintln!(
-            "{:<28} {:>8} records {:>8} new in {:>6.1} s ({:.1} s storing)",
+            "{:<28} {:>8} records {:>8} new in {:>6.1} s ({:.1} s storing), peak RSS so far {:.0} MiB",
             stream.key.to_string(),
             report.counters.records,
             report.counters.inserted,
             t.elapsed().as_secs_f64(),
-            report.counters.store_ms as f64 / 1000.0
+            report.counters.store_ms as f64 / 1000.0,
+            peak_rss_mib()
         );
         if !stream.key.to_string().ends_with("/directory") {
             events += report.counters.inserted;
@@ -135,7 +136,7 @@ async fn main() {
     // 2. Raw driver: the same final documents, insert_many in batches of the same size, into a
     // fresh database on the same server with the same indexes.
     let raw_store = Store::new(testkit::fresh_database().await);
-    raw_store.ensure_indexes(36_500).await.unwrap();
+    raw_store.ensure_indexes(3650).await.unwrap();
     let source = store.db.collection::<Document>("events");
     let target = raw_store.db.collection::<Document>("events");
     let mut cursor = source.find(doc! {}).batch_size(1000).await.unwrap();

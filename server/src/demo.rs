@@ -12,6 +12,7 @@ pub fn deployments_toml(
     sim: &SimConfig,
     id: &str,
     sync_interval_minutes: u32,
+    request_timeout_seconds: u32,
 ) -> String {
     let site = sim.sites.first().map_or("acme", |s| s.name.as_str());
     let email = sim.sites.first().map_or("", |s| s.email.as_str());
@@ -20,7 +21,7 @@ pub fn deployments_toml(
 id = "{id}"
 sync_interval_minutes = {sync_interval_minutes}
 initial_lookback_days = {lookback}
-request_timeout_seconds = 10
+request_timeout_seconds = {request_timeout_seconds}
 
 [deployment.org]
 org_id = "{org}"
@@ -64,9 +65,16 @@ pub fn deployments_for(
     sim: &SimConfig,
     id: &str,
     sync_interval_minutes: u32,
+    request_timeout_seconds: u32,
 ) -> Result<Deployments, DeploymentConfigError> {
     Deployments::parse(
-        &deployments_toml(base_url, sim, id, sync_interval_minutes),
+        &deployments_toml(
+            base_url,
+            sim,
+            id,
+            sync_interval_minutes,
+            request_timeout_seconds,
+        ),
         simulator_credentials(sim),
     )
 }

@@ -33,6 +33,8 @@ pub struct JobRow {
     pub worker: Option<String>,
     /// The last attempt's error.
     pub last_error: Option<String>,
+    /// The window a finished run covered (UTC).
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// The Jobs page.
@@ -101,10 +103,9 @@ pub async fn list_jobs(
             .collect(),
         streams: state
             .deployments
-            .streams()
-            .into_iter()
-            .filter(|s| s.unavailable.is_none())
-            .map(|s| s.key.to_string())
+            .runnable()
+            .iter()
+            .map(ToString::to_string)
             .collect(),
     })
 }

@@ -128,13 +128,7 @@ pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let keys: Vec<StreamKey> = if stream == "all" {
-        state
-            .deployments
-            .streams()
-            .into_iter()
-            .filter(|s| s.unavailable.is_none())
-            .map(|s| s.key)
-            .collect()
+        state.deployments.runnable()
     } else {
         let key: StreamKey = stream.parse().map_err(crate::ssr::bad_request)?;
         if !state.deployments.is_runnable(&key) {

@@ -97,6 +97,7 @@ fn JobTable(
                 <tr>
                     <th scope="col">"Job"</th>
                     <th scope="col">"Connector"</th>
+                    <th scope="col">"Window (UTC)"</th>
                     <th scope="col">"Status"</th>
                     <th scope="col">"Attempts"</th>
                     <th scope="col">"Queued"</th>
@@ -115,6 +116,7 @@ fn JobTable(
                         <tr data-job=j.id.clone() data-status=j.status.clone()>
                             <td><a href=format!("/jobs/{}", j.id)><code>{short(&j.id)}</code></a></td>
                             <td><code>{j.stream.clone()}</code>" "<small>{j.trigger.clone()}</small></td>
+                            <td><small>{j.window.map(|(from, to)| format!("{} → {}", from.format("%m-%d %H:%M"), to.format("%m-%d %H:%M")))}</small></td>
                             <td>
                                 <span class=format!("state state-{}", j.status) data-testid="job-status">{j.status.clone()}</span>
                                 {j.retrying_at.map(|t| view! { <br/><small>"retry "<UtcTime at=Some(t)/></small> })}

@@ -46,36 +46,28 @@ impl BitbucketActivity {
         }
     }
 
-    /// Follows `next` links from `first`, handing each page's values to `visit` until it returns
-    /// `false` or the pages run out.
-    async fn walk(
-        &self,
-        first: Url,
-        mut visit: impl FnMut(Vec<Value>) -> bool,
-    ) -> Result<(), ConnectorError> {
-        let mut url = first;
-        loop {
-            let page: Page = self.http.get_json(url).await?.body;
-            let more = visit(page.values);
-            match page.next.filter(|n| !n.is_empty()) {
-                Some(next) if more => url = follow(&self.base, &next)?,
-                _ => return Ok(()),
-            }
-        }
+    /// One page from `url`: its values and the next page's URL, if any.
+    async fn page(&self, url: Url) -> Result<(Vec<Value>, Option<Url>), ConnectorError> {
+        let page: Page = self.http.get_json(url).await?.body;
+        let next = match page.next.filter(|n| !n.is_empty()) {
+            Some(link) => Some(follow(&self.base, &link)?),
+            None => None,
+        };
+        Ok((page.values, next))
     }
 
     async fn repositories(&self) -> Result<Vec<Value>, ConnectorError> {
         let mut repos = Vec::new();
-        let first = endpoint(
+        let mut next = Some(endpoint(
             &self.base,
             &format!("/repositories/{}", self.workspace),
             &[("pagelen", "100".to_owned())],
-        )?;
-        self.walk(first, |values| {
+        )?);
+        while let Some(url) = next.take() {
+            let (values, following) = self.page(url).await?;
             repos.extend(values);
-            true
-        })
-        .await?;
+            next = following;
+        }
         Ok(repos)
     }
 }
@@ -107,14 +99,17 @@ impl Connector for BitbucketActivity {
             let context = repo_context(&repo);
             let repo_path = format!("/repositories/{}/{slug}", self.workspace);
 
-            let mut batch = Vec::new();
-            let commits = endpoint(
+            // Commits come newest first without a date filter: stop at the first page that
+            // holds nothing as recent as the window. Each page goes to the sink as it arrives.
+            let mut next = Some(endpoint(
                 &self.base,
                 &format!("{repo_path}/commits"),
                 &[("pagelen", "100".to_owned())],
-            )?;
-            self.walk(commits, |values| {
+            )?);
+            while let Some(url) = next.take() {
+                let (values, following) = self.page(url).await?;
                 let mut any_recent = values.is_empty();
+                let mut batch = Vec::with_capacity(values.len());
                 for commit in values {
                     let date = commit["date"].as_str().and_then(parse_time);
                     if date.is_none_or(|t| t >= window.from) {
@@ -128,9 +123,12 @@ impl Connector for BitbucketActivity {
                         });
                     }
                 }
-                any_recent
-            })
-            .await?;
+                records += batch.len() as u64;
+                sink.accept(batch).await.map_err(ConnectorError::Sink)?;
+                if any_recent {
+                    next = following;
+                }
+            }
 
             let query = [
                 ("state", "OPEN".to_owned()),
@@ -143,8 +141,14 @@ impl Connector for BitbucketActivity {
                 ("sort", "-updated_on".to_owned()),
                 ("pagelen", "50".to_owned()),
             ];
-            let prs = endpoint(&self.base, &format!("{repo_path}/pullrequests"), &query)?;
-            self.walk(prs, |values| {
+            let mut next = Some(endpoint(
+                &self.base,
+                &format!("{repo_path}/pullrequests"),
+                &query,
+            )?);
+            while let Some(url) = next.take() {
+                let (values, following) = self.page(url).await?;
+                let mut batch = Vec::with_capacity(values.len());
                 for pr in values {
                     let created = pr["created_on"].as_str().and_then(parse_time);
                     if created.is_none_or(|t| window.contains(t)) {
@@ -164,11 +168,10 @@ impl Connector for BitbucketActivity {
                         });
                     }
                 }
-                true
-            })
-            .await?;
-            records += batch.len() as u64;
-            sink.accept(batch).await.map_err(ConnectorError::Sink)?;
+                records += batch.len() as u64;
+                sink.accept(batch).await.map_err(ConnectorError::Sink)?;
+                next = following;
+            }
         }
         Ok(FetchStats {
             records,

@@ -198,6 +198,8 @@ pub struct JobSummary {
     pub cancel_requested: bool,
     /// Its arguments, as JSON.
     pub args: serde_json::Value,
+    /// The result of the successful attempt, if any (a sync's window and counters).
+    pub result: Option<serde_json::Value>,
 }
 
 impl JobSummary {
@@ -237,8 +239,6 @@ pub struct JobDetail {
     /// Everything the list shows.
     #[serde(flatten)]
     pub summary: JobSummary,
-    /// The result of the successful attempt, if any.
-    pub result: Option<serde_json::Value>,
     /// Every attempt, oldest first (the last 50 are kept), including the one in progress.
     pub runs: Vec<JobRun>,
 }
@@ -394,6 +394,7 @@ impl JobDoc {
             next_attempt_at: self.available_at.map(to_chrono),
             cancel_requested: self.cancel_requested,
             args: to_json(&self.args),
+            result: self.result.as_ref().map(to_json),
         }
     }
 
@@ -424,7 +425,6 @@ impl JobDoc {
         }
         JobDetail {
             summary: self.summary(),
-            result: self.result.as_ref().map(to_json),
             runs,
         }
     }

@@ -98,7 +98,8 @@ impl Settings {
                     "expected an address such as 127.0.0.1:3000",
                 )
             })?;
-        let retention_days = parse_number(&get, "ATLASLENS_RETENTION_DAYS", 365, 1..=36_500)?;
+        // A TTL index takes at most 2^31 − 1 seconds (about 68 years).
+        let retention_days = parse_number(&get, "ATLASLENS_RETENTION_DAYS", 365, 1..=24_855)?;
         let session_idle_minutes =
             parse_number(&get, "ATLASLENS_SESSION_IDLE_MINUTES", 480, 1..=43_200)?;
         let embedded_cache_mb =
@@ -203,6 +204,9 @@ mod tests {
         assert_eq!(err.variable, "ATLASLENS_RETENTION_DAYS");
         assert!(!err.to_string().contains("forever"));
         assert!(settings(&[("ATLASLENS_RETENTION_DAYS", "0")]).is_err());
+        // Beyond what a TTL index can express (2^31 − 1 seconds), which the server would refuse.
+        assert!(settings(&[("ATLASLENS_RETENTION_DAYS", "24856")]).is_err());
+        assert!(settings(&[("ATLASLENS_RETENTION_DAYS", "24855")]).is_ok());
         assert!(settings(&[("ATLASLENS_BIND", "localhost")]).is_err());
         assert!(settings(&[("ATLASLENS_SECURE_COOKIES", "maybe")]).is_err());
         assert!(settings(&[("ATLASLENS_DB_NAME", "a.b")]).is_err());

@@ -384,11 +384,18 @@ impl Deployments {
         self.all.iter().flat_map(Deployment::streams).collect()
     }
 
+    /// Every stream that can be synced (not the Guard-only ones).
+    pub fn runnable(&self) -> Vec<StreamKey> {
+        self.streams()
+            .into_iter()
+            .filter(|s| s.unavailable.is_none())
+            .map(|s| s.key)
+            .collect()
+    }
+
     /// Whether `key` names a runnable stream.
     pub fn is_runnable(&self, key: &StreamKey) -> bool {
-        self.streams()
-            .iter()
-            .any(|s| &s.key == key && s.unavailable.is_none())
+        self.runnable().contains(key)
     }
 }
 

@@ -60,21 +60,7 @@ impl IdentityResolver {
         product: Product,
         now: DateTime<Utc>,
     ) -> Result<Option<PersonId>, StoreError> {
-        let Some(key) = self.identity_key(account) else {
-            return Ok(None);
-        };
-        if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
-            return Ok(Some(hit.clone()));
-        }
-        let person = match self.store.get(&key).await? {
-            Some(doc) => parse_person(&doc.person_id)?,
-            None => self.learn_new(&key, account, product, now).await?,
-        };
-        self.cache
-            .lock()
-            .expect("cache lock")
-            .insert(key, person.clone());
-        Ok(Some(person))
+        self.lookup(account, product, now, false).await
     }
 
     /// Records an account from the directory (the organization's user list, group members):
@@ -88,15 +74,32 @@ impl IdentityResolver {
         product: Product,
         now: DateTime<Utc>,
     ) -> Result<Option<PersonId>, StoreError> {
+        self.lookup(account, product, now, true).await
+    }
+
+    async fn lookup(
+        &self,
+        account: &AccountRef,
+        product: Product,
+        now: DateTime<Utc>,
+        refresh: bool,
+    ) -> Result<Option<PersonId>, StoreError> {
         let Some(key) = self.identity_key(account) else {
             return Ok(None);
         };
+        if !refresh {
+            if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+                return Ok(Some(hit.clone()));
+            }
+        }
         let person = match self.store.get(&key).await? {
             Some(doc) => {
                 let person = parse_person(&doc.person_id)?;
-                self.store
-                    .upsert(&self.sealed(&key, &person, account), product.as_str(), now)
-                    .await?;
+                if refresh {
+                    self.store
+                        .upsert(&self.sealed(&key, &person, account), product.as_str(), now)
+                        .await?;
+                }
                 person
             }
             None => self.learn_new(&key, account, product, now).await?,

@@ -40,7 +40,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
     };
     let deployments = simulator
         .as_ref()
-        .map(|sim| crate::demo::deployments_for(&sim.base_url(), sim.config(), "demo", 1))
+        .map(|sim| crate::demo::deployments_for(&sim.base_url(), sim.config(), "demo", 1, 10))
         .transpose()?;
     let ctx = Context::open(settings, deployments).await?;
     match ctx.origin {

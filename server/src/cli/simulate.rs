@@ -82,7 +82,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         sim.record_count()
     );
     println!("Ground truth: {base}/_sim/manifest?from=…&to=…");
-    let file = crate::demo::deployments_toml(&base, &config, "sim", 15);
+    let file = crate::demo::deployments_toml(&base, &config, "sim", 15, 10);
     if let Some(path) = &args.config_out {
         std::fs::write(path, &file)?;
         println!("Wrote a deployments file for it to {}", path.display());

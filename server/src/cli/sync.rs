@@ -33,12 +33,7 @@ pub struct Args {
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let deployments = &ctx.deployments;
     let keys: Vec<StreamKey> = if args.all {
-        deployments
-            .streams()
-            .into_iter()
-            .filter(|s| s.unavailable.is_none())
-            .map(|s| s.key)
-            .collect()
+        deployments.runnable()
     } else {
         args.connectors
             .iter()

@@ -41,7 +41,7 @@ pub async fn start(config: SimConfig) -> Harness {
         .await
         .unwrap();
     let deployments = Arc::new(
-        server::demo::deployments_for(&sim.base_url(), sim.config(), DEPLOYMENT, 15).unwrap(),
+        server::demo::deployments_for(&sim.base_url(), sim.config(), DEPLOYMENT, 15, 2).unwrap(),
     );
     let store = Store::new(testkit::fresh_database().await);
     store.ensure_indexes(3650).await.unwrap();
@@ -63,12 +63,7 @@ pub async fn start(config: SimConfig) -> Harness {
 impl Harness {
     /// Every runnable stream, directory first.
     pub fn streams(&self) -> Vec<StreamKey> {
-        self.deployments
-            .streams()
-            .into_iter()
-            .filter(|s| s.unavailable.is_none())
-            .map(|s| s.key)
-            .collect()
+        self.deployments.runnable()
     }
 
     /// Syncs every stream up to the simulator's present; panics on a failed run.

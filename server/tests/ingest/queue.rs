@@ -22,7 +22,7 @@ async fn a_queued_sync_runs_to_done_and_a_refused_credential_fails_only_its_stre
     let good = server::demo::simulator_credentials(&sim);
     let deployments = Arc::new(
         Deployments::parse(
-            &server::demo::deployments_toml(&h.sim.base_url(), &sim, DEPLOYMENT, 15),
+            &server::demo::deployments_toml(&h.sim.base_url(), &sim, DEPLOYMENT, 15, 2),
             |name| match name {
                 "SIMULATOR_SITE_API_TOKEN" => Some("wrong".to_owned()),
                 other => good(other),

@@ -37,7 +37,7 @@ async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once()
     let sim = h.sim.config().clone();
     std::fs::write(
         &config,
-        server::demo::deployments_toml(&h.sim.base_url(), &sim, DEPLOYMENT, 15),
+        server::demo::deployments_toml(&h.sim.base_url(), &sim, DEPLOYMENT, 15, 2),
     )
     .unwrap();
     let stream = format!("{DEPLOYMENT}/org/audit");
