@@ -213,14 +213,20 @@ async fn every_fault_at_once_still_reconciles() {
 
 #[tokio::test]
 async fn a_late_record_inside_the_overlap_is_picked_up_by_the_next_run() {
-    let h = start(small_config(
-        31,
-        Faults {
-            late_rate: 0.2,
-            late_delay_s: 300,
-            ..Faults::default()
-        },
-    ))
+    // Every record turns visible five minutes after it occurred, and there are enough of them
+    // (about seven a minute) that the last five minutes before the first sync always hold some.
+    let h = start(simulator::SimConfig {
+        days: 1,
+        events_per_day: 10_000,
+        ..small_config(
+            31,
+            Faults {
+                late_rate: 1.0,
+                late_delay_s: 300,
+                ..Faults::default()
+            },
+        )
+    })
     .await;
     h.sync_all().await;
     let everything = |h: &Harness| {
