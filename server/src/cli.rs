@@ -2,6 +2,7 @@
 //! the same way (see [`crate::database`]).
 
 pub mod context;
+pub mod rollup;
 pub mod seed_admin;
 pub mod serve;
 pub mod simulate;
@@ -28,6 +29,8 @@ enum Command {
     Sync(sync::Args),
     /// Run the Atlassian API simulator on its own.
     Simulate(simulate::Args),
+    /// Recompute the daily rollups of some days from the stored events.
+    Rollup(rollup::Args),
 }
 
 /// Runs the chosen command.
@@ -39,12 +42,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(settings, args).await,
         Command::SeedAdmin(args) => seed_admin::run(settings, args).await,
-        Command::Sync(args) => {
-            let ctx = context::Context::open(settings, None).await?;
-            let result = sync::run(&ctx, args).await;
-            ctx.close().await;
-            result
-        }
+        Command::Sync(args) => with_context(settings, async |ctx| sync::run(ctx, args).await).await,
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Rollup(args) => {
+            with_context(settings, async |ctx| rollup::run(ctx, args).await).await
+        }
     }
+}
+
+/// Runs `command` with an opened [`context::Context`], closing it (and an embedded database this
+/// process started) whatever the outcome.
+async fn with_context(
+    settings: services::Settings,
+    command: impl AsyncFnOnce(&context::Context) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let ctx = context::Context::open(settings, None).await?;
+    let result = command(&ctx).await;
+    ctx.close().await;
+    result
 }

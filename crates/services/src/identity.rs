@@ -8,7 +8,8 @@
 //! processes and rebuilds without revealing whom they name.
 //!
 //! Names and addresses are encrypted before they reach MongoDB. Resolved accounts are cached for
-//! the life of the resolver, so a sync of a million events costs one look-up per distinct account.
+//! the life of the resolver, so a sync of a million events costs one look-up per distinct account
+//! and product.
 
 use crate::crypto::KeyRing;
 use crate::store::identities::{IdentityDoc, IdentityStore};
@@ -87,8 +88,10 @@ impl IdentityResolver {
         let Some(key) = self.identity_key(account) else {
             return Ok(None);
         };
+        // Cached per product, so the first sighting in each product is recorded on the account.
+        let cache_key = format!("{key}|{product}");
         if !refresh {
-            if let Some(hit) = self.cache.lock().expect("cache lock").get(&key) {
+            if let Some(hit) = self.cache.lock().expect("cache lock").get(&cache_key) {
                 return Ok(Some(hit.clone()));
             }
         }
@@ -99,6 +102,8 @@ impl IdentityResolver {
                     self.store
                         .upsert(&self.sealed(&key, &person, account), product.as_str(), now)
                         .await?;
+                } else if !doc.products.iter().any(|p| p == product.as_str()) {
+                    self.store.add_product(&key, product.as_str()).await?;
                 }
                 person
             }
@@ -107,7 +112,7 @@ impl IdentityResolver {
         self.cache
             .lock()
             .expect("cache lock")
-            .insert(key, person.clone());
+            .insert(cache_key, person.clone());
         Ok(Some(person))
     }
 

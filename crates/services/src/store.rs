@@ -5,6 +5,7 @@ pub mod events;
 pub mod identities;
 pub mod login_failures;
 pub mod rejects;
+pub mod rollups;
 pub mod sessions;
 pub mod sync_state;
 pub mod teams;
@@ -34,6 +35,8 @@ pub const IDENTITIES: &str = "identities";
 pub const REJECTS: &str = "rejects";
 /// `sync_state`: one row per stream.
 pub const SYNC_STATE: &str = "sync_state";
+/// `rollups_daily`: counts per day and dimension, for the Overview.
+pub const ROLLUPS_DAILY: &str = "rollups_daily";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +75,8 @@ pub struct Store {
     pub rejects: rejects::RejectStore,
     /// Per-stream sync state.
     pub sync_state: sync_state::SyncStateStore,
+    /// Daily rollups.
+    pub rollups: rollups::RollupStore,
 }
 
 impl Store {
@@ -86,6 +91,7 @@ impl Store {
             identities: identities::IdentityStore::new(&db),
             rejects: rejects::RejectStore::new(&db),
             sync_state: sync_state::SyncStateStore::new(&db),
+            rollups: rollups::RollupStore::new(&db),
             db,
         }
     }
@@ -102,6 +108,7 @@ impl Store {
         self.teams.ensure_indexes().await?;
         self.identities.ensure_indexes().await?;
         self.rejects.ensure_indexes().await?;
+        self.rollups.ensure_indexes().await?;
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ mod sink;
 
 use crate::deployments::{Deployments, StreamKey, StreamKind};
 use crate::identity::IdentityResolver;
+use crate::store::rollups::{days_touched, RollupScope};
 use crate::store::sync_state::{LastRun, RunCounters};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -92,6 +93,32 @@ impl Syncer {
         &self.deployments
     }
 
+    /// Recomputes the daily rollups of the days a run's window touched, for its stream, when the
+    /// run stored anything.
+    async fn refresh_rollups(
+        &self,
+        key: &StreamKey,
+        window: Window,
+        counters: RunCounters,
+    ) -> Result<(), StoreError> {
+        let StreamKind::Events(product, pipeline) = key.kind else {
+            return Ok(());
+        };
+        if counters.inserted == 0 {
+            return Ok(());
+        }
+        let scope = RollupScope {
+            deployment: Some(key.deployment.to_string()),
+            product: Some(product.to_string()),
+            pipeline: Some(pipeline.to_string()),
+        };
+        self.store
+            .rollups
+            .rebuild(&days_touched(window.from, window.to), &scope)
+            .await?;
+        Ok(())
+    }
+
     /// Syncs one stream up to `now` (the source's present; tests pass the simulator's clock).
     ///
     /// # Errors
@@ -143,7 +170,10 @@ impl Syncer {
                         counters.pages = stats.pages;
                         counters.rate_limited = stats.rate_limited;
                         counters.waited_ms = stats.waited.as_millis() as u64;
-                        Ok((counters, sink.newest()))
+                        self.refresh_rollups(key, window, counters)
+                            .await
+                            .map(|()| (counters, sink.newest()))
+                            .map_err(|e| (SyncError::from(e), counters))
                     }
                     (Err(e), _) => Err((SyncError::from(e), counters)),
                     (Ok(_), Err(e)) => Err((SyncError::from(e), counters)),

@@ -119,6 +119,21 @@ async fn a_full_sync_reconciles_with_the_source_and_a_second_adds_nothing() {
         }
         assert!(i.get("name").is_none() && i.get("email").is_none());
     }
+    // The daily rollups the sync kept current count every stored event exactly once.
+    let rollups: Vec<bson::Document> = futures::TryStreamExt::try_collect(
+        h.store
+            .db
+            .collection::<bson::Document>("rollups_daily")
+            .find(doc! {})
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let counted: i64 = rollups.iter().map(|r| r.get_i64("count").unwrap()).sum();
+    let stored = events.count_documents(doc! {}).await.unwrap();
+    assert_eq!(counted as u64, stored);
+
     // Organization groups became teams, product groups did not.
     let teams = h.store.teams.all().await.unwrap();
     assert_eq!(teams.len(), h.sim.config().teams, "{teams:?}");

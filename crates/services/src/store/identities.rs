@@ -138,6 +138,20 @@ impl IdentityStore {
         Ok(())
     }
 
+    /// Notes that an account was seen in another product.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn add_product(&self, id: &str, product: &str) -> Result<(), StoreError> {
+        self.coll
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$addToSet": { "products": product } },
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every account of a person.
     ///
     /// # Errors
