@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod filters;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -25,6 +25,8 @@ pub struct EventRow {
     pub severity: Severity,
     /// Who acted: the canonical person, else the product account.
     pub actor: Option<String>,
+    /// The canonical person, for filtering by them.
+    pub person: Option<String>,
     /// What was acted on: its name, else its id.
     pub object: Option<String>,
 }
@@ -36,16 +38,19 @@ pub struct EventListing {
     pub rows: Vec<EventRow>,
     /// Token for the next (older) page.
     pub next_cursor: Option<String>,
+    /// The same filters with a relative range frozen to absolute times, for sharing.
+    pub share_query: String,
 }
 
-/// A page of the newest events. `limit` is one of the offered page sizes; `before` is the token
-/// of the previous page's `next_cursor`.
+/// A page of the newest events matching `query`. `limit` is one of the offered page sizes;
+/// `before` is the token of the previous page's `next_cursor`.
 #[server(endpoint = "events/list")]
 pub async fn list_events(
+    query: crate::filters::EventQuery,
     limit: Option<u32>,
     before: Option<String>,
 ) -> Result<EventListing, ApiError> {
-    use domain::{EventFilter, PageCursor, PageSize};
+    use domain::{PageCursor, PageSize};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let size = match limit {
@@ -57,14 +62,11 @@ pub async fn list_events(
         .map(|b| b.parse::<PageCursor>())
         .transpose()
         .map_err(crate::ssr::bad_request)?;
-    let page = services::search::search_events(
-        &state.store,
-        &EventFilter::default(),
-        cursor.as_ref(),
-        size,
-    )
-    .await
-    .map_err(|e| ApiError::internal("listing events failed", &e))?;
+    let now = chrono::Utc::now();
+    let filter = query.to_filter(now).map_err(crate::ssr::bad_request)?;
+    let page = services::search::search_events(&state.store, &filter, cursor.as_ref(), size)
+        .await
+        .map_err(|e| ApiError::internal("listing events failed", &e))?;
     Ok(EventListing {
         rows: page
             .events
@@ -77,10 +79,29 @@ pub async fn list_events(
                 operation: e.operation,
                 category: e.category,
                 severity: e.severity,
+                person: e.actor_id.as_ref().map(ToString::to_string),
                 actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
                 object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
             })
             .collect(),
         next_cursor: page.next.map(|c| c.to_string()),
+        share_query: query.frozen(now).to_query(&[]),
     })
+}
+
+/// The teams the Events filter offers: (id, name).
+#[server(endpoint = "events/teams")]
+pub async fn filter_teams() -> Result<Vec<(String, String)>, ApiError> {
+    crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let teams = state
+        .store
+        .teams
+        .all()
+        .await
+        .map_err(|e| ApiError::internal("listing teams failed", &e))?;
+    Ok(teams
+        .into_iter()
+        .map(|t| (t.id.to_string(), t.name))
+        .collect())
 }

@@ -1,6 +1,6 @@
 //! Every response the connectors rely on validates against the response schema of the matching
-//! operation in Atlassian's published OpenAPI documents (`/work/shared/specs`, read at test
-//! time). The Admin document predates `events-stream`, so that envelope is checked against a
+//! operation in Atlassian's published OpenAPI documents (vendored unmodified in `specs/`, with
+//! their provenance in `specs/SOURCES.md`, and read at test time). The Admin document predates `events-stream`, so that envelope is checked against a
 //! schema written from atlassian-api.md §1.3/§1.5, and its events against the spec's `EventModel`.
 
 mod common;
@@ -11,7 +11,7 @@ use simulator::RunningSimulator;
 use std::path::PathBuf;
 
 fn specs_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs");
     assert!(
         dir.join("SOURCES.md").exists(),
         "the OpenAPI documents are missing: expected them in {}",
