@@ -21,6 +21,7 @@ pub const RANGES: [(&str, &str); 4] = [
 
 /// The filter parameters exactly as the URL carries them (empty means unset).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EventQuery {
     /// A relative range: `24h`, `7d`, `30d` or `90d`.
     pub range: String,

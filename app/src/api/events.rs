@@ -46,7 +46,7 @@ pub struct EventListing {
 /// `before` is the token of the previous page's `next_cursor`.
 #[server(endpoint = "events/list")]
 pub async fn list_events(
-    query: crate::filters::EventQuery,
+    #[server(default)] query: crate::filters::EventQuery,
     limit: Option<u32>,
     before: Option<String>,
 ) -> Result<EventListing, ApiError> {

@@ -75,6 +75,33 @@ async fn the_events_function_pages_newest_first_and_rejects_bad_input() {
             .status(),
         400
     );
+
+    // Filters travel in `query`: a product with no events, then a malformed address.
+    let r = app
+        .call("/api/events/list", &[("query[product]", "confluence")])
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(page["rows"].as_array().unwrap().len(), 0);
+    let r = app
+        .call(
+            "/api/events/list",
+            &[("query[product]", "jira"), ("query[range]", "24h")],
+        )
+        .await;
+    let page: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        page["rows"].as_array().unwrap().len(),
+        0,
+        "the events are from April"
+    );
+    assert!(page["share_query"].as_str().unwrap().contains("from="));
+    assert_eq!(
+        app.call("/api/events/list", &[("query[ip]", "10.0.0.300")])
+            .await
+            .status(),
+        400
+    );
 }
 
 #[tokio::test]
