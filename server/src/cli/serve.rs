@@ -5,7 +5,7 @@ use crate::cli::context::Context;
 use crate::database::Origin;
 use crate::startup::{leptos_options, Application};
 use app::ssr::AppState;
-use services::auth::{Authenticator, NewPassword, Username};
+use services::auth::{AdminError, Authenticator, NewPassword, Username};
 use services::Settings;
 use simulator::{SimConfig, Simulator};
 
@@ -71,13 +71,13 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
 async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
     use rand::distributions::{Alphanumeric, DistString};
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 20);
-    Authenticator::new(ctx.store.users.clone(), ctx.store.login_failures.clone())
-        .create_admin(
-            &Username::parse(DEMO_ADMIN)?,
-            NewPassword::parse(password.clone().into())?,
-            true,
-        )
-        .await?;
+    let auth = Authenticator::new(ctx.store.users.clone(), ctx.store.login_failures.clone());
+    let name = Username::parse(DEMO_ADMIN)?;
+    let new_password = || NewPassword::parse(password.clone().into());
+    match auth.create_admin(&name, new_password()?, true).await {
+        Err(AdminError::Missing(_)) => auth.create_admin(&name, new_password()?, false).await?,
+        other => other?,
+    }
     Ok(password)
 }
 

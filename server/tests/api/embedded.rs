@@ -168,3 +168,73 @@ fn seed_admin_enforces_the_password_length_and_needs_reset_for_an_existing_name(
             .success()
     );
 }
+
+/// Starts `serve --demo` and returns it with its address and the demo password it printed.
+fn serve_demo(data_dir: &Path) -> (Child, String, String) {
+    let mut child = atlaslens(data_dir)
+        .args(["serve", "--demo"])
+        .env_remove("ATLASLENS_CONFIG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (addr, password) = loop {
+        let line = lines
+            .next()
+            .expect("serve exited before it was ready")
+            .unwrap();
+        if let Some(rest) = line.split("Demo: sign in at http://").nth(1) {
+            let addr = rest.split('/').next().unwrap().to_owned();
+            let password = rest.split("with password `").nth(1).unwrap();
+            break (addr, password.split('`').next().unwrap().to_owned());
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr, password)
+}
+
+fn demo_login(addr: &str, password: &str) -> Option<reqwest::blocking::Client> {
+    let client = reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("http://{addr}/api/login"))
+        .header("Origin", format!("http://{addr}"))
+        .header("Accept", "application/json")
+        .form(&[("username", "demo"), ("password", password)])
+        .send()
+        .unwrap();
+    r.status().is_success().then_some(client)
+}
+
+#[test]
+fn the_demo_prints_a_working_admin_and_syncs_the_simulator_within_a_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr, password) = serve_demo(dir.path());
+    let client = demo_login(&addr, &password).expect("the printed demo password signs in");
+    wait_until("the demo's first sync stored events", || {
+        let rows: serde_json::Value = client
+            .post(format!("http://{addr}/api/sync/status"))
+            .header("Origin", format!("http://{addr}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        rows.as_array()
+            .is_some_and(|r| r.iter().any(|row| row["total_events"].as_i64() > Some(0)))
+    });
+    signal(&child, "-TERM");
+    let mut child = child;
+    child.wait().unwrap();
+
+    // A second start sets a new password: the old one no longer signs in.
+    let (child, addr, second) = serve_demo(dir.path());
+    assert_ne!(second, password);
+    assert!(demo_login(&addr, &password).is_none());
+    assert!(demo_login(&addr, &second).is_some());
+    signal(&child, "-TERM");
+    let mut child = child;
+    child.wait().unwrap();
+}
