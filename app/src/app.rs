@@ -2,6 +2,7 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
+    event::EventPage,
     events::EventsPage,
     jobs::{JobPage, JobsPage},
     login::LoginPage,
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("") view=|| view! { <Redirect path="/events"/> }/>
                     <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=|| view! { <NotBuilt title="Overview" what="KPIs and charts over time, by product, person and team."/> }/>
                     <Route path=path!("/people") view=|| view! { <NotBuilt title="People" what="Each person's accounts across products, teams and activity timeline."/> }/>
                     <Route path=path!("/teams") view=|| view! { <NotBuilt title="Teams" what="Team rankings by activity and by security events."/> }/>

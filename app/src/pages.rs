@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod event;
 pub mod events;
 pub mod jobs;
 pub mod login;

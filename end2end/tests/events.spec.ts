@@ -43,6 +43,21 @@ test("filters live in the URL: applied, kept by a reload, and shareable", async 
   expect(new Set(await productsShown(page))).toEqual(new Set(["org"]));
 });
 
+test("an event's page shows every normalised field and the raw payload", async ({ page }) => {
+  await signIn(page);
+  await eventsArrived(page);
+  const link = page.locator('[data-testid="events-table"] tbody tr').first().locator("td.time a");
+  const href = await link.getAttribute("href");
+  await link.click();
+  await expect(page.getByTestId("event-fields")).toContainText("Deployment");
+  await expect(page.getByTestId("event-fields")).toContainText("sim");
+  const raw = await page.getByTestId("event-raw").innerText();
+  expect(typeof JSON.parse(raw)).toBe("object");
+  // The same page rendered on the server for a direct visit.
+  await page.goto(href!);
+  await expect(page.getByTestId("event-raw")).toHaveText(raw);
+});
+
 test("a bad filter value is explained, not ignored", async ({ page }) => {
   await signIn(page);
   await page.goto("/events?ip=10.0.0.300");

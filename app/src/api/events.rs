@@ -105,3 +105,63 @@ pub async fn filter_teams() -> Result<Vec<(String, String)>, ApiError> {
         .map(|t| (t.id.to_string(), t.name))
         .collect())
 }
+
+/// Every normalised field of one event, and its raw payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    /// The row fields.
+    pub row: EventRow,
+    /// The deployment it came from.
+    pub deployment: String,
+    /// When AtlasLens stored it.
+    pub ingested_at: DateTime<Utc>,
+    /// The product account that acted, as the source named it.
+    pub actor_raw: Option<String>,
+    /// The kind of object.
+    pub object_type: Option<String>,
+    /// The object's id at the source.
+    pub object_id: Option<String>,
+    /// The enclosing project, space or repository.
+    pub object_container: Option<String>,
+    /// The client address the source recorded.
+    pub source_ip: Option<String>,
+    /// The record as the source sent it, pretty-printed.
+    pub raw: String,
+}
+
+/// One event with every field.
+#[server(endpoint = "events/get")]
+pub async fn get_event(id: String) -> Result<EventDetail, ApiError> {
+    crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let id = domain::EventId::parse(&id).map_err(crate::ssr::bad_request)?;
+    let e = state
+        .store
+        .events
+        .get(&id)
+        .await
+        .map_err(|e| ApiError::internal("reading an event failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    Ok(EventDetail {
+        deployment: e.deployment.to_string(),
+        ingested_at: e.ingested_at,
+        actor_raw: e.actor_raw.clone(),
+        object_type: e.object_type.clone(),
+        object_id: e.object_ref.as_ref().map(|o| o.id.clone()),
+        object_container: e.object_ref.as_ref().and_then(|o| o.container.clone()),
+        source_ip: e.source_ip.map(|ip| ip.to_string()),
+        raw: serde_json::to_string_pretty(&e.raw).unwrap_or_default(),
+        row: EventRow {
+            id: e.id.to_string(),
+            occurred_at: e.occurred_at,
+            product: e.product,
+            pipeline: e.pipeline,
+            operation: e.operation,
+            category: e.category,
+            severity: e.severity,
+            person: e.actor_id.as_ref().map(ToString::to_string),
+            actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
+            object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
+        },
+    })
+}

@@ -188,7 +188,7 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
                         };
                         view! {
                             <tr>
-                                <td class="time">{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td class="time"><a href=format!("/events/{}", crate::url::encode_component(&row.id))>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
                                 <td><span class=format!("product product-{}", row.product)>{row.product.as_str()}</span></td>
                                 <td class="operation">{row.operation.as_str()}</td>
                                 <td>{actor_cell}</td>
