@@ -8,6 +8,7 @@ use crate::pages::{
     login::LoginPage,
     not_built::NotBuilt,
     not_found::NotFound,
+    overview::OverviewPage,
     sync::SyncPage,
 };
 use leptos::prelude::*;
@@ -50,7 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/events"/> }/>
                     <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async/>
-                    <Route path=path!("/overview") view=|| view! { <NotBuilt title="Overview" what="KPIs and charts over time, by product, person and team."/> }/>
+                    <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/people") view=|| view! { <NotBuilt title="People" what="Each person's accounts across products, teams and activity timeline."/> }/>
                     <Route path=path!("/teams") view=|| view! { <NotBuilt title="Teams" what="Team rankings by activity and by security events."/> }/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>

@@ -6,4 +6,5 @@ pub mod jobs;
 pub mod login;
 pub mod not_built;
 pub mod not_found;
+pub mod overview;
 pub mod sync;

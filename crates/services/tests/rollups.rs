@@ -205,5 +205,25 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         .unwrap();
     assert_eq!(b.get_i64("count").unwrap(), 2);
     assert_eq!(after.len(), first.len());
-    let _ = Duration::zero();
+
+    // Headline numbers come from the rollups: day 1 alone, then both days.
+    let day1 = at(1, 0).date_naive();
+    let t = store
+        .rollups
+        .totals(day1, day1 + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!((t.events, t.security, t.high, t.people), (6, 6, 0, 2));
+    let t = store
+        .rollups
+        .totals(day1, day1 + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(t.events, 7);
+    let empty = store
+        .rollups
+        .totals(day1 - Duration::days(9), day1)
+        .await
+        .unwrap();
+    assert_eq!(empty, services::store::rollups::Totals::default());
 }

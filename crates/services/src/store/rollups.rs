@@ -217,6 +217,65 @@ impl RollupStore {
     }
 }
 
+/// Headline numbers over a range of days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Events.
+    pub events: i64,
+    /// Events in the security category.
+    pub security: i64,
+    /// High-severity events.
+    pub high: i64,
+    /// Distinct people who acted.
+    pub people: i64,
+}
+
+impl RollupStore {
+    /// Totals over the UTC days `[first, end)`, from the rollups alone.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn totals(&self, first: NaiveDate, end: NaiveDate) -> Result<Totals, StoreError> {
+        let matcher = doc! { "day": {
+            "$gte": bson::DateTime::from_chrono(day_start(first)),
+            "$lt": bson::DateTime::from_chrono(day_start(end)),
+        } };
+        let when = |field: &str, value: &str| {
+            doc! { "$sum": { "$cond": [{ "$eq": [format!("${field}"), value] }, "$count", 0] } }
+        };
+        let pipeline = [
+            doc! { "$match": matcher },
+            doc! { "$group": {
+                "_id": Bson::Null,
+                "events": { "$sum": "$count" },
+                "security": when("category", "security"),
+                "high": when("severity", "high"),
+                "people": { "$addToSet": "$person_id" },
+            } },
+        ];
+        let mut cursor = self.rollups.aggregate(pipeline).await?;
+        let Some(group) = cursor.try_next().await? else {
+            return Ok(Totals::default());
+        };
+        let number = |key: &str| match group.get(key) {
+            Some(Bson::Int32(n)) => i64::from(*n),
+            Some(Bson::Int64(n)) => *n,
+            Some(Bson::Double(n)) => *n as i64,
+            _ => 0,
+        };
+        let people = group
+            .get_array("people")
+            .map(|p| p.iter().filter(|v| matches!(v, Bson::String(_))).count() as i64)
+            .unwrap_or(0);
+        Ok(Totals {
+            events: number("events"),
+            security: number("security"),
+            high: number("high"),
+            people,
+        })
+    }
+}
+
 fn corrupt(reason: String) -> StoreError {
     StoreError::Corrupt {
         collection: ROLLUPS_DAILY,
