@@ -31,6 +31,23 @@ pub struct EventRow {
     pub object: Option<String>,
 }
 
+impl From<domain::Event> for EventRow {
+    fn from(e: domain::Event) -> Self {
+        EventRow {
+            id: e.id.to_string(),
+            occurred_at: e.occurred_at,
+            product: e.product,
+            pipeline: e.pipeline,
+            operation: e.operation,
+            category: e.category,
+            severity: e.severity,
+            person: e.actor_id.as_ref().map(ToString::to_string),
+            actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
+            object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
+        }
+    }
+}
+
 /// One page of the Events table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventListing {
@@ -68,22 +85,7 @@ pub async fn list_events(
         .await
         .map_err(|e| ApiError::internal("listing events failed", &e))?;
     Ok(EventListing {
-        rows: page
-            .events
-            .into_iter()
-            .map(|e| EventRow {
-                id: e.id.to_string(),
-                occurred_at: e.occurred_at,
-                product: e.product,
-                pipeline: e.pipeline,
-                operation: e.operation,
-                category: e.category,
-                severity: e.severity,
-                person: e.actor_id.as_ref().map(ToString::to_string),
-                actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
-                object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
-            })
-            .collect(),
+        rows: page.events.into_iter().map(EventRow::from).collect(),
         next_cursor: page.next.map(|c| c.to_string()),
         share_query: query.frozen(now).to_query(&[]),
     })
@@ -151,17 +153,6 @@ pub async fn get_event(id: String) -> Result<EventDetail, ApiError> {
         object_container: e.object_ref.as_ref().and_then(|o| o.container.clone()),
         source_ip: e.source_ip.map(|ip| ip.to_string()),
         raw: serde_json::to_string_pretty(&e.raw).unwrap_or_default(),
-        row: EventRow {
-            id: e.id.to_string(),
-            occurred_at: e.occurred_at,
-            product: e.product,
-            pipeline: e.pipeline,
-            operation: e.operation,
-            category: e.category,
-            severity: e.severity,
-            person: e.actor_id.as_ref().map(ToString::to_string),
-            actor: e.actor_id.map(|p| p.to_string()).or(e.actor_raw),
-            object: e.object_ref.map(|o| o.name.unwrap_or(o.id)),
-        },
+        row: EventRow::from(e),
     })
 }
