@@ -234,6 +234,15 @@ impl Deployment {
         out
     }
 
+    /// This deployment's streams that can be synced (not the Guard-only ones).
+    pub fn runnable(&self) -> Vec<StreamKey> {
+        self.streams()
+            .into_iter()
+            .filter(|s| s.unavailable.is_none())
+            .map(|s| s.key)
+            .collect()
+    }
+
     fn client(&self, auth: Auth) -> HttpClient {
         HttpClient::new(auth, self.request_timeout, RetryPolicy::default())
     }
@@ -386,11 +395,7 @@ impl Deployments {
 
     /// Every stream that can be synced (not the Guard-only ones).
     pub fn runnable(&self) -> Vec<StreamKey> {
-        self.streams()
-            .into_iter()
-            .filter(|s| s.unavailable.is_none())
-            .map(|s| s.key)
-            .collect()
+        self.all.iter().flat_map(Deployment::runnable).collect()
     }
 
     /// Whether `key` names a runnable stream.

@@ -94,7 +94,7 @@ impl Syncer {
     }
 
     /// Recomputes the daily rollups of the days a run's window touched, for its stream, when the
-    /// run stored anything.
+    /// run stored anything — whether or not it then finished.
     async fn refresh_rollups(
         &self,
         key: &StreamKey,
@@ -161,19 +161,22 @@ impl Syncer {
                     previous_end,
                 );
                 let fetched = connector.fetch(window, &mut sink).await;
-                // Whatever was received is stored even when the run fails: storage is idempotent.
+                // Whatever was received is stored even when the run fails (storage is
+                // idempotent), and the rollups follow what was stored: a later run over the same
+                // window finds those events already there and would not refresh them.
                 let flushed = sink.flush().await;
                 let mut counters = sink.counters();
-                match (fetched, flushed) {
+                let stored = match flushed {
+                    Ok(()) => self.refresh_rollups(key, window, counters).await,
+                    Err(e) => Err(e),
+                };
+                match (fetched, stored) {
                     (Ok(stats), Ok(())) => {
                         counters.requests = stats.requests;
                         counters.pages = stats.pages;
                         counters.rate_limited = stats.rate_limited;
                         counters.waited_ms = stats.waited.as_millis() as u64;
-                        self.refresh_rollups(key, window, counters)
-                            .await
-                            .map(|()| (counters, sink.newest()))
-                            .map_err(|e| (SyncError::from(e), counters))
+                        Ok((counters, sink.newest()))
                     }
                     (Err(e), _) => Err((SyncError::from(e), counters)),
                     (Ok(_), Err(e)) => Err((SyncError::from(e), counters)),

@@ -169,24 +169,21 @@ impl SyncStateStore {
         run: &LastRun,
         newest: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        let mut set = doc! {
-            "window_end": date(run.window_to),
-            "last_success_at": date(run.finished_at),
-            "last_run": bson::to_bson(run).map_err(|e| corrupt(e.to_string()))?,
+        let mut update = doc! {
+            "$set": {
+                "window_end": date(run.window_to),
+                "last_success_at": date(run.finished_at),
+                "last_run": bson::to_bson(run).map_err(|e| corrupt(e.to_string()))?,
+            },
+            "$unset": { "last_error": "" },
+            "$inc": { "total_inserted": run.counters.inserted as i64 },
         };
-        let current = self.get(stream).await?.and_then(|s| s.cursor);
-        if let Some(newest) = newest.filter(|n| current.is_none_or(|c| *n > c)) {
-            set.insert("cursor", date(newest));
+        if let Some(newest) = newest {
+            // `$max` keeps the later of the stored cursor and this run's newest event.
+            update.insert("$max", doc! { "cursor": date(newest) });
         }
         self.coll
-            .update_one(
-                doc! { "_id": stream },
-                doc! {
-                    "$set": set,
-                    "$unset": { "last_error": "" },
-                    "$inc": { "total_inserted": run.counters.inserted as i64 },
-                },
-            )
+            .update_one(doc! { "_id": stream }, update)
             .upsert(true)
             .await?;
         Ok(())

@@ -152,18 +152,15 @@ pub async fn run_scheduler(
             for deployment in &deployments.all {
                 let interval = chrono::Duration::from_std(deployment.sync_interval)
                     .unwrap_or(chrono::Duration::minutes(15));
-                for stream in deployment.streams() {
-                    if stream.unavailable.is_some() {
-                        continue;
-                    }
-                    let key = stream.key.to_string();
+                for stream in deployment.runnable() {
+                    let key = stream.to_string();
                     match store
                         .sync_state
                         .claim_schedule(&key, Utc::now(), interval)
                         .await
                     {
                         Ok(true) => {
-                            if let Err(e) = enqueue(&jobs, &stream.key, "schedule").await {
+                            if let Err(e) = enqueue(&jobs, &stream, "schedule").await {
                                 tracing::warn!(stream = %key, error = %e, "could not queue a scheduled sync");
                             }
                         }
