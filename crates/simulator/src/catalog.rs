@@ -53,6 +53,10 @@ const fn org(
     }
 }
 
+/// An organization action deliberately outside the pipeline's vocabulary: it must land in
+/// `audit_other`, and it is the only record that may.
+pub const UNMAPPED_ORG_ACTION: &str = "marketplace_app_installed";
+
 /// The organization actions generated, with their weights.
 pub const ORG_ACTIONS: &[OrgAction] = &[
     org(
@@ -167,9 +171,8 @@ pub const ORG_ACTIONS: &[OrgAction] = &[
         1,
         OrgTarget::User,
     ),
-    // Deliberately outside the pipeline's vocabulary: it must land in `audit_other`.
     org(
-        "marketplace_app_installed",
+        UNMAPPED_ORG_ACTION,
         "App installed",
         "Apps",
         1,

@@ -21,6 +21,7 @@ mod paging;
 mod server;
 mod view;
 
+pub use catalog::UNMAPPED_ORG_ACTION;
 pub use config::{BitbucketConfig, Faults, SimConfig, SiteConfig};
 pub use manifest::{MalformedRecord, Manifest, ManifestSource};
 
