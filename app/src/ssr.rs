@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use leptos::prelude::use_context;
 use services::auth::{SessionUser, SESSION_USER_KEY};
 use services::deployments::Deployments;
+use services::people::PeopleDirectory;
 use services::store::Store;
 use std::sync::Arc;
 use tower_sessions::Session;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub jobs: jobs::JobStore,
     /// The configured Atlassian deployments.
     pub deployments: Arc<Deployments>,
+    /// Every person with decrypted names, for showing and finding people by name.
+    pub people: PeopleDirectory,
 }
 
 /// The application state.

@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Field names used as associated data and blind-index domains.
-const NAME: &str = "identity.name";
-const EMAIL: &str = "identity.email";
+pub(crate) const NAME: &str = "identity.name";
+pub(crate) const EMAIL: &str = "identity.email";
 
 /// Resolves accounts to persons, writing new accounts as it meets them.
 #[derive(Debug, Clone)]

@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod deployments;
 pub mod identity;
+pub mod people;
 pub mod search;
 pub mod store;
 pub mod sync;

@@ -3,6 +3,7 @@
 
 use crate::background::Background;
 use crate::database::{Connection, Origin};
+use services::people::PeopleDirectory;
 use services::crypto::{load_key_ring, KeyRing, KeySource};
 use services::deployments::Deployments;
 use services::identity::IdentityResolver;
@@ -83,6 +84,15 @@ impl Context {
             self.store.clone(),
             IdentityResolver::new(self.store.identities.clone(), self.keys.clone()),
             self.deployments.clone(),
+        )
+    }
+
+    /// The in-memory directory of people with decrypted names (reloaded every minute).
+    pub fn people_directory(&self) -> PeopleDirectory {
+        PeopleDirectory::new(
+            self.store.identities.clone(),
+            self.keys.clone(),
+            std::time::Duration::from_secs(60),
         )
     }
 

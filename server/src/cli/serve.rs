@@ -86,6 +86,7 @@ async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyho
         store: ctx.store.clone(),
         jobs: ctx.jobs.clone(),
         deployments: ctx.deployments.clone(),
+        people: ctx.people_directory(),
     };
     let app = Application::build(&ctx.settings, leptos_options("Leptos.toml")?, state).await?;
     let addr = app.local_addr()?;

@@ -6,7 +6,9 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use server::startup::{leptos_options, Application};
 use services::auth::{Authenticator, NewPassword, Username};
+use services::crypto::KeyRing;
 use services::deployments::Deployments;
+use services::people::PeopleDirectory;
 use services::store::Store;
 use services::Settings;
 use std::sync::{Arc, OnceLock};
@@ -46,6 +48,9 @@ pub fn client() -> Client {
         .unwrap()
 }
 
+/// The field-encryption key the app under test uses.
+pub const API_KEY: [u8; 32] = [5u8; 32];
+
 /// The app over a fresh database holding one administrator.
 pub async fn spawn_app() -> TestApp {
     let store = Store::new(testkit::fresh_database().await);
@@ -67,6 +72,11 @@ pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
         jobs: jobs::JobStore::new(&store.db),
         store: store.clone(),
         deployments: Arc::new(Deployments::default()),
+        people: PeopleDirectory::new(
+            store.identities.clone(),
+            Arc::new(KeyRing::new(&API_KEY, &[])),
+            std::time::Duration::ZERO,
+        ),
     };
     let app = Application::build(&settings, options(), state)
         .await

@@ -166,6 +166,20 @@ impl IdentityStore {
             .await?)
     }
 
+    /// Every account, for the in-memory people directory.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn all(&self) -> Result<Vec<IdentityDoc>, StoreError> {
+        Ok(self
+            .coll
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await?
+            .try_collect()
+            .await?)
+    }
+
     /// Number of distinct persons.
     ///
     /// # Errors
