@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod events;
+pub mod exports;
 pub mod jobs;
 pub mod overview;
+pub mod people;
 pub mod sync;

@@ -6,10 +6,11 @@ use crate::pages::{
     events::EventsPage,
     jobs::{JobPage, JobsPage},
     login::LoginPage,
-    not_built::NotBuilt,
     not_found::NotFound,
     overview::OverviewPage,
+    people::{PeoplePage, PersonPage},
     sync::SyncPage,
+    teams::{TeamPage, TeamsPage},
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,11 +53,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/events/:id") view=EventPage ssr=SsrMode::Async/>
                     <Route path=path!("/overview") view=OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/people") view=|| view! { <NotBuilt title="People" what="Each person's accounts across products, teams and activity timeline."/> }/>
-                    <Route path=path!("/teams") view=|| view! { <NotBuilt title="Teams" what="Team rankings by activity and by security events."/> }/>
+                    <Route path=path!("/people") view=PeoplePage ssr=SsrMode::Async/>
+                    <Route path=path!("/people/:id") view=PersonPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view=TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:id") view=TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/sync") view=SyncPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exports") view=crate::pages::exports::ExportsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -2,9 +2,11 @@
 
 pub mod event;
 pub mod events;
+pub mod exports;
 pub mod jobs;
 pub mod login;
-pub mod not_built;
 pub mod not_found;
 pub mod overview;
+pub mod people;
 pub mod sync;
+pub mod teams;

@@ -135,3 +135,40 @@ pub fn job_row(j: &jobs::JobSummary) -> crate::api::jobs::JobRow {
         }),
     }
 }
+
+/// Replaces a person given by name (or e-mail) in `query` with their id when exactly one person
+/// matches; ids pass through. Names are matched in the decrypted directory, never in MongoDB.
+///
+/// # Errors
+/// [`ApiError::BadRequest`] when nobody or several people match; [`ApiError::Internal`] when the
+/// directory cannot be read.
+pub async fn resolve_person(
+    state: &AppState,
+    query: &mut crate::filters::EventQuery,
+) -> Result<(), ApiError> {
+    let typed = query.person.trim();
+    if typed.is_empty() || typed.starts_with("person:") {
+        return Ok(());
+    }
+    let people = state
+        .people
+        .snapshot()
+        .await
+        .map_err(|e| ApiError::internal("reading people failed", &e))?;
+    let found = people.search(typed, 6);
+    match found.as_slice() {
+        [one] => {
+            query.person = one.id.to_string();
+            Ok(())
+        }
+        [] => Err(bad_request(format!("no person matches `{typed}`"))),
+        many => {
+            let names: Vec<String> = many.iter().take(5).map(|p| p.label()).collect();
+            Err(bad_request(format!(
+                "several people match `{typed}` ({}{}); type more of the name or pick one from the list",
+                names.join(", "),
+                if many.len() > 5 { ", …" } else { "" }
+            )))
+        }
+    }
+}

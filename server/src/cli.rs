@@ -2,11 +2,13 @@
 //! the same way (see [`crate::database`]).
 
 pub mod context;
+pub mod export;
 pub mod rollup;
 pub mod seed_admin;
 pub mod serve;
 pub mod simulate;
 pub mod sync;
+pub mod verify_export;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +33,10 @@ enum Command {
     Simulate(simulate::Args),
     /// Recompute the daily rollups of some days from the stored events.
     Rollup(rollup::Args),
+    /// Export the events an Events query matches to a CSV or NDJSON file and its manifest.
+    Export(export::Args),
+    /// Check an export file against its manifest (SHA-256, size, rows); non-zero exit on mismatch.
+    VerifyExport(verify_export::Args),
 }
 
 /// Runs the chosen command.
@@ -47,6 +53,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rollup(args) => {
             with_context(settings, async |ctx| rollup::run(ctx, args).await).await
         }
+        Command::Export(args) => {
+            with_context(settings, async |ctx| export::run(ctx, args).await).await
+        }
+        Command::VerifyExport(args) => verify_export::run(args).await,
     }
 }
 

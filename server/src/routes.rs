@@ -4,6 +4,7 @@
 //! cannot be added without deciding who may call it.
 
 pub mod auth;
+pub mod export;
 pub mod health;
 
 use crate::startup::ServerState;
@@ -25,6 +26,8 @@ pub const REST_ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/logout", Access::Session),
     ("GET", "/api/health", Access::Public),
     ("GET", "/api/health/database", Access::Public),
+    ("GET", "/api/export", Access::Session),
+    ("GET", "/api/export/manifest", Access::Session),
 ];
 
 /// Pages anyone may see.
@@ -51,6 +54,8 @@ pub fn rest() -> Router<ServerState> {
     let router = Router::new();
     let router = declared(router, "/api/login", post(auth::login));
     let router = declared(router, "/api/logout", post(auth::logout));
+    let router = declared(router, "/api/export", get(export::download));
+    let router = declared(router, "/api/export/manifest", get(export::manifest));
     let router = declared(router, "/api/health", get(health::process));
     declared(router, "/api/health/database", get(health::database))
 }

@@ -79,13 +79,35 @@ pub async fn list_events(
         .map(|b| b.parse::<PageCursor>())
         .transpose()
         .map_err(crate::ssr::bad_request)?;
+    let mut query = query;
+    crate::ssr::resolve_person(&state, &mut query).await?;
     let now = chrono::Utc::now();
     let filter = query.to_filter(now).map_err(crate::ssr::bad_request)?;
     let page = services::search::search_events(&state.store, &filter, cursor.as_ref(), size)
         .await
         .map_err(|e| ApiError::internal("listing events failed", &e))?;
+    let people = state
+        .people
+        .snapshot()
+        .await
+        .map_err(|e| ApiError::internal("reading people failed", &e))?;
     Ok(EventListing {
-        rows: page.events.into_iter().map(EventRow::from).collect(),
+        rows: page
+            .events
+            .into_iter()
+            .map(|e| {
+                let name = e
+                    .actor_id
+                    .as_ref()
+                    .and_then(|p| people.name(p))
+                    .map(str::to_owned);
+                let mut row = EventRow::from(e);
+                if name.is_some() {
+                    row.actor = name;
+                }
+                row
+            })
+            .collect(),
         next_cursor: page.next.map(|c| c.to_string()),
         share_query: query.frozen(now).to_query(&[]),
     })
@@ -154,5 +176,36 @@ pub async fn get_event(id: String) -> Result<EventDetail, ApiError> {
         source_ip: e.source_ip.map(|ip| ip.to_string()),
         raw: serde_json::to_string_pretty(&e.raw).unwrap_or_default(),
         row: EventRow::from(e),
+    })
+}
+
+/// The total of the events matching `query`, and whether it came from the rollups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTotal {
+    /// How many events match.
+    pub total: u64,
+    /// Whether whole hours were read from the daily rollups (else the events were counted).
+    pub from_rollups: bool,
+}
+
+/// How many events match `query` — asked separately from the first page, so counting never holds
+/// the page back.
+#[server(endpoint = "events/total")]
+pub async fn count_matching_events(
+    #[server(default)] query: crate::filters::EventQuery,
+) -> Result<EventTotal, ApiError> {
+    crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let mut query = query;
+    crate::ssr::resolve_person(&state, &mut query).await?;
+    let filter = query
+        .to_filter(chrono::Utc::now())
+        .map_err(crate::ssr::bad_request)?;
+    let count = services::search::count_events(&state.store, &filter)
+        .await
+        .map_err(|e| ApiError::internal("counting events failed", &e))?;
+    Ok(EventTotal {
+        total: count.total,
+        from_rollups: count.source == services::search::CountSource::Rollups,
     })
 }

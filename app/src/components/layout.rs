@@ -6,13 +6,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The pages in the navigation, in order.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/overview", "Overview"),
     ("/events", "Events"),
     ("/people", "People"),
     ("/teams", "Teams"),
     ("/sync", "Sync"),
     ("/jobs", "Jobs"),
+    ("/exports", "Exports"),
 ];
 
 /// Header, navigation and the current page.

@@ -3,9 +3,10 @@
 //! and every view has a URL: reloads and shared links show the same events. "Share" links the
 //! same view with a relative range frozen to absolute times.
 
-use crate::api::events::{filter_teams, list_events, EventListing};
-use crate::filters::{EventQuery, RANGES};
-use domain::{Category, Operation, PageSize, Pipeline, Product, Severity};
+use crate::api::events::{count_matching_events, filter_teams, list_events, EventListing};
+use crate::components::filter_form::FilterForm as SharedFilters;
+use crate::filters::EventQuery;
+use domain::PageSize;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -41,6 +42,7 @@ pub fn EventsPage() -> impl IntoView {
         |(q, l, b)| list_events(q, Some(l), b),
     );
     let teams = Resource::new(|| (), |_| filter_teams());
+    let total = Resource::new(move || query.get(), count_matching_events);
 
     view! {
         <Title text="Events"/>
@@ -51,6 +53,16 @@ pub fn EventsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let teams = teams.await.unwrap_or_default();
                 view! { <FilterForm query=query.get_untracked() limit=limit() teams/> }
+            })}
+        </Suspense>
+        <Suspense fallback=|| view! { <p class="count loading">"Counting…"</p> }>
+            {move || Suspend::new(async move {
+                total.await.ok().map(|t| view! {
+                    <p class="count" data-testid="total-count"
+                        title=if t.from_rollups { "whole hours from the daily rollups, partial hours counted in the events" } else { "counted in the events" }>
+                        {format!("{} {}", thousands(t.total), if t.total == 1 { "event" } else { "events" })}
+                    </p>
+                })
             })}
         </Suspense>
         <Suspense fallback=|| view! { <p class="loading">"Loading events…"</p> }>
@@ -64,62 +76,32 @@ pub fn EventsPage() -> impl IntoView {
     }
 }
 
-/// A `<select>` over a vocabulary, with "any" first.
-fn choice<T: Copy + std::fmt::Display>(
-    id: &'static str,
-    label: &'static str,
-    all: &'static [T],
-    current: &str,
-) -> impl IntoView {
-    let current = current.to_owned();
-    view! {
-        <label for=id>{label}</label>
-        <select id=id name=id>
-            <option value="" selected=current.is_empty()>"any"</option>
-            {all.iter().map(|v| {
-                let text = v.to_string();
-                let selected = current == text;
-                view! { <option value=text.clone() selected=selected>{text.clone()}</option> }
-            }).collect_view()}
-        </select>
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
+    out
 }
 
-/// The filters, as a `GET` form over the same URL parameters.
+/// The shared filters plus the Events-only ones: IP or CIDR, free text and the page size.
 #[component]
 fn FilterForm(query: EventQuery, limit: u32, teams: Vec<(String, String)>) -> impl IntoView {
     let q = query.clone();
     // With JavaScript, a new page size applies at once, without reloading the document.
     let navigate = use_navigate();
-    let current = query.clone();
     let change_size = move |ev: leptos::ev::Event| {
         if let Ok(size) = event_target_value(&ev).parse::<u32>() {
-            navigate(&events_url(&current, size, None), Default::default());
+            navigate(&events_url(&query, size, None), Default::default());
         }
     };
     view! {
-        <form method="get" action="/events" class="filters" data-testid="event-filters">
-            <label for="range">"Range"</label>
-            <select id="range" name="range">
-                <option value="" selected=q.range.is_empty()>"all time / custom"</option>
-                {RANGES.iter().map(|(v, text)| view! { <option value=*v selected=q.range == *v>{*text}</option> }).collect_view()}
-            </select>
-            <label for="from">"From (UTC)"</label>
-            <input id="from" name="from" type="text" placeholder="YYYY-MM-DD" value=q.from.clone() size="20"/>
-            <label for="to">"To (UTC)"</label>
-            <input id="to" name="to" type="text" placeholder="YYYY-MM-DD" value=q.to.clone() size="20"/>
-            {choice("product", "Product", Product::ALL, &q.product)}
-            {choice("pipeline", "Pipeline", Pipeline::ALL, &q.pipeline)}
-            {choice("category", "Category", Category::ALL, &q.category)}
-            {choice("severity", "Severity", Severity::ALL, &q.severity)}
-            {choice("operation", "Operation", Operation::ALL, &q.operation)}
-            <label for="team">"Team"</label>
-            <select id="team" name="team">
-                <option value="" selected=q.team.is_empty()>"any"</option>
-                {teams.into_iter().map(|(id, name)| { let sel = q.team == id; view! { <option value=id.clone() selected=sel>{name}</option> } }).collect_view()}
-            </select>
-            <label for="person">"Person"</label>
-            <input id="person" name="person" type="text" placeholder="person:…" value=q.person.clone() size="24"/>
+        <SharedFilters action="/events" query=q.clone() teams>
             <label for="ip">"IP or CIDR"</label>
             <input id="ip" name="ip" type="text" placeholder="10.0.0.0/8" value=q.ip.clone() size="18"/>
             <label for="q">"Text"</label>
@@ -128,9 +110,7 @@ fn FilterForm(query: EventQuery, limit: u32, teams: Vec<(String, String)>) -> im
             <select id="limit" name="limit" on:change=change_size>
                 {PageSize::CHOICES.iter().map(|n| view! { <option value=n.to_string() selected=limit == *n>{n.to_string()}</option> }).collect_view()}
             </select>
-            <button type="submit">"Apply"</button>
-            {(!query.is_empty()).then(|| view! { <a href="/events" class="reset">"Clear"</a> })}
-        </form>
+        </SharedFilters>
     }
 }
 
@@ -163,7 +143,7 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
         }
     };
     view! {
-        <p class="share"><a href=share data-testid="share-link">"Share this view"</a>" (fixed times)"</p>
+        <p class="share"><a href=share data-testid="share-link">"Share this view"</a>" (fixed times) · "<crate::components::export_links::ExportLinks query=page.share_query.clone()/></p>
         <table class="events" data-testid="events-table">
             <thead>
                 <tr>
@@ -206,4 +186,15 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
         </nav>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn totals_get_thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
 }

@@ -1,7 +1,11 @@
-//! The Overview: headline numbers for a range of days against the range before, from the daily
-//! rollups. The range lives in the URL (`?days=7`), so reloads and links keep it.
+//! The Overview: headline numbers against the previous range and charts of the same filters as
+//! Events (without IP and text), all from the daily rollups and drawn on the server as SVG. The
+//! filters, the stacking of the time chart and the heatmap's time zone live in the URL.
 
-use crate::api::overview::{overview_kpis, DAY_RANGES};
+use crate::api::events::filter_teams;
+use crate::api::overview::{load_overview, Kpis, STACKS, ZONES};
+use crate::components::filter_form::FilterForm;
+use crate::filters::EventQuery;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -10,38 +14,58 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let params = use_query_map();
-    let days = move || {
-        params
-            .read()
-            .get("days")
-            .and_then(|d| d.parse::<u32>().ok())
-            .filter(|d| DAY_RANGES.contains(d))
-            .unwrap_or(7)
-    };
-    let data = Resource::new(days, overview_kpis);
+    let query = Memo::new(move |_| {
+        let map = params.read();
+        EventQuery::from_lookup(|k| map.get(k))
+    });
+    let param = move |k: &str| params.read().get(k).unwrap_or_default();
+    let data = Resource::new(
+        move || (query.get(), param("stack"), param("tz")),
+        |(q, stack, tz)| load_overview(q, stack, tz),
+    );
+    let teams = Resource::new(|| (), |_| filter_teams());
     view! {
         <Title text="Overview"/>
         <div class="page-head">
             <h1>"Overview"</h1>
-            <nav class="ranges" aria-label="Range">
-                {DAY_RANGES.iter().map(|d| {
-                    let label = if *d == 1 { "Today".to_owned() } else { format!("{d} days") };
-                    view! { <a href=format!("/overview?days={d}") aria-current=move || (days() == *d).then_some("page")>{label}</a> }
-                }).collect_view()}
-            </nav>
         </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let teams = teams.await.unwrap_or_default();
+                let (stack, tz) = (param("stack"), param("tz"));
+                let mut q = query.get_untracked();
+                if q.range.is_empty() && q.from.is_empty() && q.to.is_empty() {
+                    q.range = "7d".into();
+                }
+                view! {
+                    <FilterForm action="/overview" query=q teams>
+                        <label for="stack">"Stack by"</label>
+                        <select id="stack" name="stack">
+                            {STACKS.iter().map(|s| view! { <option value=*s selected=stack == *s>{*s}</option> }).collect_view()}
+                        </select>
+                        <label for="tz">"Time zone"</label>
+                        <select id="tz" name="tz">
+                            {(!tz.is_empty() && !ZONES.contains(&tz.as_str())).then(|| view! { <option value=tz.clone() selected=true>{tz.clone()}</option> })}
+                            {ZONES.iter().map(|z| view! { <option value=*z selected=tz == *z || (tz.is_empty() && *z == "UTC")>{*z}</option> }).collect_view()}
+                        </select>
+                    </FilterForm>
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(o) => view! {
-                        <p class="note">{format!("{} to {} (UTC), compared with the {} day(s) before.", o.first, o.last, days())}</p>
-                        <div class="kpis" data-testid="kpis">
-                            <Kpi label="Events" now=o.current.events before=o.previous.events filter="".to_owned()/>
-                            <Kpi label="Security events" now=o.current.security before=o.previous.security filter="&category=security".to_owned()/>
-                            <Kpi label="High severity" now=o.current.high before=o.previous.high filter="&severity=high".to_owned()/>
-                            <Kpi label="Active people" now=o.current.people before=o.previous.people filter=String::new()/>
+                        <p class="note" data-testid="overview-range">{format!("{} to {} (UTC, whole hours), compared with the same length before.", o.from, o.to)}</p>
+                        <KpiRow now=o.current before=o.previous links=o.kpi_links.clone()/>
+                        <div class="charts">
+                            {o.charts.into_iter().map(|c| view! {
+                                <figure class="chart" id=c.id.clone() data-testid="chart">
+                                    <figcaption>{c.heading}</figcaption>
+                                    <div class="chart-body" inner_html=c.svg></div>
+                                </figure>
+                            }).collect_view()}
                         </div>
-                        <p class="note">"Charts by product, person, operation and hour are the next part of this page."</p>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -50,19 +74,33 @@ pub fn OverviewPage() -> impl IntoView {
     }
 }
 
-/// One number with its change against the previous range; links to the matching events.
+/// The four headline numbers, each with its change and a link to what it counts.
 #[component]
-fn Kpi(label: &'static str, now: i64, before: i64, filter: String) -> impl IntoView {
+fn KpiRow(now: Kpis, before: Kpis, links: [String; 4]) -> impl IntoView {
+    let [events, security, high, people] = links;
+    view! {
+        <div class="kpis" data-testid="kpis">
+            <Kpi label="Events" now=now.events before=before.events href=events/>
+            <Kpi label="Security events" now=now.security before=before.security href=security/>
+            <Kpi label="High severity" now=now.high before=before.high href=high/>
+            <Kpi label="Active people" now=now.people before=before.people href=people/>
+        </div>
+    }
+}
+
+/// One number with its change against the previous range.
+#[component]
+fn Kpi(label: &'static str, now: u64, before: u64, href: String) -> impl IntoView {
     let change = match (now, before) {
-        (_, 0) if now == 0 => "no change".to_owned(),
+        (0, 0) => "no change".to_owned(),
         (_, 0) => "new".to_owned(),
         _ => format!(
             "{:+.0}% vs previous",
-            (now - before) as f64 * 100.0 / before as f64
+            (now as f64 - before as f64) * 100.0 / before as f64
         ),
     };
     view! {
-        <a class="kpi" href=format!("/events?range=90d{filter}") data-testid="kpi">
+        <a class="kpi" href=href data-testid="kpi">
             <span class="kpi-label">{label}</span>
             <span class="kpi-value" data-testid="kpi-value">{now.to_string()}</span>
             <span class="kpi-change">{change}</span>

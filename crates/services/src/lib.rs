@@ -6,14 +6,17 @@
 //! the `app` crate, and the binary wires it up at start-up.
 #![deny(missing_docs)]
 
+pub mod analytics;
 pub mod auth;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod deployments;
+pub mod export;
 pub mod identity;
 pub mod people;
 pub mod search;
+pub mod source_links;
 pub mod store;
 pub mod sync;
 

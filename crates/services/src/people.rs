@@ -98,13 +98,16 @@ impl PeopleSnapshot {
     }
 }
 
+/// A snapshot and when it was loaded.
+type Loaded = (Instant, Arc<PeopleSnapshot>);
+
 /// The cached directory shared by every request.
 #[derive(Debug, Clone)]
 pub struct PeopleDirectory {
     identities: IdentityStore,
     keys: Arc<KeyRing>,
     max_age: Duration,
-    cache: Arc<Mutex<Option<(Instant, Arc<PeopleSnapshot>)>>>,
+    cache: Arc<Mutex<Option<Loaded>>>,
 }
 
 impl PeopleDirectory {

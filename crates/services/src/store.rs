@@ -2,6 +2,7 @@
 //! its queries. Collection names are constants here so no other code spells them.
 
 pub mod events;
+pub mod exports;
 pub mod identities;
 pub mod login_failures;
 pub mod rejects;
@@ -37,6 +38,8 @@ pub const REJECTS: &str = "rejects";
 pub const SYNC_STATE: &str = "sync_state";
 /// `rollups_daily`: counts per day and dimension, for the Overview.
 pub const ROLLUPS_DAILY: &str = "rollups_daily";
+/// `exports`: one document per export, with its manifest once complete.
+pub const EXPORTS: &str = "exports";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +80,8 @@ pub struct Store {
     pub sync_state: sync_state::SyncStateStore,
     /// Daily rollups.
     pub rollups: rollups::RollupStore,
+    /// Exports and their manifests.
+    pub exports: exports::ExportStore,
 }
 
 impl Store {
@@ -92,6 +97,7 @@ impl Store {
             rejects: rejects::RejectStore::new(&db),
             sync_state: sync_state::SyncStateStore::new(&db),
             rollups: rollups::RollupStore::new(&db),
+            exports: exports::ExportStore::new(&db),
             db,
         }
     }
@@ -109,6 +115,7 @@ impl Store {
         self.identities.ensure_indexes().await?;
         self.rejects.ensure_indexes().await?;
         self.rollups.ensure_indexes().await?;
+        self.exports.ensure_indexes().await?;
         Ok(())
     }
 }

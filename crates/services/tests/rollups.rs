@@ -3,12 +3,16 @@
 
 use bson::{doc, Document};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::EventFilter;
 use domain::{
     Category, DeploymentId, Event, EventId, Operation, PersonId, Pipeline, Product, Severity,
     SourceId,
 };
 use futures::TryStreamExt;
-use services::store::rollups::RollupScope;
+use services::analytics::{self, Dimension, Headline, Overview};
+use services::search::{count_events, CountSource};
+use services::store::events::ActorScope;
+use services::store::rollups::{days_touched, RollupScope};
 use services::store::teams::GroupSnapshot;
 use services::store::Store;
 
@@ -205,25 +209,221 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         .unwrap();
     assert_eq!(b.get_i64("count").unwrap(), 2);
     assert_eq!(after.len(), first.len());
+}
 
-    // Headline numbers come from the rollups: day 1 alone, then both days.
-    let day1 = at(1, 0).date_naive();
-    let t = store
-        .rollups
-        .totals(day1, day1 + Duration::days(1))
+#[tokio::test]
+async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
+    let store = Store::new(testkit::fresh_database().await);
+    store.ensure_indexes(365).await.unwrap();
+    let high = |mut e: Event| {
+        e.severity = Severity::High;
+        e
+    };
+    let content = |mut e: Event| {
+        e.category = Category::Content;
+        e
+    };
+    let events = vec![
+        event(
+            0,
+            at(1, 9),
+            Product::Org,
+            Operation::Login,
+            Some("person:a"),
+        ),
+        event(
+            1,
+            at(1, 10),
+            Product::Org,
+            Operation::Login,
+            Some("person:a"),
+        ),
+        event(
+            2,
+            at(1, 11),
+            Product::Org,
+            Operation::Login,
+            Some("person:a"),
+        ),
+        high(event(
+            3,
+            at(1, 12),
+            Product::Jira,
+            Operation::PermissionChanged,
+            Some("person:b"),
+        )),
+        content(event(4, at(1, 23), Product::Org, Operation::Login, None)),
+        event(
+            5,
+            at(2, 0),
+            Product::Org,
+            Operation::Login,
+            Some("person:a"),
+        ),
+    ];
+    store.events.insert_new(&events).await.unwrap();
+    store
+        .teams
+        .replace_deployment(
+            &DeploymentId::parse("acme").unwrap(),
+            &[GroupSnapshot {
+                group_id: "1".into(),
+                name: "team-red".into(),
+                members: vec![PersonId::parse("person:a").unwrap()],
+            }],
+            Utc::now(),
+        )
         .await
         .unwrap();
-    assert_eq!((t.events, t.security, t.high, t.people), (6, 6, 0, 2));
-    let t = store
+    let days = [at(1, 0).date_naive(), at(2, 0).date_naive()];
+    store
         .rollups
-        .totals(day1, day1 + Duration::days(2))
+        .rebuild(&days, &RollupScope::default())
         .await
         .unwrap();
-    assert_eq!(t.events, 7);
-    let empty = store
-        .rollups
-        .totals(day1 - Duration::days(9), day1)
+
+    // 10:30 on day 1 to 00:30 on day 2 widens to the hours 10:00..01:00: five events; the
+    // previous 15 hours hold the 09:00 login.
+    let from = at(1, 10) + Duration::minutes(30);
+    let to = at(2, 0) + Duration::minutes(30);
+    let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let o = Overview::compute(&store.rollups, &EventFilter::default(), from, to, tokyo, 10)
         .await
         .unwrap();
-    assert_eq!(empty, services::store::rollups::Totals::default());
+    assert_eq!((o.from, o.to), (at(1, 10), at(2, 1)));
+    let h = |events, security, high, people| Headline {
+        events,
+        security,
+        high,
+        people,
+    };
+    assert_eq!(o.current, h(5, 4, 1, 2));
+    assert_eq!(o.previous, h(1, 1, 0, 1));
+    assert_eq!(o.buckets.len(), 15, "hourly bars for a short range");
+    assert_eq!(o.by_product["org"].iter().sum::<u64>(), 4);
+    assert_eq!(o.by_product["jira"][2], 1, "the 12:00 bar");
+    assert_eq!(
+        o.top_people,
+        [("person:a".to_owned(), 3), ("person:b".to_owned(), 1)]
+    );
+    assert_eq!(o.top_operations[0], ("login".to_owned(), 4));
+    assert_eq!(
+        o.severities,
+        [("low".to_owned(), 4), ("high".to_owned(), 1)]
+    );
+    // 2026-03-01 is a Sunday: 10:00 UTC is 19:00 in Tokyo; Monday 00:00 UTC is 09:00 there.
+    assert_eq!(o.heatmap[6][19], 1);
+    assert_eq!(o.heatmap[0][9], 1);
+    assert_eq!(o.heatmap_latest[0][9], Some(at(2, 0)));
+    assert_eq!(o.heatmap.iter().flatten().sum::<u64>(), 5);
+
+    // A filter narrows every figure; the team ranking counts members' events.
+    let jira = EventFilter {
+        products: vec![Product::Jira],
+        ..EventFilter::default()
+    };
+    let o = Overview::compute(&store.rollups, &jira, from, to, chrono_tz::UTC, 10)
+        .await
+        .unwrap();
+    assert_eq!(o.current, h(1, 1, 1, 1));
+    let everything = EventFilter::default();
+    let ranked = |by| analytics::ranking(&store.rollups, &everything, at(1, 0), at(3, 0), by);
+    assert_eq!(
+        ranked(Dimension::Team).await.unwrap(),
+        [("team:red".to_owned(), 4, 4)]
+    );
+    assert_eq!(
+        ranked(Dimension::Person).await.unwrap(),
+        [("person:a".to_owned(), 4, 4), ("person:b".to_owned(), 1, 1)]
+    );
+}
+
+#[tokio::test]
+async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
+    let store = Store::new(testkit::fresh_database().await);
+    store.ensure_indexes(365).await.unwrap();
+    let mut events = Vec::new();
+    for n in 0..60u32 {
+        // Every 37 minutes from day 1 00:05, alternating products and two people.
+        let when = at(1, 0) + Duration::minutes(5 + 37 * i64::from(n));
+        let (product, person) = if n % 3 == 0 {
+            (Product::Jira, "person:a")
+        } else {
+            (Product::Org, "person:b")
+        };
+        events.push(event(n, when, product, Operation::Login, Some(person)));
+    }
+    store.events.insert_new(&events).await.unwrap();
+    let days = days_touched(at(1, 0), at(3, 0));
+    store
+        .rollups
+        .rebuild(&days, &RollupScope::default())
+        .await
+        .unwrap();
+
+    let exact = |f: &EventFilter| {
+        let f = f.clone();
+        let store = store.clone();
+        async move {
+            store
+                .events
+                .count_matching(&f, &ActorScope::Anyone)
+                .await
+                .unwrap()
+        }
+    };
+    let ranges = [
+        (
+            Some(at(1, 3) + Duration::minutes(20)),
+            Some(at(1, 20) + Duration::minutes(50)),
+        ),
+        (Some(at(1, 3)), Some(at(1, 20))),
+        (
+            Some(at(1, 7) + Duration::minutes(10)),
+            Some(at(1, 7) + Duration::minutes(55)),
+        ),
+        (None, Some(at(1, 12) + Duration::minutes(1))),
+        (Some(at(1, 12) + Duration::minutes(1)), None),
+        (None, None),
+    ];
+    for (from, to) in ranges {
+        for filter in [
+            EventFilter::default(),
+            EventFilter {
+                products: vec![Product::Jira],
+                ..EventFilter::default()
+            },
+            EventFilter {
+                person: Some(PersonId::parse("person:b").unwrap()),
+                ..EventFilter::default()
+            },
+        ] {
+            let filter = EventFilter { from, to, ..filter };
+            let counted = count_events(&store, &filter).await.unwrap();
+            assert_eq!(counted.total, exact(&filter).await, "{filter:?}");
+        }
+    }
+    assert_eq!(
+        count_events(&store, &EventFilter::default())
+            .await
+            .unwrap()
+            .total,
+        60
+    );
+    let whole = EventFilter {
+        from: Some(at(1, 3)),
+        to: Some(at(1, 20)),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        count_events(&store, &whole).await.unwrap().source,
+        CountSource::Rollups
+    );
+    let text = EventFilter {
+        text: Some("login".into()),
+        ..whole
+    };
+    let counted = count_events(&store, &text).await.unwrap();
+    assert_eq!(counted.source, CountSource::Events);
+    assert_eq!(counted.total, exact(&text).await);
 }

@@ -3,10 +3,10 @@
 
 use crate::background::Background;
 use crate::database::{Connection, Origin};
-use services::people::PeopleDirectory;
 use services::crypto::{load_key_ring, KeyRing, KeySource};
 use services::deployments::Deployments;
 use services::identity::IdentityResolver;
+use services::people::PeopleDirectory;
 use services::store::Store;
 use services::sync::Syncer;
 use services::Settings;
@@ -59,6 +59,7 @@ impl Context {
         let jobs = jobs::JobStore::new(&connection.db);
         let ready = async {
             store.ensure_indexes(settings.retention_days).await?;
+            store.rollups.upgrade().await?;
             jobs.setup().await?;
             anyhow::Ok(())
         }

@@ -4,6 +4,7 @@
 mod auth;
 mod embedded;
 mod events;
+mod exports;
 mod health;
 mod helpers;
 mod leptos_config;

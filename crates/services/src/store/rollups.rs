@@ -1,6 +1,8 @@
 //! The `rollups_daily` collection: deterministic event counts per UTC day × deployment × product ×
-//! pipeline × category × severity × operation × person, each row carrying the person's teams. The
-//! Overview's charts and KPIs read these rows instead of scanning events.
+//! pipeline × category × severity × operation × person, each row carrying the person's teams and
+//! its count split over the day's 24 UTC hours (`hours`), so hour-exact ranges, hourly charts and
+//! the hour × weekday heatmap in any time zone need no event scan. The Overview's charts and KPIs
+//! read these rows instead of scanning events.
 //!
 //! Rows are never incremented in place: a (day, stream) slice is recomputed from `events` and
 //! replaced as a whole, after every sync run for the days its window touched and by
@@ -13,6 +15,7 @@
 use super::{StoreError, EVENTS, GROUP_MEMBERSHIP, ROLLUPS_DAILY};
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::EventFilter;
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
 use std::collections::{BTreeMap, BTreeSet};
@@ -150,12 +153,13 @@ impl RollupStore {
                 "_id": {
                     "deployment": "$deployment", "product": "$product", "pipeline": "$pipeline",
                     "category": "$category", "severity": "$severity", "operation": "$operation",
-                    "person": "$actor_id",
+                    "person": "$actor_id", "hour": { "$hour": "$occurred_at" },
                 },
                 "count": { "$sum": 1 },
             } },
         ];
-        let mut rows: Vec<Document> = Vec::new();
+        // One row per key without the hour; the hour groups fold into its `hours` array.
+        let mut folded: BTreeMap<String, (Document, [i64; 24])> = BTreeMap::new();
         let mut cursor = self.events.aggregate(pipeline).await?;
         while let Some(group) = cursor.try_next().await? {
             let key = group
@@ -167,12 +171,11 @@ impl RollupStore {
                     .map_err(|e| corrupt(e.to_string()))
             };
             let person = key.get_str("person").ok().map(str::to_owned);
-            let count = match group.get("count") {
-                Some(Bson::Int32(n)) => i64::from(*n),
-                Some(Bson::Int64(n)) => *n,
-                Some(Bson::Double(n)) => *n as i64,
-                other => return Err(corrupt(format!("count is {other:?}"))),
-            };
+            let count = number(group.get("count")).ok_or_else(|| corrupt("count".into()))?;
+            let hour = number(key.get("hour"))
+                .and_then(|h| usize::try_from(h).ok())
+                .filter(|h| *h < 24)
+                .ok_or_else(|| corrupt(format!("hour is {:?}", key.get("hour"))))?;
             let (deployment, product, pipeline) =
                 (text("deployment")?, text("product")?, text("pipeline")?);
             let (category, severity, operation) =
@@ -181,26 +184,37 @@ impl RollupStore {
                 "{day}|{deployment}|{product}|{pipeline}|{category}|{severity}|{operation}|{}",
                 person.as_deref().unwrap_or("-")
             );
-            let person_teams: Vec<String> = person
-                .as_ref()
-                .and_then(|p| teams.get(p))
-                .map(|t| t.iter().cloned().collect())
-                .unwrap_or_default();
-            rows.push(doc! {
-                "_id": id,
-                "day": bson::DateTime::from_chrono(start),
-                "deployment": deployment,
-                "product": product,
-                "pipeline": pipeline,
-                "category": category,
-                "severity": severity,
-                "operation": operation,
-                "person_id": person.map_or(Bson::Null, Bson::String),
-                "teams": person_teams,
-                "count": count,
+            let entry = folded.entry(id.clone()).or_insert_with(|| {
+                let person_teams: Vec<String> = person
+                    .as_ref()
+                    .and_then(|p| teams.get(p))
+                    .map(|t| t.iter().cloned().collect())
+                    .unwrap_or_default();
+                let row = doc! {
+                    "_id": id,
+                    "day": bson::DateTime::from_chrono(start),
+                    "deployment": deployment,
+                    "product": product,
+                    "pipeline": pipeline,
+                    "category": category,
+                    "severity": severity,
+                    "operation": operation,
+                    "person_id": person.map_or(Bson::Null, Bson::String),
+                    "teams": person_teams,
+                };
+                (row, [0; 24])
             });
+            entry.1[hour] += count;
         }
-        rows.sort_by(|a, b| a.get_str("_id").ok().cmp(&b.get_str("_id").ok()));
+        // BTreeMap order is `_id` order, so a rebuild writes the same rows in the same order.
+        let rows: Vec<Document> = folded
+            .into_values()
+            .map(|(mut row, hours)| {
+                row.insert("count", hours.iter().sum::<i64>());
+                row.insert("hours", hours.to_vec());
+                row
+            })
+            .collect();
         let mut slice = scope.filter();
         slice.insert("day", bson::DateTime::from_chrono(start));
         self.rollups.delete_many(slice).await?;
@@ -217,62 +231,220 @@ impl RollupStore {
     }
 }
 
-/// Headline numbers over a range of days.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Events.
-    pub events: i64,
-    /// Events in the security category.
-    pub security: i64,
-    /// High-severity events.
-    pub high: i64,
-    /// Distinct people who acted.
-    pub people: i64,
+/// What rollup counts are grouped by (besides the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    /// Nothing: one total per day.
+    Total,
+    /// The product.
+    Product,
+    /// The category.
+    Category,
+    /// The severity.
+    Severity,
+    /// The operation.
+    Operation,
+    /// The acting person (`None` for events without one).
+    Person,
+    /// Each team of the acting person (an event counts once per team).
+    Team,
+}
+
+impl Dimension {
+    fn field(self) -> Option<&'static str> {
+        match self {
+            Self::Total => None,
+            Self::Product => Some("$product"),
+            Self::Category => Some("$category"),
+            Self::Severity => Some("$severity"),
+            Self::Operation => Some("$operation"),
+            Self::Person => Some("$person_id"),
+            Self::Team => Some("$teams"),
+        }
+    }
+}
+
+/// One day's counts for one value of a [`Dimension`], per UTC hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourCounts {
+    /// The UTC day.
+    pub day: NaiveDate,
+    /// The dimension's value (`None` for [`Dimension::Total`] and events without a person).
+    pub key: Option<String>,
+    /// Counts per UTC hour of the day.
+    pub hours: [u64; 24],
+}
+
+impl HourCounts {
+    /// The start of hour `h` of this day.
+    pub fn hour_start(&self, h: usize) -> DateTime<Utc> {
+        day_start(self.day) + Duration::hours(h as i64)
+    }
+
+    /// The hours (start, count) that overlap `[from, to)`.
+    pub fn overlapping(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, u64)> + '_ {
+        (0..24)
+            .map(|h| (self.hour_start(h), self.hours[h]))
+            .filter(move |(start, n)| *n > 0 && *start < to && *start + Duration::hours(1) > from)
+    }
+
+    /// The sum over the hours lying wholly inside `[from, to)` (either bound open when `None`).
+    pub fn inside(&self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> u64 {
+        (0..24)
+            .filter(|h| {
+                let start = self.hour_start(*h);
+                from.is_none_or(|f| start >= f)
+                    && to.is_none_or(|t| start + Duration::hours(1) <= t)
+            })
+            .map(|h| self.hours[h])
+            .sum()
+    }
+}
+
+/// Whether the rollups can answer `filter`: they hold no IP addresses or object names.
+pub fn rollups_answer(filter: &EventFilter) -> bool {
+    filter.ip.is_none() && filter.text.as_deref().is_none_or(|t| t.trim().is_empty())
 }
 
 impl RollupStore {
-    /// Totals over the UTC days `[first, end)`, from the rollups alone.
+    /// Per-hour counts of the days overlapping `[from, to)` (open bounds when `None`), for the
+    /// rows matching `filter` (which [`rollups_answer`] must accept), grouped by day and `by`.
     ///
     /// # Errors
     /// A database error.
-    pub async fn totals(&self, first: NaiveDate, end: NaiveDate) -> Result<Totals, StoreError> {
-        let matcher = doc! { "day": {
-            "$gte": bson::DateTime::from_chrono(day_start(first)),
-            "$lt": bson::DateTime::from_chrono(day_start(end)),
-        } };
-        let when = |field: &str, value: &str| {
-            doc! { "$sum": { "$cond": [{ "$eq": [format!("${field}"), value] }, "$count", 0] } }
+    pub async fn hour_counts(
+        &self,
+        filter: &EventFilter,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        by: Dimension,
+    ) -> Result<Vec<HourCounts>, StoreError> {
+        let mut matcher = Document::new();
+        let mut days = Document::new();
+        if let Some(from) = from {
+            days.insert(
+                "$gte",
+                bson::DateTime::from_chrono(day_start(from.date_naive())),
+            );
+        }
+        if let Some(to) = to {
+            days.insert("$lt", bson::DateTime::from_chrono(to));
+        }
+        if !days.is_empty() {
+            matcher.insert("day", days);
+        }
+        let any_of = |values: Vec<String>| match values.as_slice() {
+            [one] => Bson::String(one.clone()),
+            _ => Bson::Document(doc! { "$in": values }),
         };
-        let pipeline = [
-            doc! { "$match": matcher },
-            doc! { "$group": {
-                "_id": Bson::Null,
-                "events": { "$sum": "$count" },
-                "security": when("category", "security"),
-                "high": when("severity", "high"),
-                "people": { "$addToSet": "$person_id" },
-            } },
-        ];
+        for (field, values) in [
+            (
+                "product",
+                filter
+                    .products
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "pipeline",
+                filter.pipelines.iter().map(ToString::to_string).collect(),
+            ),
+            (
+                "category",
+                filter.categories.iter().map(ToString::to_string).collect(),
+            ),
+            (
+                "severity",
+                filter.severities.iter().map(ToString::to_string).collect(),
+            ),
+            (
+                "operation",
+                filter.operations.iter().map(ToString::to_string).collect(),
+            ),
+        ] {
+            if !values.is_empty() {
+                matcher.insert(field, any_of(values));
+            }
+        }
+        if let Some(person) = &filter.person {
+            matcher.insert("person_id", person.as_str());
+        }
+        if let Some(team) = &filter.team {
+            matcher.insert("teams", team.as_str());
+        }
+        let mut pipeline = vec![doc! { "$match": matcher }];
+        if by == Dimension::Team {
+            pipeline.push(doc! { "$unwind": "$teams" });
+        }
+        let mut group = doc! { "_id": { "day": "$day", "key": by.field().map_or(Bson::Null, |f| Bson::String(f.to_owned())) } };
+        for h in 0..24 {
+            group.insert(
+                format!("h{h}"),
+                doc! { "$sum": { "$arrayElemAt": ["$hours", h] } },
+            );
+        }
+        pipeline.push(doc! { "$group": group });
+        let mut out = Vec::new();
         let mut cursor = self.rollups.aggregate(pipeline).await?;
-        let Some(group) = cursor.try_next().await? else {
-            return Ok(Totals::default());
-        };
-        let number = |key: &str| match group.get(key) {
-            Some(Bson::Int32(n)) => i64::from(*n),
-            Some(Bson::Int64(n)) => *n,
-            Some(Bson::Double(n)) => *n as i64,
-            _ => 0,
-        };
-        let people = group
-            .get_array("people")
-            .map(|p| p.iter().filter(|v| matches!(v, Bson::String(_))).count() as i64)
-            .unwrap_or(0);
-        Ok(Totals {
-            events: number("events"),
-            security: number("security"),
-            high: number("high"),
-            people,
-        })
+        while let Some(row) = cursor.try_next().await? {
+            let id = row
+                .get_document("_id")
+                .map_err(|e| corrupt(e.to_string()))?;
+            let day = id
+                .get_datetime("day")
+                .map_err(|e| corrupt(e.to_string()))?
+                .to_chrono()
+                .date_naive();
+            let key = id.get_str("key").ok().map(str::to_owned);
+            let mut hours = [0u64; 24];
+            for (h, slot) in hours.iter_mut().enumerate() {
+                *slot = number(row.get(format!("h{h}"))).map_or(0, |n| n.max(0) as u64);
+            }
+            out.push(HourCounts { day, key, hours });
+        }
+        out.sort_by(|a, b| (a.day, &a.key).cmp(&(b.day, &b.key)));
+        Ok(out)
+    }
+
+    /// Rebuilds the days whose rows predate per-hour counts (written by an older version).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn upgrade(&self) -> Result<u64, StoreError> {
+        let days = self
+            .rollups
+            .distinct("day", doc! { "hours": { "$exists": false } })
+            .await?;
+        let days: Vec<NaiveDate> = days
+            .into_iter()
+            .filter_map(|d| match d {
+                Bson::DateTime(d) => Some(d.to_chrono().date_naive()),
+                _ => None,
+            })
+            .collect();
+        if days.is_empty() {
+            return Ok(0);
+        }
+        tracing::info!(
+            days = days.len(),
+            "rebuilding rollups written without hourly counts"
+        );
+        self.rebuild(&days, &RollupScope::default()).await
+    }
+}
+
+/// An integer as the server returned it (sums come back as 32- or 64-bit, or double).
+fn number(value: Option<&Bson>) -> Option<i64> {
+    match value? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        Bson::Double(n) => Some(*n as i64),
+        _ => None,
     }
 }
 
