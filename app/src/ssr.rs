@@ -42,6 +42,14 @@ pub fn bad_request(message: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(message.to_string())
 }
 
+/// The thing asked for does not exist: answered with `404`.
+pub fn not_found() -> ApiError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    ApiError::NotFound
+}
+
 /// The signed-in administrator of the current request.
 ///
 /// # Errors

@@ -8,7 +8,10 @@
 //! The simulator runs in a child process (this binary re-executed), so the peak RSS reported is
 //! AtlasLens's alone.
 
+mod common;
+
 use bson::{doc, Document};
+use common::{env_number, peak_rss_mib, write_section};
 use futures::TryStreamExt;
 use services::crypto::KeyRing;
 use services::deployments::StreamKind;
@@ -23,13 +26,6 @@ use std::time::Instant;
 
 const CHILD: &str = "ATLASLENS_BENCH_SIMULATOR";
 
-fn env_number(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn sim_config() -> SimConfig {
     SimConfig {
         seed: 42,
@@ -39,16 +35,6 @@ fn sim_config() -> SimConfig {
         events_per_day: env_number("BENCH_EVENTS_PER_DAY", 35_000),
         ..SimConfig::default()
     }
-}
-
-/// Peak resident set size of this process, in MiB (`VmHWM`).
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Child mode: serve the simulator, print its base URL for the parent, wait for stdin to close.
@@ -182,19 +168,4 @@ async fn main() {
     );
     eprintln!("\n{report}");
     write_section("ingest", &report);
-}
-
-/// Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in BENCHMARKS.md.
-fn write_section(name: &str, body: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let (begin, end) = (
-        format!("<!-- {name}:begin -->"),
-        format!("<!-- {name}:end -->"),
-    );
-    let updated = match (text.find(&begin), text.find(&end)) {
-        (Some(b), Some(e)) if b < e => format!("{}{begin}\n{body}{}", &text[..b], &text[e..]),
-        _ => format!("{text}\n{begin}\n{body}{end}\n"),
-    };
-    std::fs::write(path, updated).unwrap();
 }

@@ -165,7 +165,7 @@ pub async fn get_event(id: String) -> Result<EventDetail, ApiError> {
         .get(&id)
         .await
         .map_err(|e| ApiError::internal("reading an event failed", &e))?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or_else(crate::ssr::not_found)?;
     Ok(EventDetail {
         deployment: e.deployment.to_string(),
         ingested_at: e.ingested_at,

@@ -120,7 +120,7 @@ pub async fn get_job(id: String) -> Result<JobView, ApiError> {
         .get(&id)
         .await
         .map_err(|e| ApiError::internal("reading a job failed", &e))?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or_else(crate::ssr::not_found)?;
     Ok(JobView {
         job: crate::ssr::job_row(&detail.summary),
         attempts: detail

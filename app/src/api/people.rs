@@ -292,7 +292,7 @@ mod person {
             .await
             .map_err(internal("reading teams failed"))?;
         if known.is_none() && teams_of.is_empty() {
-            return Err(ApiError::NotFound);
+            return Err(crate::ssr::not_found());
         }
         let all_teams = state
             .store
@@ -469,7 +469,7 @@ pub async fn load_team(
         .map_err(internal("listing teams failed"))?
         .into_iter()
         .find(|t| t.id == team)
-        .ok_or(ApiError::NotFound)?
+        .ok_or_else(crate::ssr::not_found)?
         .name;
     let query = crate::filters::EventQuery {
         team: team.to_string(),

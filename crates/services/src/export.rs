@@ -3,9 +3,10 @@
 //!
 //! Security and compliance teams hand these files to auditors, so the design favours evidence:
 //!
-//! - **Every matching row, in a fixed order.** There is no row cap. Events are read through one
-//!   MongoDB cursor sorted by `(occurred_at, _id)` ascending, in batches of [`BATCH_SIZE`], and
-//!   encoded into chunks of about [`CHUNK_BYTES`]; memory stays constant whatever the size.
+//! - **Every matching row, in a fixed order.** There is no row cap. Events are read a UTC day at a
+//!   time, each day through a MongoDB cursor sorted by `(occurred_at, _id)` ascending in batches
+//!   of [`BATCH_SIZE`], and encoded into chunks of about [`CHUNK_BYTES`]; memory stays constant
+//!   whatever the size.
 //! - **An absolute range.** [`start`] refuses a filter without both `from` and `to`; callers freeze
 //!   relative ranges first, so the file name, the manifest and a re-run all name the same span.
 //! - **Names decrypted in this process** from the [`PeopleSnapshot`] taken when the export starts;
@@ -280,14 +281,11 @@ pub async fn start(
     };
     let actors = actor_scope(store, &request.filter).await?;
     let people = people.snapshot().await?;
-    let cursor = store
-        .db
-        .collection::<EventDoc>(EVENTS)
-        .find(query(&request.filter, &actors, None))
-        .sort(doc! { "occurred_at": 1, "_id": 1 })
-        .batch_size(BATCH_SIZE)
-        .await
-        .map_err(StoreError::from)?;
+    let cursor = day_by_day(
+        store.db.collection::<EventDoc>(EVENTS),
+        request.filter.clone(),
+        actors.clone(),
+    );
 
     let id = ExportId::generate();
     let file_name = file_name(request.format, from, to);
@@ -359,6 +357,45 @@ pub async fn start(
     })
 }
 
+/// The events matching `filter` (whose range must be set), oldest first, read one UTC-day window
+/// after another: each window is one cursor in batches of [`BATCH_SIZE`]. SecantusDB sorts all
+/// of a find's matches before returning the first, so one cursor over the whole range would make
+/// the database hold the entire export at once; a day at a time bounds that on either server.
+fn day_by_day(
+    events: mongodb::Collection<EventDoc>,
+    filter: EventFilter,
+    actors: ActorScope,
+) -> BoxStream<'static, Result<EventDoc, mongodb::error::Error>> {
+    let (Some(from), Some(to)) = (filter.from, filter.to) else {
+        return futures::stream::empty().boxed();
+    };
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start < to {
+        let next = crate::store::rollups::day_start(start.date_naive() + chrono::Duration::days(1));
+        windows.push((start, next.min(to)));
+        start = next;
+    }
+    futures::stream::iter(windows)
+        .then(move |(start, end)| {
+            let window = EventFilter {
+                from: Some(start),
+                to: Some(end),
+                ..filter.clone()
+            };
+            let (events, matcher) = (events.clone(), query(&window, &actors, None));
+            async move {
+                events
+                    .find(matcher)
+                    .sort(doc! { "occurred_at": 1, "_id": 1 })
+                    .batch_size(BATCH_SIZE)
+                    .await
+            }
+        })
+        .try_flatten()
+        .boxed()
+}
+
 /// What fetching a manifest found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ManifestLookup {
@@ -391,7 +428,7 @@ pub async fn manifest(store: &Store, id: ExportId) -> Result<ManifestLookup, Sto
 
 /// The state behind an export's stream.
 struct Producer {
-    cursor: mongodb::Cursor<EventDoc>,
+    cursor: BoxStream<'static, Result<EventDoc, mongodb::error::Error>>,
     people: Arc<PeopleSnapshot>,
     hasher: Sha256,
     header_written: bool,

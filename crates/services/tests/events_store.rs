@@ -442,3 +442,95 @@ async fn every_filter_narrows_the_result_to_matching_events() {
         "an empty team matches nothing"
     );
 }
+
+#[tokio::test]
+async fn pages_read_through_time_windows_miss_nothing_across_months() {
+    let store = store().await;
+    // 70 events spread over about 100 days before `t(0)`, two of them at the same instant.
+    let mut events: Vec<Event> = (0..70)
+        .map(|i| {
+            event(
+                &format!("w{i:02}"),
+                -(i * i * 30),
+                Product::Jira,
+                Operation::Login,
+            )
+        })
+        .collect();
+    events.push(event(
+        "w-twin",
+        -(9 * 9 * 30),
+        Product::Jira,
+        Operation::Login,
+    ));
+    store.events.insert_new(&events).await.unwrap();
+    let size = PageSize::try_from(25).unwrap();
+    for filter in [
+        EventFilter::default(),
+        EventFilter {
+            to: Some(t(1)),
+            ..EventFilter::default()
+        },
+        EventFilter {
+            from: Some(t(-60 * 24 * 40)),
+            to: Some(t(-60 * 5)),
+            ..EventFilter::default()
+        },
+    ] {
+        let mut shown = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .events
+                .page(&filter, &ActorScope::Anyone, cursor.as_ref(), size)
+                .await
+                .unwrap();
+            shown.extend(page.events.into_iter().map(|e| e.id));
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let mut expected: Vec<_> = events
+            .iter()
+            .filter(|e| filter.from.is_none_or(|f| e.occurred_at >= f))
+            .filter(|e| filter.to.is_none_or(|t| e.occurred_at < t))
+            .map(|e| (e.occurred_at, e.id.clone()))
+            .collect();
+        expected.sort_by(|a, b| b.cmp(a));
+        assert_eq!(
+            shown,
+            expected.into_iter().map(|(_, id)| id).collect::<Vec<_>>(),
+            "{filter:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
+    let store = store().await;
+    store
+        .events
+        .insert_new(&[event("old-1", 0, Product::Jira, Operation::AdminGranted)])
+        .await
+        .unwrap();
+    // As an earlier version stored it: no `search` field.
+    let raw = store.db.collection::<bson::Document>("events");
+    raw.update_many(bson::doc! {}, bson::doc! { "$unset": { "search": "" } })
+        .await
+        .unwrap();
+    let text = EventFilter {
+        text: Some("OBJECT OLD".into()),
+        ..EventFilter::default()
+    };
+    assert!(ids(&store, text.clone(), ActorScope::Anyone)
+        .await
+        .is_empty());
+    assert_eq!(store.events.upgrade().await.unwrap(), 1);
+    assert_eq!(ids(&store, text, ActorScope::Anyone).await.len(), 1);
+    assert_eq!(
+        store.events.upgrade().await.unwrap(),
+        0,
+        "nothing left to do"
+    );
+}

@@ -1,19 +1,21 @@
-//! Indexes proven: every query shape the Events page can produce — each filter alone, the common
-//! combinations, and a later page through the keyset cursor — is `explain`ed over a realistic
+//! Indexes proven: every query shape the Events page can produce (each filter alone, the common
+//! combinations, and a later page through the keyset cursor) is `explain`ed over a realistic
 //! spread of events, exactly as the store sends it ([`find_plan`] for a page, [`query`] for
 //! `count_matching`), and no plan may read the whole `events` collection.
 //!
-//! What is proven: the plan the server reports has no `COLLSCAN` anywhere, and it examines no more
-//! documents than the bound its shape allows ([`PageBound`], [`CountBound`]); a count of one filter reads index
-//! keys only. Against SecantusDB, `explain` describes the plan mongod would run, with mongod's
-//! trial between candidate plans counted over this very collection (for `count`, SecantusDB picks
-//! by mongod's fixed preference instead of a trial, which the count bounds allow for); with
-//! `TEST_MONGODB_URI` pointing at a real mongod the same assertions hold for mongod itself.
-//! What is not: SecantusDB's own storage reads every document its router's index yields and sorts
-//! them, whatever the plan says (README, "Indexes"). Free text has no index: without a time range
-//! it reads events newest first until the page is full, which for a rare word is every event;
-//! that one shape is checked for walking the time index without a blocking sort, and its count is
-//! allowed to scan.
+//! What is proven: the winning plan has no `COLLSCAN` anywhere, and examines no more documents
+//! than its shape allows ([`PageBound`], [`CountBound`]): a page of one field examines the
+//! documents it shows, and a count of one field reads index keys only. Against SecantusDB,
+//! `explain` reports the plan mongod would run, its trial between candidate plans counted over
+//! this very collection (for `count`, mongod's fixed order of preference instead, which the count
+//! bounds allow for); with `TEST_MONGODB_URI` naming a real mongod, the same assertions hold for
+//! mongod itself.
+//!
+//! What is not: SecantusDB's own storage reads every document the filter matches through one index
+//! and sorts them, whatever the plan says (README, "Indexes"). And free text has no index: without
+//! a time range a search reads events newest first until the page is full, for a rare word every
+//! event; that one shape is checked only for walking the time index without a blocking sort, and
+//! its count may scan.
 
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -682,4 +684,27 @@ async fn no_query_the_events_page_can_send_reads_the_whole_collection() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[tokio::test]
+async fn filter_indexes_of_earlier_versions_are_dropped_at_start_up() {
+    let store = Store::new(testkit::fresh_database().await);
+    let events = store.db.collection::<Document>(EVENTS);
+    events
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "actor_id": 1, "occurred_at": -1 })
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .name("actor_time".to_owned())
+                        .build(),
+                )
+                .build(),
+        )
+        .await
+        .unwrap();
+    store.ensure_indexes(365).await.unwrap();
+    let names = events.list_index_names().await.unwrap();
+    assert!(!names.contains(&"actor_time".to_owned()), "{names:?}");
+    assert!(names.contains(&"actor_newest".to_owned()), "{names:?}");
 }

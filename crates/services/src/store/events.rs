@@ -10,6 +10,7 @@
 
 use super::{StoreError, EVENTS};
 use bson::{doc, Bson, Document};
+use chrono::{DateTime, Utc};
 use domain::{
     Category, DeploymentId, Event, EventFilter, EventId, IpKey, ObjectRef, Operation, PageCursor,
     PageSize, PersonId, Pipeline, Product, Severity,
@@ -73,7 +74,18 @@ pub struct EventDoc {
     /// Sortable form of `source_ip`, so CIDR filters are index range scans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ip_key: Option<String>,
+    /// What free text is matched against: see [`search_text`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    search: Option<String>,
     raw: Bson,
+}
+
+/// The operation and the object's name, lower-cased, separated by a control character no typed
+/// text contains. Free text is matched case-sensitively against this one field with the text
+/// lower-cased: SecantusDB compiles a case-insensitive pattern again for every document, which
+/// is about thirty times slower, and one field is tested instead of two.
+pub fn search_text(operation: &str, object_name: Option<&str>) -> String {
+    format!("{operation}\u{1f}{}", object_name.unwrap_or_default()).to_lowercase()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +119,10 @@ impl From<&Event> for EventDoc {
             }),
             source_ip: e.source_ip.map(|ip| ip.to_string()),
             ip_key: e.source_ip.map(|ip| IpKey::of(ip).as_str().to_owned()),
+            search: Some(search_text(
+                e.operation.as_str(),
+                e.object_ref.as_ref().and_then(|o| o.name.as_deref()),
+            )),
             // A JSON value always has a BSON form; `Null` only if serde_json itself fails.
             raw: bson::to_bson(&e.raw).unwrap_or(Bson::Null),
         }
@@ -309,16 +325,24 @@ impl EventStore {
         cursor: Option<&PageCursor>,
         size: PageSize,
     ) -> Result<EventPage, StoreError> {
-        let plan = find_plan(filter, actors, cursor, size);
-        let limit = plan.limit - 1;
-        let docs: Vec<EventDoc> = self
-            .coll
-            .find(plan.filter)
-            .sort(plan.sort)
-            .limit(plan.limit)
-            .await?
-            .try_collect()
-            .await?;
+        let limit = i64::from(size.get());
+        let mut docs: Vec<EventDoc> = Vec::new();
+        for window in page_windows(filter, cursor, Utc::now()) {
+            let plan = find_plan(&window, actors, cursor, size);
+            let wanted = plan.limit - docs.len() as i64;
+            let found: Vec<EventDoc> = self
+                .coll
+                .find(plan.filter)
+                .sort(plan.sort)
+                .limit(wanted)
+                .await?
+                .try_collect()
+                .await?;
+            docs.extend(found);
+            if docs.len() as i64 > limit {
+                break;
+            }
+        }
         let mut events = docs
             .into_iter()
             .map(Event::try_from)
@@ -366,6 +390,44 @@ impl EventStore {
             collection: EVENTS,
             reason: format!("count replied without a count: {reply}"),
         })
+    }
+
+    /// Gives events stored by earlier versions their free-text field; returns how many.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn upgrade(&self) -> Result<u64, StoreError> {
+        let raw = self.coll.clone_with_type::<Document>();
+        let mut done = 0;
+        loop {
+            let batch: Vec<Document> = raw
+                .find(doc! { "search": { "$exists": false } })
+                .projection(doc! { "operation": 1, "object_ref.name": 1 })
+                .limit(1_000)
+                .await?
+                .try_collect()
+                .await?;
+            if batch.is_empty() {
+                break;
+            }
+            for d in &batch {
+                let name = d
+                    .get_document("object_ref")
+                    .ok()
+                    .and_then(|o| o.get_str("name").ok());
+                let text = search_text(d.get_str("operation").unwrap_or_default(), name);
+                raw.update_one(
+                    doc! { "_id": d.get("_id").cloned().unwrap_or(Bson::Null) },
+                    doc! { "$set": { "search": text } },
+                )
+                .await?;
+            }
+            done += batch.len() as u64;
+        }
+        if done > 0 {
+            tracing::info!(events = done, "gave older events their free-text field");
+        }
+        Ok(done)
     }
 
     /// How many events are stored.
@@ -445,6 +507,45 @@ pub fn find_plan(
     }
 }
 
+/// How far back from the page's start the successive reads of one page reach.
+const PAGE_REACH_HOURS: [i64; 5] = [1, 6, 24, 24 * 7, 24 * 30];
+
+/// The time windows one page is read through, newest first: the filter narrowed to the hour
+/// before the page's start (`cursor`, else `to`, else `now`), then to reaches of 6 hours, a day,
+/// a week and a month, then to the rest of its range. A page stops reading as soon as it is
+/// full, so a first page over millions of events reads about an hour of them.
+///
+/// Why: SecantusDB reads every event a find matches and sorts them before applying the limit,
+/// so one unbounded find costs the whole match. mongod would stop after a page either way; the
+/// windows cost it at most a few more small reads when matches are sparse. The first window is
+/// open above (bounded only by `to` and the cursor), so nothing dated after `now` is skipped.
+pub fn page_windows(
+    filter: &EventFilter,
+    cursor: Option<&PageCursor>,
+    now: DateTime<Utc>,
+) -> Vec<EventFilter> {
+    let start = cursor.map(|c| c.occurred_at).or(filter.to).unwrap_or(now);
+    let mut windows = Vec::new();
+    let mut upper = filter.to;
+    for hours in PAGE_REACH_HOURS {
+        let lower = start - chrono::Duration::hours(hours);
+        if filter.from.is_some_and(|f| f >= lower) {
+            break;
+        }
+        windows.push(EventFilter {
+            from: Some(lower),
+            to: upper,
+            ..filter.clone()
+        });
+        upper = Some(lower);
+    }
+    windows.push(EventFilter {
+        to: upper,
+        ..filter.clone()
+    });
+    windows
+}
+
 /// The MongoDB filter for an [`EventFilter`], an actor scope and a page cursor; without a cursor,
 /// the filter [`EventStore::count_matching`] counts.
 ///
@@ -518,12 +619,10 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
         .filter(|t| !t.is_empty())
     {
         let pattern = bson::Regex {
-            pattern: literal_regex(text),
-            options: "i".to_owned(),
+            pattern: literal_regex(&text.to_lowercase()),
+            options: String::new(),
         };
-        and.push(
-            doc! { "$or": [ { "operation": pattern.clone() }, { "object_ref.name": pattern } ] },
-        );
+        and.push(doc! { "search": pattern });
     }
     if let Some(c) = cursor {
         let at = bson::DateTime::from_chrono(c.occurred_at);
@@ -536,4 +635,68 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
         q.insert("$and", and);
     }
     q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_page_reads_growing_windows_back_from_its_start_then_the_rest() {
+        let now = t("2026-03-31T12:00:00Z");
+        let open = page_windows(&EventFilter::default(), None, now);
+        let bounds: Vec<_> = open.iter().map(|w| (w.from, w.to)).collect();
+        assert_eq!(
+            bounds,
+            [
+                (Some(t("2026-03-31T11:00:00Z")), None),
+                (
+                    Some(t("2026-03-31T06:00:00Z")),
+                    Some(t("2026-03-31T11:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-30T12:00:00Z")),
+                    Some(t("2026-03-31T06:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-24T12:00:00Z")),
+                    Some(t("2026-03-30T12:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-01T12:00:00Z")),
+                    Some(t("2026-03-24T12:00:00Z"))
+                ),
+                (None, Some(t("2026-03-01T12:00:00Z"))),
+            ]
+        );
+        // A range shorter than the reaches ends with its own start; a cursor moves the start.
+        let day = EventFilter {
+            from: Some(t("2026-03-31T00:00:00Z")),
+            to: Some(t("2026-03-31T10:00:00Z")),
+            ..EventFilter::default()
+        };
+        let cursor = PageCursor {
+            occurred_at: t("2026-03-31T08:30:00Z"),
+            id: EventId::parse("acme:jira:r-1").unwrap(),
+        };
+        let bounds: Vec<_> = page_windows(&day, Some(&cursor), now)
+            .iter()
+            .map(|w| (w.from, w.to))
+            .collect();
+        assert_eq!(
+            bounds,
+            [
+                (Some(t("2026-03-31T07:30:00Z")), day.to),
+                (
+                    Some(t("2026-03-31T02:30:00Z")),
+                    Some(t("2026-03-31T07:30:00Z"))
+                ),
+                (day.from, Some(t("2026-03-31T02:30:00Z"))),
+            ]
+        );
+    }
 }
