@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod charts;
 pub mod export_links;
 pub mod filter_form;
 pub mod layout;

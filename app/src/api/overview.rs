@@ -264,6 +264,24 @@ pub(crate) mod shared {
         })
     }
 
+    /// The most frequent operations; each bar opens its events.
+    pub(crate) fn operations_chart(
+        o: &Overview,
+        links: &Links,
+        id: &str,
+    ) -> Result<Chart, ApiError> {
+        let bars: Vec<Bar> = o
+            .top_operations
+            .iter()
+            .map(|(op, n)| Bar {
+                label: op.clone(),
+                value: *n,
+                href: links.to(o.from, o.to, |q| q.operation = op.clone()),
+            })
+            .collect();
+        bar_chart(id, "Top operations", "Top operations by events", &bars, 2)
+    }
+
     /// Horizontal bars with a heading.
     pub(crate) fn bar_chart(
         id: &str,
@@ -344,23 +362,7 @@ pub(crate) mod shared {
             0,
         )?);
 
-        // Top operations.
-        let bars: Vec<Bar> = o
-            .top_operations
-            .iter()
-            .map(|(op, n)| Bar {
-                label: op.clone(),
-                value: *n,
-                href: links.to(o.from, o.to, |q| q.operation = op.clone()),
-            })
-            .collect();
-        out.push(bar_chart(
-            "chart-operations",
-            "Top operations",
-            "Top operations by events",
-            &bars,
-            2,
-        )?);
+        out.push(operations_chart(&o, &links, "chart-operations")?);
 
         // Severity mix.
         let bars: Vec<Bar> = o

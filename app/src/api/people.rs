@@ -246,11 +246,10 @@ pub async fn load_person(
 mod person {
     use super::{AccountRow, PersonView, WorkItem};
     use crate::api::events::EventRow;
-    use crate::api::overview::shared::{bar_chart, ranged, rfc, time_chart, Links};
+    use crate::api::overview::shared::{operations_chart, ranged, rfc, time_chart, Links};
     use crate::error::ApiError;
     use crate::filters::EventQuery;
     use crate::ssr::AppState;
-    use charts::Bar;
     use domain::{Category, EventFilter, PageSize, PersonId};
     use services::analytics::{Overview, Tz};
     use services::source_links::{source_url, WORK_ITEM_TYPES};
@@ -316,24 +315,9 @@ mod person {
         let links = Links {
             base: query.clone(),
         };
-        let ops: Vec<Bar> = o
-            .top_operations
-            .iter()
-            .map(|(op, n)| Bar {
-                label: op.clone(),
-                value: *n,
-                href: links.to(o.from, o.to, |q| q.operation = op.clone()),
-            })
-            .collect();
         let charts = vec![
             time_chart(&o, &links, "product", "chart-person-time", "Events")?,
-            bar_chart(
-                "chart-person-operations",
-                "Top operations",
-                "Top operations by events",
-                &ops,
-                2,
-            )?,
+            operations_chart(&o, &links, "chart-person-operations")?,
         ];
         let products = o
             .by_product
@@ -454,7 +438,7 @@ pub async fn load_team(
     id: String,
     #[server(default)] query: crate::filters::EventQuery,
 ) -> Result<TeamView, ApiError> {
-    use crate::api::overview::shared::{bar_chart, ranged, rfc, time_chart, Links};
+    use crate::api::overview::shared::{operations_chart, ranged, rfc, time_chart, Links};
     use services::analytics::{ranking, Dimension, Overview, Tz};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
@@ -511,15 +495,6 @@ pub async fn load_team(
         .collect();
     rows.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.name.cmp(&b.name)));
     let links = Links { base: query };
-    let ops: Vec<charts::Bar> = o
-        .top_operations
-        .iter()
-        .map(|(op, n)| charts::Bar {
-            label: op.clone(),
-            value: *n,
-            href: links.to(o.from, o.to, |q| q.operation = op.clone()),
-        })
-        .collect();
     Ok(TeamView {
         id: team.to_string(),
         name,
@@ -529,13 +504,7 @@ pub async fn load_team(
         members: rows,
         charts: vec![
             time_chart(&o, &links, "product", "chart-team-time", "Events")?,
-            bar_chart(
-                "chart-team-operations",
-                "Top operations",
-                "Top operations by events",
-                &ops,
-                2,
-            )?,
+            operations_chart(&o, &links, "chart-team-operations")?,
         ],
         events_query: links
             .to(o.from, o.to, |_| {})

@@ -11,6 +11,16 @@ use crate::filters::{EventQuery, RANGES};
 use domain::{Category, Operation, Pipeline, Product, Severity};
 use leptos::prelude::*;
 
+/// The filters of the current URL, tracked: every page that reads Events filters from its query
+/// string uses this.
+pub fn use_event_query() -> Memo<EventQuery> {
+    let params = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        let map = params.read();
+        EventQuery::from_lookup(|k| map.get(k))
+    })
+}
+
 /// A `<select>` over a vocabulary, with "any" first.
 fn choice<T: Copy + std::fmt::Display>(
     id: &'static str,

@@ -4,6 +4,7 @@
 //! same view with a relative range frozen to absolute times.
 
 use crate::api::events::{count_matching_events, filter_teams, list_events, EventListing};
+use crate::components::filter_form::use_event_query;
 use crate::components::filter_form::FilterForm as SharedFilters;
 use crate::filters::EventQuery;
 use domain::PageSize;
@@ -24,10 +25,7 @@ fn events_url(query: &EventQuery, limit: u32, before: Option<&str>) -> String {
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let limit = move || {
         params
             .read()

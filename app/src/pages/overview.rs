@@ -4,8 +4,9 @@
 
 use crate::api::events::filter_teams;
 use crate::api::overview::{load_overview, Kpis, STACKS, ZONES};
+use crate::components::charts::ChartGrid;
+use crate::components::filter_form::use_event_query;
 use crate::components::filter_form::FilterForm;
-use crate::filters::EventQuery;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -14,10 +15,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let param = move |k: &str| params.read().get(k).unwrap_or_default();
     let data = Resource::new(
         move || (query.get(), param("stack"), param("tz")),
@@ -58,14 +56,7 @@ pub fn OverviewPage() -> impl IntoView {
                     Ok(o) => view! {
                         <p class="note" data-testid="overview-range">{format!("{} to {} (UTC, whole hours), compared with the same length before.", o.from, o.to)}</p>
                         <KpiRow now=o.current before=o.previous links=o.kpi_links.clone()/>
-                        <div class="charts">
-                            {o.charts.into_iter().map(|c| view! {
-                                <figure class="chart" id=c.id.clone() data-testid="chart">
-                                    <figcaption>{c.heading}</figcaption>
-                                    <div class="chart-body" inner_html=c.svg></div>
-                                </figure>
-                            }).collect_view()}
-                        </div>
+                        <ChartGrid charts=o.charts/>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }

@@ -4,7 +4,9 @@
 
 use crate::api::events::EventRow;
 use crate::api::people::{list_people, load_person, Ranked};
-use crate::filters::{EventQuery, RANGES};
+use crate::components::charts::ChartGrid;
+use crate::components::filter_form::use_event_query;
+use crate::filters::RANGES;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -13,10 +15,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn PeoplePage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let text = move || params.read().get("text").unwrap_or_default();
     let listing = Resource::new(move || (query.get(), text()), |(q, t)| list_people(q, t));
     view! {
@@ -110,12 +109,8 @@ pub fn EventList(rows: Vec<EventRow>, testid: &'static str) -> impl IntoView {
 #[component]
 pub fn PersonPage() -> impl IntoView {
     let path = use_params_map();
-    let params = use_query_map();
     let id = move || path.read().get("id").unwrap_or_default();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let page = Resource::new(move || (id(), query.get()), |(id, q)| load_person(id, q));
     view! {
         <Title text="Person"/>
@@ -160,14 +155,7 @@ pub fn PersonPage() -> impl IntoView {
                                 view! { <ul class="tags">{p.teams.into_iter().map(|(id, name)| view! { <li><a href=format!("/teams/{}", crate::url::encode_component(&id))>{name}</a></li> }).collect_view()}</ul> }.into_any()
                             }}
                         </section>
-                        <div class="charts">
-                            {p.charts.into_iter().map(|c| view! {
-                                <figure class="chart" id=c.id.clone() data-testid="chart">
-                                    <figcaption>{c.heading}</figcaption>
-                                    <div class="chart-body" inner_html=c.svg></div>
-                                </figure>
-                            }).collect_view()}
-                        </div>
+                        <ChartGrid charts=p.charts/>
                         <section class="panel">
                             <h2>"Work items"</h2>
                             {if p.work_items.is_empty() {

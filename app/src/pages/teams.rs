@@ -2,7 +2,8 @@
 //! its members' activity and charts.
 
 use crate::api::people::{list_teams, load_team};
-use crate::filters::EventQuery;
+use crate::components::charts::ChartGrid;
+use crate::components::filter_form::use_event_query;
 use crate::pages::people::{RangeChoice, RankingTable};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,10 +13,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[component]
 pub fn TeamsPage() -> impl IntoView {
     let params = use_query_map();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let by_security = move || params.read().get("order").as_deref() == Some("security");
     let listing = Resource::new(move || query.get(), list_teams);
     view! {
@@ -54,12 +52,8 @@ pub fn TeamsPage() -> impl IntoView {
 #[component]
 pub fn TeamPage() -> impl IntoView {
     let path = use_params_map();
-    let params = use_query_map();
     let id = move || path.read().get("id").unwrap_or_default();
-    let query = Memo::new(move |_| {
-        let map = params.read();
-        EventQuery::from_lookup(|k| map.get(k))
-    });
+    let query = use_event_query();
     let page = Resource::new(move || (id(), query.get()), |(id, q)| load_team(id, q));
     view! {
         <Title text="Team"/>
@@ -78,14 +72,7 @@ pub fn TeamPage() -> impl IntoView {
                             {format!("{} events, {} security events from {} to {} (UTC) · ", t.totals.0, t.totals.1, t.from, t.to)}
                             <a href=format!("/events?{}", t.events_query)>"the team's events"</a>
                         </p>
-                        <div class="charts">
-                            {t.charts.into_iter().map(|c| view! {
-                                <figure class="chart" id=c.id.clone() data-testid="chart">
-                                    <figcaption>{c.heading}</figcaption>
-                                    <div class="chart-body" inner_html=c.svg></div>
-                                </figure>
-                            }).collect_view()}
-                        </div>
+                        <ChartGrid charts=t.charts/>
                         <section class="panel">
                             <h2>{format!("Members ({})", t.members.len())}</h2>
                             <RankingTable rows=t.members base="/people/" what="Person"/>
