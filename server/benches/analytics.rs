@@ -227,68 +227,79 @@ async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
     let weights: u32 = KINDS.iter().map(|k| k.4).sum();
     let mut rng = StdRng::seed_from_u64(5);
     let started = Instant::now();
-    let mut batch = Vec::with_capacity(5_000);
-    for i in 0..total {
-        let mut pick = rng.gen_range(0..weights);
-        let &(product, pipeline, operation, object_type, _) = KINDS
-            .iter()
-            .find(|k| {
-                let hit = pick < k.4;
-                pick = pick.saturating_sub(k.4);
-                hit
+    let mut batch: Vec<Event> = Vec::with_capacity(5_000);
+    let first_day = now - Duration::days(DAYS);
+    let per_day = total / DAYS as u64;
+    let mut i: u64 = 0;
+    // Day by day, oldest first, each day in time order: as syncs store them.
+    for day in 0..DAYS {
+        let count = if day == DAYS - 1 {
+            total - per_day * (DAYS as u64 - 1)
+        } else {
+            per_day
+        };
+        let mut times: Vec<DateTime<Utc>> = (0..count)
+            .map(|_| {
+                // Work happens mostly in office hours.
+                let second = if rng.gen_bool(0.7) {
+                    rng.gen_range(8 * 3_600..18 * 3_600)
+                } else {
+                    rng.gen_range(0..86_400)
+                };
+                (first_day + Duration::days(day) + Duration::seconds(second))
+                    .min(now - Duration::seconds(1))
             })
-            .unwrap();
-        // Some people are much busier than others; work happens mostly in office hours.
-        let who = (rng.gen::<f64>().powi(2) * PEOPLE as f64) as usize;
-        let mut at = now - Duration::seconds(rng.gen_range(0..DAYS * 86_400));
-        if rng.gen_bool(0.7) {
-            at = at
-                .date_naive()
-                .and_hms_opt(
-                    rng.gen_range(8..18),
-                    rng.gen_range(0..60),
-                    rng.gen_range(0..60),
-                )
-                .unwrap()
-                .and_utc();
-            at = at.min(now - Duration::seconds(1));
-        }
-        let n = rng.gen_range(1..5_000);
-        let object_ref = object_type.map(|t| ObjectRef {
-            id: format!("{}-{n}", &t[..2].to_uppercase()),
-            name: Some(format!("{t} {n} about topic {}", n % 97)),
-            container: Some(format!("SPACE{}", n % 40)),
-        });
-        batch.push(Event {
-            id: EventId::new(
-                &deployment,
+            .collect();
+        times.sort();
+        for at in times {
+            let mut pick = rng.gen_range(0..weights);
+            let &(product, pipeline, operation, object_type, _) = KINDS
+                .iter()
+                .find(|k| {
+                    let hit = pick < k.4;
+                    pick = pick.saturating_sub(k.4);
+                    hit
+                })
+                .unwrap();
+            // Some people are much busier than others.
+            let who = (rng.gen::<f64>().powi(2) * PEOPLE as f64) as usize;
+            let n = rng.gen_range(1..5_000);
+            let object_ref = object_type.map(|t| ObjectRef {
+                id: format!("{}-{n}", &t[..2].to_uppercase()),
+                name: Some(format!("{t} {n} about topic {}", n % 97)),
+                container: Some(format!("SPACE{}", n % 40)),
+            });
+            batch.push(Event {
+                id: EventId::new(
+                    &deployment,
+                    product,
+                    &SourceId::parse(&format!("bench-{i}")).unwrap(),
+                ),
+                occurred_at: at,
+                ingested_at: now,
+                deployment: deployment.clone(),
                 product,
-                &SourceId::parse(&format!("bench-{i}")).unwrap(),
-            ),
-            occurred_at: at,
-            ingested_at: now,
-            deployment: deployment.clone(),
-            product,
-            pipeline,
-            actor_id: Some(people[who].clone()),
-            actor_raw: None,
-            operation,
-            category: pipeline::classify::category(pipeline),
-            severity: pipeline::classify::severity(operation),
-            object_type: object_type.map(str::to_owned),
-            object_ref,
-            source_ip: (pipeline == Pipeline::Audit).then(|| address(&mut rng)),
-            raw: serde_json::json!({ "n": i, "kind": operation.as_str() }),
-        });
-        if batch.len() == batch.capacity() {
-            store.events.insert_new(&batch).await.unwrap();
-            batch.clear();
-            if (i + 1) % 500_000 == 0 {
-                eprintln!(
-                    "  {} events stored ({:.0}/s)",
-                    i + 1,
-                    (i + 1) as f64 / started.elapsed().as_secs_f64()
-                );
+                pipeline,
+                actor_id: Some(people[who].clone()),
+                actor_raw: None,
+                operation,
+                category: pipeline::classify::category(pipeline),
+                severity: pipeline::classify::severity(operation),
+                object_type: object_type.map(str::to_owned),
+                object_ref,
+                source_ip: (pipeline == Pipeline::Audit).then(|| address(&mut rng)),
+                raw: serde_json::json!({ "n": i, "kind": operation.as_str() }),
+            });
+            i += 1;
+            if batch.len() == batch.capacity() {
+                store.events.insert_new(&batch).await.unwrap();
+                batch.clear();
+                if i.is_multiple_of(250_000) {
+                    eprintln!(
+                        "  {i} events stored ({:.0}/s)",
+                        i as f64 / started.elapsed().as_secs_f64()
+                    );
+                }
             }
         }
     }

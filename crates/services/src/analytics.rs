@@ -125,7 +125,8 @@ fn per_key(
 }
 
 fn headline(
-    [products, categories, severities, people]: [&[HourCounts]; 4],
+    [products, categories, severities]: [&[HourCounts]; 3],
+    people: &BTreeMap<Option<String>, u64>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Headline {
@@ -139,10 +140,7 @@ fn headline(
         events: per_key(products, from, to).values().sum(),
         security: of(categories, "security"),
         high: of(severities, "high"),
-        people: per_key(people, from, to)
-            .keys()
-            .filter(|k| k.is_some())
-            .count() as u64,
+        people: people.keys().filter(|k| k.is_some()).count() as u64,
     }
 }
 
@@ -190,14 +188,16 @@ impl Overview {
         let (from, to) = (floor_hour(from), ceil_hour(to));
         let before = from - (to - from);
         let read = |by| rollups.hour_counts(filter, Some(before), Some(to), by);
-        let (products, categories, severities, operations, people) = futures::try_join!(
+        let people = |from, to| rollups.totals_by(filter, from, to, Dimension::Person);
+        let (products, categories, severities, operations, people_now, people_before) = futures::try_join!(
             read(Dimension::Product),
             read(Dimension::Category),
             read(Dimension::Severity),
             read(Dimension::Operation),
-            read(Dimension::Person),
+            people(from, to),
+            people(before, from),
         )?;
-        let all = [&products[..], &categories[..], &severities[..], &people[..]];
+        let all = [&products[..], &categories[..], &severities[..]];
         let buckets = buckets(from, to);
         let mut heatmap = [[0u64; 24]; 7];
         let mut heatmap_latest = [[None; 24]; 7];
@@ -218,12 +218,12 @@ impl Overview {
         Ok(Self {
             from,
             to,
-            current: headline(all, from, to),
-            previous: headline(all, before, from),
+            current: headline(all, &people_now, from, to),
+            previous: headline(all, &people_before, before, from),
             by_product: series(&products, &buckets, from, to),
             by_category: series(&categories, &buckets, from, to),
             buckets,
-            top_people: ranked(per_key(&people, from, to), top),
+            top_people: ranked(people_now, top),
             top_operations: ranked(per_key(&operations, from, to), top),
             severities: ranked(per_key(&severities, from, to), usize::MAX),
             heatmap,
@@ -245,18 +245,15 @@ pub async fn ranking(
     by: Dimension,
 ) -> Result<Vec<(String, u64, u64)>, StoreError> {
     let (from, to) = (floor_hour(from), ceil_hour(to));
-    let all = rollups
-        .hour_counts(filter, Some(from), Some(to), by)
-        .await?;
     let security_filter = EventFilter {
         categories: vec![domain::Category::Security],
         ..filter.clone()
     };
-    let security = rollups
-        .hour_counts(&security_filter, Some(from), Some(to), by)
-        .await?;
-    let security = per_key(&security, from, to);
-    let mut out: Vec<(String, u64, u64)> = per_key(&all, from, to)
+    let (all, security) = futures::try_join!(
+        rollups.totals_by(filter, from, to, by),
+        rollups.totals_by(&security_filter, from, to, by),
+    )?;
+    let mut out: Vec<(String, u64, u64)> = all
         .into_iter()
         .filter_map(|(k, n)| {
             let s = security.get(&k).copied().unwrap_or(0);

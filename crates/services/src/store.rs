@@ -38,6 +38,8 @@ pub const REJECTS: &str = "rejects";
 pub const SYNC_STATE: &str = "sync_state";
 /// `rollups_daily`: counts per day and dimension, for the Overview.
 pub const ROLLUPS_DAILY: &str = "rollups_daily";
+/// Collection of the daily rollups summed over people (see `rollups`).
+pub const ROLLUPS_DAILY_KINDS: &str = "rollups_daily_kinds";
 /// `exports`: one document per export, with its manifest once complete.
 pub const EXPORTS: &str = "exports";
 

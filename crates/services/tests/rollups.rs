@@ -317,6 +317,20 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
     assert_eq!(o.heatmap_latest[0][9], Some(at(2, 0)));
     assert_eq!(o.heatmap.iter().flatten().sum::<u64>(), 5);
 
+    // Rows written by an earlier version (no summed-over-people rows) are rebuilt at start-up.
+    store
+        .db
+        .collection::<Document>("rollups_daily_kinds")
+        .delete_many(doc! {})
+        .await
+        .unwrap();
+    assert_eq!(store.rollups.upgrade().await.unwrap(), 4, "both days rewritten");
+    let again = Overview::compute(&store.rollups, &EventFilter::default(), from, to, tokyo, 10)
+        .await
+        .unwrap();
+    assert_eq!(again, o);
+    assert_eq!(store.rollups.upgrade().await.unwrap(), 0);
+
     // A filter narrows every figure; the team ranking counts members' events.
     let jira = EventFilter {
         products: vec![Product::Jira],

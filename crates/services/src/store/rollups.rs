@@ -11,8 +11,14 @@
 //!
 //! Team filters match the `teams` array, so an event counts once for each team of its actor and
 //! once overall (summing rows without a team filter never double-counts).
+//!
+//! `rollups_daily_kinds` holds the same rows summed over people — a few dozen per day instead of
+//! thousands — and answers every question that names no person or team. Summing per-hour counts
+//! costs the database one expression per hour per row, so person-level totals read the plain
+//! `count` of the days a range covers wholly and per-hour counts only for its partial first and
+//! last days.
 
-use super::{StoreError, EVENTS, GROUP_MEMBERSHIP, ROLLUPS_DAILY};
+use super::{StoreError, EVENTS, GROUP_MEMBERSHIP, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS};
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::EventFilter;
@@ -51,6 +57,7 @@ impl RollupScope {
 #[derive(Debug, Clone)]
 pub struct RollupStore {
     rollups: Collection<Document>,
+    kinds: Collection<Document>,
     events: Collection<Document>,
     membership: Collection<Document>,
 }
@@ -77,6 +84,7 @@ impl RollupStore {
     pub fn new(db: &mongodb::Database) -> Self {
         Self {
             rollups: db.collection(ROLLUPS_DAILY),
+            kinds: db.collection(ROLLUPS_DAILY_KINDS),
             events: db.collection(EVENTS),
             membership: db.collection(GROUP_MEMBERSHIP),
         }
@@ -99,6 +107,13 @@ impl RollupStore {
                     .keys(doc! { "teams": 1, "day": 1 })
                     .build(),
             ])
+            .await?;
+        self.kinds
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "day": 1, "deployment": 1, "product": 1, "pipeline": 1 })
+                    .build(),
+            )
             .await?;
         Ok(())
     }
@@ -206,25 +221,45 @@ impl RollupStore {
             });
             entry.1[hour] += count;
         }
+        // The same rows summed over people.
+        let mut kinds: BTreeMap<String, (Document, [i64; 24])> = BTreeMap::new();
+        for (row, hours) in folded.values() {
+            let mut kind = row.clone();
+            kind.remove("person_id");
+            kind.remove("teams");
+            let id = row
+                .get_str("_id")
+                .map(|id| id.rsplit_once('|').map_or(id, |(k, _)| k).to_owned())
+                .map_err(|e| corrupt(e.to_string()))?;
+            kind.insert("_id", id.clone());
+            let entry = kinds.entry(id).or_insert((kind, [0; 24]));
+            for (sum, n) in entry.1.iter_mut().zip(hours) {
+                *sum += n;
+            }
+        }
         // BTreeMap order is `_id` order, so a rebuild writes the same rows in the same order.
-        let rows: Vec<Document> = folded
-            .into_values()
-            .map(|(mut row, hours)| {
-                row.insert("count", hours.iter().sum::<i64>());
-                row.insert("hours", hours.to_vec());
-                row
-            })
-            .collect();
+        let finish = |rows: BTreeMap<String, (Document, [i64; 24])>| -> Vec<Document> {
+            rows.into_values()
+                .map(|(mut row, hours)| {
+                    row.insert("count", hours.iter().sum::<i64>());
+                    row.insert("hours", hours.to_vec());
+                    row
+                })
+                .collect()
+        };
+        let (rows, kinds) = (finish(folded), finish(kinds));
         let mut slice = scope.filter();
         slice.insert("day", bson::DateTime::from_chrono(start));
-        self.rollups.delete_many(slice).await?;
         let written = rows.len() as u64;
-        if !rows.is_empty() {
-            match self.rollups.insert_many(rows).ordered(false).await {
-                Ok(_) => {}
-                // A concurrent rebuild of an overlapping slice wrote the same rows first.
-                Err(e) if super::is_duplicate_key(&e) => {}
-                Err(e) => return Err(e.into()),
+        for (collection, rows) in [(&self.rollups, rows), (&self.kinds, kinds)] {
+            collection.delete_many(slice.clone()).await?;
+            if !rows.is_empty() {
+                match collection.insert_many(rows).ordered(false).await {
+                    Ok(_) => {}
+                    // A concurrent rebuild of an overlapping slice wrote the same rows first.
+                    Err(e) if super::is_duplicate_key(&e) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Ok(written)
@@ -323,60 +358,11 @@ impl RollupStore {
         to: Option<DateTime<Utc>>,
         by: Dimension,
     ) -> Result<Vec<HourCounts>, StoreError> {
-        let mut matcher = Document::new();
-        let mut days = Document::new();
-        if let Some(from) = from {
-            days.insert(
-                "$gte",
-                bson::DateTime::from_chrono(day_start(from.date_naive())),
-            );
-        }
-        if let Some(to) = to {
-            days.insert("$lt", bson::DateTime::from_chrono(to));
-        }
-        if !days.is_empty() {
-            matcher.insert("day", days);
-        }
-        let any_of = |values: Vec<String>| match values.as_slice() {
-            [one] => Bson::String(one.clone()),
-            _ => Bson::Document(doc! { "$in": values }),
-        };
-        for (field, values) in [
-            (
-                "product",
-                filter
-                    .products
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>(),
-            ),
-            (
-                "pipeline",
-                filter.pipelines.iter().map(ToString::to_string).collect(),
-            ),
-            (
-                "category",
-                filter.categories.iter().map(ToString::to_string).collect(),
-            ),
-            (
-                "severity",
-                filter.severities.iter().map(ToString::to_string).collect(),
-            ),
-            (
-                "operation",
-                filter.operations.iter().map(ToString::to_string).collect(),
-            ),
-        ] {
-            if !values.is_empty() {
-                matcher.insert(field, any_of(values));
-            }
-        }
-        if let Some(person) = &filter.person {
-            matcher.insert("person_id", person.as_str());
-        }
-        if let Some(team) = &filter.team {
-            matcher.insert("teams", team.as_str());
-        }
+        let matcher = row_matcher(filter, from.map(|f| day_start(f.date_naive())), to);
+        let personal = filter.person.is_some()
+            || filter.team.is_some()
+            || matches!(by, Dimension::Person | Dimension::Team);
+        let collection = if personal { &self.rollups } else { &self.kinds };
         let mut pipeline = vec![doc! { "$match": matcher }];
         if by == Dimension::Team {
             pipeline.push(doc! { "$unwind": "$teams" });
@@ -390,7 +376,7 @@ impl RollupStore {
         }
         pipeline.push(doc! { "$group": group });
         let mut out = Vec::new();
-        let mut cursor = self.rollups.aggregate(pipeline).await?;
+        let mut cursor = collection.aggregate(pipeline).await?;
         while let Some(row) = cursor.try_next().await? {
             let id = row
                 .get_document("_id")
@@ -411,31 +397,157 @@ impl RollupStore {
         Ok(out)
     }
 
-    /// Rebuilds the days whose rows predate per-hour counts (written by an older version).
+    /// Events per person or team (`by`) in the whole hours of `[from, to)`, for rows matching
+    /// `filter`: the days the range covers wholly from their `count`, its partial first and last
+    /// days hour by hour.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn totals_by(
+        &self,
+        filter: &EventFilter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        by: Dimension,
+    ) -> Result<BTreeMap<Option<String>, u64>, StoreError> {
+        let first_whole = day_start(from.date_naive());
+        let first_whole = if first_whole == from {
+            from
+        } else {
+            first_whole + Duration::days(1)
+        };
+        let last_whole = day_start(to.date_naive());
+        let mut out: BTreeMap<Option<String>, u64> = BTreeMap::new();
+        if first_whole < last_whole {
+            let mut pipeline =
+                vec![doc! { "$match": row_matcher(filter, Some(first_whole), Some(last_whole)) }];
+            if by == Dimension::Team {
+                pipeline.push(doc! { "$unwind": "$teams" });
+            }
+            let key = by
+                .field()
+                .map_or(Bson::Null, |f| Bson::String(f.to_owned()));
+            pipeline.push(doc! { "$group": { "_id": key, "count": { "$sum": "$count" } } });
+            let mut cursor = self.rollups.aggregate(pipeline).await?;
+            while let Some(row) = cursor.try_next().await? {
+                let key = row.get_str("_id").ok().map(str::to_owned);
+                let n = number(row.get("count")).map_or(0, |n| n.max(0) as u64);
+                *out.entry(key).or_insert(0) += n;
+            }
+        }
+        // The partial days at either end (or the one day a short range lies in).
+        let mut edges = vec![(from, first_whole.min(to))];
+        if last_whole >= first_whole && last_whole < to {
+            edges.push((last_whole, to));
+        }
+        for (start, end) in edges.into_iter().filter(|(a, b)| a < b) {
+            for c in self.hour_counts(filter, Some(start), Some(end), by).await? {
+                let n: u64 = c.overlapping(start, end).map(|(_, n)| n).sum();
+                if n > 0 {
+                    *out.entry(c.key).or_insert(0) += n;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds the days written by an older version: rows without per-hour counts, or days
+    /// without their summed-over-people rows.
     ///
     /// # Errors
     /// A database error.
     pub async fn upgrade(&self) -> Result<u64, StoreError> {
-        let days = self
-            .rollups
-            .distinct("day", doc! { "hours": { "$exists": false } })
-            .await?;
-        let days: Vec<NaiveDate> = days
+        let days_of = |values: Vec<Bson>| -> BTreeSet<NaiveDate> {
+            values
+                .into_iter()
+                .filter_map(|d| match d {
+                    Bson::DateTime(d) => Some(d.to_chrono().date_naive()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let stale = days_of(
+            self.rollups
+                .distinct("day", doc! { "hours": { "$exists": false } })
+                .await?,
+        );
+        let all = days_of(self.rollups.distinct("day", doc! {}).await?);
+        let summed = days_of(self.kinds.distinct("day", doc! {}).await?);
+        let days: Vec<NaiveDate> = stale
             .into_iter()
-            .filter_map(|d| match d {
-                Bson::DateTime(d) => Some(d.to_chrono().date_naive()),
-                _ => None,
-            })
+            .chain(all.difference(&summed).copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
         if days.is_empty() {
             return Ok(0);
         }
         tracing::info!(
             days = days.len(),
-            "rebuilding rollups written without hourly counts"
+            "rebuilding rollups written by an earlier version"
         );
         self.rebuild(&days, &RollupScope::default()).await
     }
+}
+
+/// The rows of days in `[from, to)` (open bounds when `None`) that match `filter`.
+fn row_matcher(
+    filter: &EventFilter,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Document {
+    let mut matcher = Document::new();
+    let mut days = Document::new();
+    if let Some(from) = from {
+        days.insert("$gte", bson::DateTime::from_chrono(from));
+    }
+    if let Some(to) = to {
+        days.insert("$lt", bson::DateTime::from_chrono(to));
+    }
+    if !days.is_empty() {
+        matcher.insert("day", days);
+    }
+    let any_of = |values: Vec<String>| match values.as_slice() {
+        [one] => Bson::String(one.clone()),
+        _ => Bson::Document(doc! { "$in": values }),
+    };
+    for (field, values) in [
+        (
+            "product",
+            filter
+                .products
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "pipeline",
+            filter.pipelines.iter().map(ToString::to_string).collect(),
+        ),
+        (
+            "category",
+            filter.categories.iter().map(ToString::to_string).collect(),
+        ),
+        (
+            "severity",
+            filter.severities.iter().map(ToString::to_string).collect(),
+        ),
+        (
+            "operation",
+            filter.operations.iter().map(ToString::to_string).collect(),
+        ),
+    ] {
+        if !values.is_empty() {
+            matcher.insert(field, any_of(values));
+        }
+    }
+    if let Some(person) = &filter.person {
+        matcher.insert("person_id", person.as_str());
+    }
+    if let Some(team) = &filter.team {
+        matcher.insert("teams", team.as_str());
+    }
+    matcher
 }
 
 /// An integer as the server returned it (sums come back as 32- or 64-bit, or double).
