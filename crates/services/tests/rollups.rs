@@ -324,7 +324,11 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
         .delete_many(doc! {})
         .await
         .unwrap();
-    assert_eq!(store.rollups.upgrade().await.unwrap(), 4, "both days rewritten");
+    assert_eq!(
+        store.rollups.upgrade().await.unwrap(),
+        4,
+        "both days rewritten"
+    );
     let again = Overview::compute(&store.rollups, &EventFilter::default(), from, to, tokyo, 10)
         .await
         .unwrap();

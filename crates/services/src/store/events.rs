@@ -552,7 +552,7 @@ pub fn page_windows(
 /// The order of the fields means nothing to mongod. SecantusDB reads a filter that no one index
 /// covers through the first field (in document order) that has an index, so the fields that are
 /// usually narrowest come first: person, address, operation, severity, then the time range, then
-/// the broad product, pipeline and category.
+/// a team's people, then the broad product, pipeline and category.
 pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCursor>) -> Document {
     let mut q = Document::new();
     let mut people: Option<Vec<String>> = match actors {
@@ -566,14 +566,16 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
             None => vec![person],
         });
     }
+    // Several people (a team) go after the time range: SecantusDB reads an `$in` through its
+    // index without the range, which is every event of every member, where the range through
+    // the time index is a page's window.
+    let mut members = None;
     match people.as_deref() {
         None => {}
         Some([one]) => {
             q.insert("actor_id", one);
         }
-        Some(many) => {
-            q.insert("actor_id", doc! { "$in": many });
-        }
+        Some(many) => members = Some(doc! { "$in": many }),
     }
     if let Some(ip) = &filter.ip {
         let (lo, hi) = ip.key_range();
@@ -601,6 +603,9 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
     }
     if !time.is_empty() {
         q.insert("occurred_at", time);
+    }
+    if let Some(members) = members {
+        q.insert("actor_id", members);
     }
     for (field, values) in [
         ("product", any_of(&filter.products)),
