@@ -28,7 +28,8 @@ pub const PALETTE: [RGBColor; 8] = [
 
 const WIDTH: u32 = 640;
 const AXIS: RGBColor = RGBColor(90, 90, 90);
-const FONT: (&str, u32) = ("sans-serif", 13);
+/// Large enough to stay legible when a 640-pixel chart is scaled to a phone's width.
+const FONT: (&str, u32) = ("sans-serif", 15);
 
 /// What every chart needs besides its data.
 #[derive(Debug, Clone)]
@@ -99,7 +100,7 @@ pub fn bars(text: &ChartText, bars: &[Bar], color: usize) -> Result<String, Char
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(24)
-            .y_label_area_size(180)
+            .y_label_area_size(190)
             .build_cartesian_2d(0u64..max + max / 10 + 1, (0..rows).into_segmented())
             .map_err(fail)?;
         chart
