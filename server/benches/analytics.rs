@@ -28,7 +28,7 @@ use services::deployments::Deployments;
 use services::export::{ExportFormat, ExportRequest};
 use services::identity::IdentityResolver;
 use services::people::PeopleDirectory;
-use services::store::events::{find_plan, page_windows, ActorScope};
+use services::store::events::{find_plan, page_windows};
 use services::store::rollups::{days_touched, RollupScope};
 use services::store::teams::GroupSnapshot;
 use services::store::Store;
@@ -501,10 +501,9 @@ async fn main() {
             }
         })
         .await;
-        let actors = match &filter.team {
-            Some(team) => ActorScope::People(store.teams.members(team).await.unwrap()),
-            None => ActorScope::Anyone,
-        };
+        let actors = services::search::actor_scope(&store, &filter)
+            .await
+            .unwrap();
         // The same reads the store makes for a page (its time windows, newest first, until the
         // page is full), sent raw through the driver and collected as plain documents.
         let windows = page_windows(&filter, None, Utc::now());

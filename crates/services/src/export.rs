@@ -25,6 +25,7 @@ pub use encode::{defuse, COLUMNS};
 pub use verify::{inspect, FileFacts};
 
 use crate::people::{PeopleDirectory, PeopleSnapshot};
+use crate::search::actor_scope;
 use crate::store::events::{query, ActorScope, EventDoc};
 use crate::store::exports::{ExportDoc, ExportId, ExportStatus, ExportStore};
 use crate::store::{Store, StoreError, EVENTS};
@@ -229,17 +230,6 @@ impl fmt::Debug for Export {
             .field("format", &self.format)
             .finish_non_exhaustive()
     }
-}
-
-/// The people whose events a filter may include: a team filter becomes its members.
-///
-/// # Errors
-/// A database error.
-async fn actor_scope(store: &Store, filter: &EventFilter) -> Result<ActorScope, StoreError> {
-    Ok(match &filter.team {
-        Some(team) => ActorScope::People(store.teams.members(team).await?),
-        None => ActorScope::Anyone,
-    })
 }
 
 /// When the earliest event matching `filter` happened, if any does (used to fix the start of an

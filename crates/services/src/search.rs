@@ -20,11 +20,19 @@ pub async fn search_events(
     cursor: Option<&PageCursor>,
     size: PageSize,
 ) -> Result<EventPage, StoreError> {
-    let actors = match &filter.team {
+    let actors = actor_scope(store, filter).await?;
+    store.events.page(filter, &actors, cursor, size).await
+}
+
+/// The people whose events a filter may include: a team filter becomes its members.
+///
+/// # Errors
+/// A database error.
+pub async fn actor_scope(store: &Store, filter: &EventFilter) -> Result<ActorScope, StoreError> {
+    Ok(match &filter.team {
         Some(team) => ActorScope::People(store.teams.members(team).await?),
         None => ActorScope::Anyone,
-    };
-    store.events.page(filter, &actors, cursor, size).await
+    })
 }
 
 /// Where a total came from.
@@ -56,10 +64,7 @@ pub struct EventCount {
 /// A database error.
 #[tracing::instrument(skip_all, err)]
 pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCount, StoreError> {
-    let actors = match &filter.team {
-        Some(team) => ActorScope::People(store.teams.members(team).await?),
-        None => ActorScope::Anyone,
-    };
+    let actors = actor_scope(store, filter).await?;
     let events = |from, to| {
         let slice = EventFilter {
             from,
