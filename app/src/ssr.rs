@@ -50,6 +50,19 @@ pub fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// Every team, for the filter's list, rankings and team pages.
+///
+/// # Errors
+/// [`ApiError::Internal`] when the database fails (and logs why).
+pub async fn all_teams(state: &AppState) -> Result<Vec<services::store::teams::TeamDoc>, ApiError> {
+    state
+        .store
+        .teams
+        .all()
+        .await
+        .map_err(|e| ApiError::internal("listing teams failed", &e))
+}
+
 /// The signed-in administrator of the current request.
 ///
 /// # Errors

@@ -4,8 +4,8 @@
 //! the driver, the total counts, and a one-million-row export's speed and memory.
 //!
 //! `cargo bench -p server --bench analytics` (environment: `BENCH_EVENTS`, default 5,000,000;
-//! `BENCH_RUNS`, default 20). Writes its figures into BENCHMARKS.md between the `analytics`
-//! markers.
+//! `BENCH_RUNS`, default 20; `BENCH_DATABASE`, see `main`). Writes its figures into BENCHMARKS.md
+//! between the `analytics` markers, section by section as they are measured.
 
 mod common;
 
@@ -147,6 +147,8 @@ struct Fixture {
     people: Vec<PersonId>,
     teams: Vec<TeamId>,
     now: DateTime<Utc>,
+    /// How long loading and rolling up took, for the report.
+    loading: String,
 }
 
 fn name_of(i: usize) -> String {
@@ -179,7 +181,59 @@ fn address(rng: &mut StdRng) -> IpAddr {
     }
 }
 
-/// Stores the directory and `total` events over the last 90 days, then the rollups.
+impl Fixture {
+    const COLLECTION: &str = "bench_fixture";
+
+    /// Records the fixture next to the events, so a later run can reuse them.
+    async fn save(&self, store: &Store, total: u64) {
+        store
+            .db
+            .collection::<Document>(Self::COLLECTION)
+            .insert_one(bson::doc! {
+                "total": total as i64,
+                "people": self.people.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "teams": self.teams.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "now": bson::DateTime::from_chrono(self.now),
+                "loading": &self.loading,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// The fixture of an earlier run that stored `total` events in this database, if any.
+    async fn load(store: &Store, total: u64) -> Option<Self> {
+        let d = store
+            .db
+            .collection::<Document>(Self::COLLECTION)
+            .find_one(bson::doc! { "total": total as i64 })
+            .await
+            .unwrap()?;
+        let ids = |k: &str| -> Vec<String> {
+            d.get_array(k)
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        Some(Self {
+            people: ids("people")
+                .iter()
+                .map(|p| PersonId::parse(p).unwrap())
+                .collect(),
+            teams: ids("teams")
+                .iter()
+                .map(|t| TeamId::parse(t).unwrap())
+                .collect(),
+            now: d.get_datetime("now").unwrap().to_chrono(),
+            loading: format!(
+                "{} (Events loaded by an earlier run into `BENCH_DATABASE`.)",
+                d.get_str("loading").unwrap()
+            ),
+        })
+    }
+}
+
+/// Stores the directory and `total` events over the last 90 days.
 async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
     let now = Utc::now();
     let deployment = DeploymentId::parse("bench").unwrap();
@@ -304,10 +358,24 @@ async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
         }
     }
     store.events.insert_new(&batch).await.unwrap();
-    eprintln!(
-        "stored {total} events in {:.0} s",
-        started.elapsed().as_secs_f64()
+    let load_seconds = started.elapsed().as_secs_f64();
+    eprintln!("stored {total} events in {load_seconds:.0} s");
+    let loading = format!(
+        "Loading took {load_seconds:.0} s ({:.0} events/s in time order, every index in place).",
+        total as f64 / load_seconds,
     );
+    let fixture = Fixture {
+        people,
+        teams,
+        now,
+        loading,
+    };
+    fixture.save(store, total).await;
+    fixture
+}
+
+/// Rebuilds every rollup of the generated range; returns what it took, for the report.
+async fn roll_up(store: &Store, now: DateTime<Utc>) -> String {
     let rolled = Instant::now();
     let days = days_touched(now - Duration::days(DAYS + 1), now + Duration::hours(1));
     let rows = store
@@ -315,12 +383,27 @@ async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
         .rebuild(&days, &RollupScope::default())
         .await
         .unwrap();
-    eprintln!(
-        "rebuilt {rows} rollup rows for {} days in {:.0} s",
+    let rolling = format!(
+        "Rebuilding the rollups of {} days took {:.0} s ({rows} person-level rows).",
         days.len(),
         rolled.elapsed().as_secs_f64()
     );
-    Fixture { people, teams, now }
+    eprintln!("{rolling}");
+    rolling
+}
+
+/// Whether `BENCH_PARTS` (a comma-separated list of `overview`, `events`, `export`; default all)
+/// asks for this part, so that one part can be measured again alone.
+fn part_wanted(part: &str) -> bool {
+    std::env::var("BENCH_PARTS").map_or(true, |parts| parts.split(',').any(|p| p.trim() == part))
+}
+
+/// Writes what has been measured so far, so that a run cut short still leaves its figures.
+fn checkpoint(report: &str, next: &str) {
+    write_section(
+        "analytics",
+        &format!("{report}\n*Run in progress: still to measure {next}.*\n"),
+    );
 }
 
 /// Milliseconds at the 50th and 95th percentiles of `runs` timed calls (after two warm-ups).
@@ -348,14 +431,17 @@ async fn signed_in_app(
     store: &Store,
     keys: Arc<KeyRing>,
 ) -> (String, reqwest::Client, tokio::sync::oneshot::Sender<()>) {
-    Authenticator::new(store.users.clone(), store.login_failures.clone())
-        .create_admin(
-            &Username::parse(ADMIN).unwrap(),
-            NewPassword::parse(PASSWORD.to_owned().into()).unwrap(),
-            false,
-        )
+    let admins = Authenticator::new(store.users.clone(), store.login_failures.clone());
+    let admin = Username::parse(ADMIN).unwrap();
+    let password = || NewPassword::parse(PASSWORD.to_owned().into()).unwrap();
+    // A kept database (`BENCH_DATABASE`) has the administrator from an earlier run.
+    if admins
+        .create_admin(&admin, password(), false)
         .await
-        .unwrap();
+        .is_err()
+    {
+        admins.create_admin(&admin, password(), true).await.unwrap();
+    }
     let mut settings = services::Settings::from_lookup(|_| None).unwrap();
     settings.bind = "127.0.0.1:0".parse().unwrap();
     let state = AppState {
@@ -414,208 +500,249 @@ async fn call(client: &reqwest::Client, address: &str, path: &str, args: &[(Stri
 async fn main() {
     let total = u64::from(env_number("BENCH_EVENTS", 5_000_000));
     let runs = env_number("BENCH_RUNS", 20);
-    let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(3650).await.unwrap();
+    // `BENCH_DATABASE` names a database to keep: events stored there by an earlier run of the
+    // same size are reused (its rollups are rebuilt), which saves the load when iterating.
+    let kept = std::env::var("BENCH_DATABASE").ok();
+    let db = match &kept {
+        Some(name) => testkit::client().await.database(name),
+        None => testkit::fresh_database().await,
+    };
+    let store = Store::new(db);
     let keys = Arc::new(KeyRing::new(&[4u8; 32], &[]));
-    let fixture = populate(&store, keys.clone(), total).await;
+    let reused = match kept {
+        Some(_) => Fixture::load(&store, total).await,
+        None => None,
+    };
+    let fixture = match reused {
+        Some(fixture) => {
+            store.ensure_indexes(3650).await.unwrap();
+            fixture
+        }
+        None => {
+            store.db.drop().await.unwrap();
+            store.ensure_indexes(3650).await.unwrap();
+            populate(&store, keys.clone(), total).await
+        }
+    };
+    let rolling = roll_up(&store, fixture.now).await;
     let (address, client, _stop) = signed_in_app(&store, keys.clone()).await;
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "Measured {} on this machine ({} cores), release build, SecantusDB `secantusd-rs` started by the bench; {total} events over {DAYS} days, {PEOPLE} people, {TEAMS} teams; {runs} timed runs after 2 warm-ups.\n",
+        "Measured {} on this machine ({} cores), release build, SecantusDB `secantusd-rs` started by the bench; {total} events over {DAYS} days, {PEOPLE} people, {TEAMS} teams; {runs} timed runs after 2 warm-ups. {} {rolling}\n",
         fixture.now.format("%Y-%m-%d"),
-        std::thread::available_parallelism().map_or(0, usize::from)
+        std::thread::available_parallelism().map_or(0, usize::from),
+        fixture.loading,
     );
 
-    // Overview: the server function behind the page (rollups, names, five SVG charts).
-    let _ = writeln!(
-        report,
-        "| Overview (`POST /api/overview/data`, all charts) | p50 ms | p95 ms |\n|---|---|---|"
-    );
-    for range in ["24h", "7d", "30d", "90d"] {
-        let args = vec![("query[range]".to_owned(), range.to_owned())];
-        let (p50, p95) = timed(runs, || {
-            call(&client, &address, "/api/overview/data", &args)
-        })
-        .await;
-        let _ = writeln!(report, "| range {range} | {p50:.1} | **{p95:.1}** |");
+    if part_wanted("overview") {
+        // Overview: the server function behind the page (rollups, names, five SVG charts).
+        let _ = writeln!(
+            report,
+            "| Overview (`POST /api/overview/data`, all charts) | p50 ms | p95 ms |\n|---|---|---|"
+        );
+        for range in ["24h", "7d", "30d", "90d"] {
+            let args = vec![("query[range]".to_owned(), range.to_owned())];
+            let (p50, p95) = timed(runs, || {
+                call(&client, &address, "/api/overview/data", &args)
+            })
+            .await;
+            let _ = writeln!(report, "| range {range} | {p50:.1} | **{p95:.1}** |");
+            checkpoint(
+                &report,
+                "the remaining Overview ranges, the Events filters and the export",
+            );
+        }
     }
-
-    // Events: the first page for each single filter, over HTTP and in the service against the
-    // same query sent raw through the driver; and the total count.
-    let busy = &fixture.people[PEOPLE / 10];
-    let rare = &fixture.people[PEOPLE - 3];
-    let ip: IpAddr = "10.1.17.4".parse().unwrap();
-    let filters: Vec<(String, Vec<(&str, String)>)> = vec![
-        ("none".into(), vec![]),
-        ("range 7d".into(), vec![("range", "7d".into())]),
-        ("product jira".into(), vec![("product", "jira".into())]),
-        (
-            "pipeline activity".into(),
-            vec![("pipeline", "activity".into())],
-        ),
-        (
-            "category security".into(),
-            vec![("category", "security".into())],
-        ),
-        ("severity high".into(), vec![("severity", "high".into())]),
-        (
-            "operation admin_granted".into(),
-            vec![("operation", "admin_granted".into())],
-        ),
-        ("person (busy)".into(), vec![("person", busy.to_string())]),
-        ("person (rare)".into(), vec![("person", rare.to_string())]),
-        ("team".into(), vec![("team", fixture.teams[3].to_string())]),
-        ("ip address".into(), vec![("ip", ip.to_string())]),
-        ("ip CIDR /16".into(), vec![("ip", "10.2.0.0/16".into())]),
-        ("free text".into(), vec![("q", "topic 42".into())]),
-        (
-            "free text + range 24h".into(),
-            vec![("q", "topic 42".into()), ("range", "24h".into())],
-        ),
-    ];
-    let _ = writeln!(
-        report,
-        "\n| Events, first page of 50, by filter | HTTP p50 ms | HTTP p95 ms | service p50 ms | raw driver p50 ms | service ÷ raw | total count p95 ms |\n|---|---|---|---|---|---|---|"
-    );
-    let mut ratios = Vec::new();
-    for (label, params) in &filters {
-        let mut args: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| (format!("query[{k}]"), v.clone()))
-            .collect();
-        args.push(("limit".into(), "50".into()));
-        let (http50, http95) =
-            timed(runs, || call(&client, &address, "/api/events/list", &args)).await;
-        let query = app::filters::EventQuery::from_lookup(|k| {
-            params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone())
-        });
-        let filter = query.to_filter(Utc::now()).unwrap();
-        let size = PageSize::try_from(50).unwrap();
-        let (ours, _) = timed(runs, || {
-            let (store, filter) = (store.clone(), filter.clone());
-            async move {
-                services::search::search_events(&store, &filter, None, size)
-                    .await
-                    .unwrap();
-            }
-        })
-        .await;
-        let actors = services::search::actor_scope(&store, &filter)
-            .await
-            .unwrap();
-        // The same reads the store makes for a page (its time windows, newest first, until the
-        // page is full), sent raw through the driver and collected as plain documents.
-        let windows = page_windows(&filter, None, Utc::now());
-        let events = store.db.collection::<Document>("events");
-        let (raw, _) = timed(runs, || {
-            let (events, windows, actors) = (events.clone(), &windows, &actors);
-            async move {
-                let mut page: Vec<Document> = Vec::new();
-                for window in windows {
-                    let plan = find_plan(window, actors, None, size);
-                    let found: Vec<Document> = events
-                        .find(plan.filter)
-                        .sort(plan.sort)
-                        .limit(plan.limit - page.len() as i64)
-                        .await
-                        .unwrap()
-                        .try_collect()
+    if part_wanted("events") {
+        // Events: the first page for each single filter, over HTTP and in the service against the
+        // same query sent raw through the driver; and the total count.
+        let busy = &fixture.people[PEOPLE / 10];
+        let rare = &fixture.people[PEOPLE - 3];
+        let ip: IpAddr = "10.1.17.2".parse().unwrap();
+        let filters: Vec<(String, Vec<(&str, String)>)> = vec![
+            ("none".into(), vec![]),
+            ("range 7d".into(), vec![("range", "7d".into())]),
+            ("product jira".into(), vec![("product", "jira".into())]),
+            (
+                "pipeline activity".into(),
+                vec![("pipeline", "activity".into())],
+            ),
+            (
+                "category security".into(),
+                vec![("category", "security".into())],
+            ),
+            ("severity high".into(), vec![("severity", "high".into())]),
+            (
+                "operation admin_granted".into(),
+                vec![("operation", "admin_granted".into())],
+            ),
+            ("person (busy)".into(), vec![("person", busy.to_string())]),
+            ("person (rare)".into(), vec![("person", rare.to_string())]),
+            ("team".into(), vec![("team", fixture.teams[3].to_string())]),
+            ("ip address".into(), vec![("ip", ip.to_string())]),
+            (
+                "ip block /16 (a quarter)".into(),
+                vec![("ip", "10.2.0.0/16".into())],
+            ),
+            (
+                "ip block /24 (sparse)".into(),
+                vec![("ip", "10.1.17.0/24".into())],
+            ),
+            ("free text".into(), vec![("q", "topic 42".into())]),
+            (
+                "free text + range 24h".into(),
+                vec![("q", "topic 42".into()), ("range", "24h".into())],
+            ),
+        ];
+        let _ = writeln!(
+            report,
+            "\n| Events, first page of 50, by filter | HTTP p50 ms | HTTP p95 ms | service p50 ms | raw driver p50 ms | service ÷ raw | total count p95 ms |\n|---|---|---|---|---|---|---|"
+        );
+        let mut ratios = Vec::new();
+        for (label, params) in &filters {
+            let mut args: Vec<(String, String)> = params
+                .iter()
+                .map(|(k, v)| (format!("query[{k}]"), v.clone()))
+                .collect();
+            args.push(("limit".into(), "50".into()));
+            let (http50, http95) =
+                timed(runs, || call(&client, &address, "/api/events/list", &args)).await;
+            let query = app::filters::EventQuery::from_lookup(|k| {
+                params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone())
+            });
+            let filter = query.to_filter(Utc::now()).unwrap();
+            let size = PageSize::try_from(50).unwrap();
+            let (ours, _) = timed(runs, || {
+                let (store, filter) = (store.clone(), filter.clone());
+                async move {
+                    services::search::search_events(&store, &filter, None, size)
                         .await
                         .unwrap();
-                    page.extend(found);
-                    if page.len() as i64 >= plan.limit {
-                        break;
+                }
+            })
+            .await;
+            let actors = services::search::actor_scope(&store, &filter)
+                .await
+                .unwrap();
+            // The same reads the store makes for a page (its time windows, newest first, until the
+            // page is full), sent raw through the driver and collected as plain documents.
+            let windows = page_windows(&filter, None, Utc::now());
+            let events = store.db.collection::<Document>("events");
+            let (raw, _) = timed(runs, || {
+                let (events, windows, actors) = (events.clone(), &windows, &actors);
+                async move {
+                    let mut page: Vec<Document> = Vec::new();
+                    for window in windows {
+                        let plan = find_plan(window, actors, None, size);
+                        let found: Vec<Document> = events
+                            .find(plan.filter)
+                            .sort(plan.sort)
+                            .limit(plan.limit - page.len() as i64)
+                            .await
+                            .unwrap()
+                            .try_collect()
+                            .await
+                            .unwrap();
+                        page.extend(found);
+                        if page.len() as i64 >= plan.limit {
+                            break;
+                        }
                     }
                 }
-            }
-        })
-        .await;
-        let (_, count95) = timed(runs.min(10), || {
-            let (store, filter) = (store.clone(), filter.clone());
-            async move {
-                services::search::count_events(&store, &filter)
-                    .await
-                    .unwrap();
-            }
-        })
-        .await;
-        let ratio = ours / raw;
-        ratios.push(ratio);
-        let _ = writeln!(report, "| {label} | {http50:.1} | **{http95:.1}** | {ours:.1} | {raw:.1} | {ratio:.2} | {count95:.0} |");
-        eprintln!("events {label}: http p95 {http95:.1} ms, service {ours:.1} ms, raw {raw:.1} ms");
+            })
+            .await;
+            let (_, count95) = timed(runs.min(10), || {
+                let (store, filter) = (store.clone(), filter.clone());
+                async move {
+                    services::search::count_events(&store, &filter)
+                        .await
+                        .unwrap();
+                }
+            })
+            .await;
+            let ratio = ours / raw;
+            ratios.push(ratio);
+            let _ = writeln!(report, "| {label} | {http50:.1} | **{http95:.1}** | {ours:.1} | {raw:.1} | {ratio:.2} | {count95:.0} |");
+            eprintln!(
+                "events {label}: http p95 {http95:.1} ms, service {ours:.1} ms, raw {raw:.1} ms"
+            );
+            checkpoint(&report, "the remaining Events filters and the export");
+        }
+        ratios.sort_by(f64::total_cmp);
+        let _ = writeln!(
+            report,
+            "\nMedian service ÷ raw driver over the filters: **{:.2}** (largest {:.2}).",
+            ratios[ratios.len() / 2],
+            ratios[ratios.len() - 1]
+        );
+        checkpoint(&report, "the export");
     }
-    ratios.sort_by(f64::total_cmp);
-    let _ = writeln!(
-        report,
-        "\nMedian service ÷ raw driver over the filters: **{:.2}** (largest {:.2}).",
-        ratios[ratios.len() / 2],
-        ratios[ratios.len() - 1]
-    );
-
-    // Export: about a million rows (the newest fifth of the range), CSV, consumed as fast as it
-    // comes, with this process's resident memory sampled throughout.
-    let to = fixture.now;
-    let from = to - Duration::days(DAYS / 5);
-    let filter = EventFilter {
-        from: Some(from),
-        to: Some(to),
-        ..EventFilter::default()
-    };
-    let people = PeopleDirectory::new(
-        store.identities.clone(),
-        keys,
-        std::time::Duration::from_secs(600),
-    );
-    people.snapshot().await.unwrap();
-    let before = rss_mib();
-    let peak = Arc::new(std::sync::Mutex::new(before));
-    let sampling = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (peak, sampling) = (peak.clone(), sampling.clone());
-        std::thread::spawn(move || {
-            while sampling.load(Ordering::Relaxed) {
-                let now = rss_mib();
-                let mut p = peak.lock().unwrap();
-                *p = p.max(now);
-                drop(p);
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-        })
-    };
-    let started = Instant::now();
-    let export = services::export::start(
-        &store,
-        &people,
-        ExportRequest {
-            format: ExportFormat::Csv,
-            query: format!("from={}&to={}", from.to_rfc3339(), to.to_rfc3339()),
-            filter,
-            generated_by: "bench".into(),
-            generated_at: to,
-        },
-    )
-    .await
-    .unwrap();
-    let mut stream = export.stream;
-    let (mut bytes, mut lines) = (0u64, 0u64);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.unwrap();
-        bytes += chunk.len() as u64;
-        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+    if part_wanted("export") {
+        // Export: about a million rows (the newest fifth of the range), CSV, consumed as fast as it
+        // comes, with this process's resident memory sampled throughout.
+        let to = fixture.now;
+        let from = to - Duration::days(DAYS / 5);
+        let filter = EventFilter {
+            from: Some(from),
+            to: Some(to),
+            ..EventFilter::default()
+        };
+        let people = PeopleDirectory::new(
+            store.identities.clone(),
+            keys,
+            std::time::Duration::from_secs(600),
+        );
+        people.snapshot().await.unwrap();
+        let before = rss_mib();
+        let peak = Arc::new(std::sync::Mutex::new(before));
+        let sampling = Arc::new(AtomicBool::new(true));
+        let sampler = {
+            let (peak, sampling) = (peak.clone(), sampling.clone());
+            std::thread::spawn(move || {
+                while sampling.load(Ordering::Relaxed) {
+                    let now = rss_mib();
+                    let mut p = peak.lock().unwrap();
+                    *p = p.max(now);
+                    drop(p);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            })
+        };
+        let started = Instant::now();
+        let export = services::export::start(
+            &store,
+            &people,
+            ExportRequest {
+                format: ExportFormat::Csv,
+                query: format!("from={}&to={}", from.to_rfc3339(), to.to_rfc3339()),
+                filter,
+                generated_by: "bench".into(),
+                generated_at: to,
+            },
+        )
+        .await
+        .unwrap();
+        let mut stream = export.stream;
+        let (mut bytes, mut lines) = (0u64, 0u64);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.unwrap();
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        sampling.store(false, Ordering::Relaxed);
+        sampler.join().unwrap();
+        let rows = lines - 1;
+        let growth = *peak.lock().unwrap() - before;
+        let _ = writeln!(
+            report,
+            "\n| Export (CSV, names decrypted, SHA-256 computed, streamed) | value |\n|---|---|\n| rows | {rows} ({:.0} MiB) |\n| time | {seconds:.1} s |\n| throughput | **{:.0} rows/s** |\n| resident memory before → peak during | {before:.0} → {:.0} MiB (**growth {growth:.1} MiB**) |",
+            bytes as f64 / 1_048_576.0,
+            rows as f64 / seconds,
+            before + growth,
+        );
     }
-    let seconds = started.elapsed().as_secs_f64();
-    sampling.store(false, Ordering::Relaxed);
-    sampler.join().unwrap();
-    let rows = lines - 1;
-    let growth = *peak.lock().unwrap() - before;
-    let _ = writeln!(
-        report,
-        "\n| Export (CSV, names decrypted, SHA-256 computed, streamed) | value |\n|---|---|\n| rows | {rows} ({:.0} MiB) |\n| time | {seconds:.1} s |\n| throughput | **{:.0} rows/s** |\n| resident memory before → peak during | {before:.0} → {:.0} MiB (**growth {growth:.1} MiB**) |",
-        bytes as f64 / 1_048_576.0,
-        rows as f64 / seconds,
-        before + growth,
-    );
     let _ = writeln!(report, "\nPeak RSS of the whole bench process (generator, application and export together): {:.0} MiB.", peak_rss_mib());
     eprintln!("\n{report}");
     write_section("analytics", &report);

@@ -118,12 +118,7 @@ pub async fn list_events(
 pub async fn filter_teams() -> Result<Vec<(String, String)>, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let teams = state
-        .store
-        .teams
-        .all()
-        .await
-        .map_err(|e| ApiError::internal("listing teams failed", &e))?;
+    let teams = crate::ssr::all_teams(&state).await?;
     Ok(teams
         .into_iter()
         .map(|t| (t.id.to_string(), t.name))

@@ -134,12 +134,7 @@ pub async fn list_teams(
     let ranked = ranking(&state.store.rollups, &filter, from, to, Dimension::Team)
         .await
         .map_err(|e| ApiError::internal("reading rollups failed", &e))?;
-    let teams = state
-        .store
-        .teams
-        .all()
-        .await
-        .map_err(|e| ApiError::internal("listing teams failed", &e))?;
+    let teams = crate::ssr::all_teams(&state).await?;
     let mut counts: std::collections::HashMap<String, (u64, u64)> =
         ranked.into_iter().map(|(id, e, s)| (id, (e, s))).collect();
     // Every team is listed, idle ones last.
@@ -293,12 +288,7 @@ mod person {
         if known.is_none() && teams_of.is_empty() {
             return Err(crate::ssr::not_found());
         }
-        let all_teams = state
-            .store
-            .teams
-            .all()
-            .await
-            .map_err(internal("listing teams failed"))?;
+        let all_teams = crate::ssr::all_teams(state).await?;
         let teams = teams_of
             .iter()
             .map(|t| {
@@ -445,12 +435,8 @@ pub async fn load_team(
     let team = domain::TeamId::parse(&id).map_err(crate::ssr::bad_request)?;
     let internal =
         |what: &'static str| move |e: services::store::StoreError| ApiError::internal(what, &e);
-    let name = state
-        .store
-        .teams
-        .all()
-        .await
-        .map_err(internal("listing teams failed"))?
+    let name = crate::ssr::all_teams(&state)
+        .await?
         .into_iter()
         .find(|t| t.id == team)
         .ok_or_else(crate::ssr::not_found)?

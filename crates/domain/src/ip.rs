@@ -66,6 +66,12 @@ impl IpFilter {
         )
     }
 
+    /// Whether the filter spans more than one address (`10.0.0.0/8`, not `10.0.0.1` or `/32`).
+    pub fn is_block(&self) -> bool {
+        let (lo, hi) = self.key_range();
+        lo != hi
+    }
+
     /// Whether an address falls inside the block.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (lo, hi) = self.key_range();

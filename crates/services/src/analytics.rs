@@ -6,7 +6,7 @@
 //! A range is counted in whole UTC hours: its start is rounded down and its end up to the hour.
 
 pub use crate::store::rollups::Dimension;
-use crate::store::rollups::{HourCounts, RollupStore};
+use crate::store::rollups::{spans_answer, HourCounts, RollupStore};
 use crate::store::StoreError;
 use chrono::{DateTime, Datelike, Duration, DurationRound, Timelike, Utc};
 pub use chrono_tz::Tz;
@@ -187,16 +187,27 @@ impl Overview {
     ) -> Result<Self, StoreError> {
         let (from, to) = (floor_hour(from), ceil_hour(to));
         let before = from - (to - from);
-        let read = |by| rollups.hour_counts(filter, Some(before), Some(to), by);
-        let people = |from, to| rollups.totals_by(filter, from, to, Dimension::Person);
-        let (products, categories, severities, operations, people_now, people_before) = futures::try_join!(
-            read(Dimension::Product),
-            read(Dimension::Category),
-            read(Dimension::Severity),
-            read(Dimension::Operation),
+        let people = |from, to| async move {
+            if spans_answer(filter) {
+                rollups.person_totals(from, to).await
+            } else {
+                rollups.totals_by(filter, from, to, Dimension::Person).await
+            }
+        };
+        let dims = [
+            Dimension::Product,
+            Dimension::Category,
+            Dimension::Severity,
+            Dimension::Operation,
+        ];
+        let (grouped, people_now, people_before) = futures::try_join!(
+            rollups.hour_counts_by(filter, Some(before), Some(to), &dims),
             people(from, to),
             people(before, from),
         )?;
+        let mut grouped = grouped.into_iter();
+        let mut next = || grouped.next().unwrap_or_default();
+        let (products, categories, severities, operations) = (next(), next(), next(), next());
         let all = [&products[..], &categories[..], &severities[..]];
         let buckets = buckets(from, to);
         let mut heatmap = [[0u64; 24]; 7];

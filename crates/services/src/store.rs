@@ -12,6 +12,7 @@ pub mod sync_state;
 pub mod teams;
 pub mod users;
 
+use bson::{doc, Document};
 use mongodb::Database;
 
 /// `events`: one document per source record.
@@ -40,8 +41,16 @@ pub const SYNC_STATE: &str = "sync_state";
 pub const ROLLUPS_DAILY: &str = "rollups_daily";
 /// Collection of the daily rollups summed over people (see `rollups`).
 pub const ROLLUPS_DAILY_KINDS: &str = "rollups_daily_kinds";
+/// `rollups_people`: each person's count over aligned spans of days (see `rollups::spans`).
+pub const ROLLUPS_PEOPLE: &str = "rollups_people";
 /// `exports`: one document per export, with its manifest once complete.
 pub const EXPORTS: &str = "exports";
+/// `upgrades`: one document per one-time data upgrade that has run to completion.
+pub const UPGRADES: &str = "upgrades";
+
+/// The one-time data upgrades [`Store::upgrade`] runs, by the name recorded in [`UPGRADES`].
+const EVENTS_SEARCH_FIELD: &str = "events.search";
+const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +127,43 @@ impl Store {
         self.rejects.ensure_indexes().await?;
         self.rollups.ensure_indexes().await?;
         self.exports.ensure_indexes().await?;
+        Ok(())
+    }
+
+    /// Brings data written by earlier versions up to date; run at start-up. Each upgrade runs
+    /// until it completes once and is then recorded in [`UPGRADES`], because finding what needs
+    /// upgrading scans millions of events and rollup rows, which every later start-up would
+    /// otherwise pay for nothing: this version never writes the old shapes.
+    ///
+    /// # Errors
+    /// A database error; the upgrade that failed runs again at the next start-up.
+    pub async fn upgrade(&self) -> Result<(), StoreError> {
+        if !self.upgraded(EVENTS_SEARCH_FIELD).await? {
+            let changed = self.events.upgrade().await?;
+            self.record_upgrade(EVENTS_SEARCH_FIELD, changed).await?;
+        }
+        if !self.upgraded(ROLLUPS_HOURS_AND_KINDS).await? {
+            let changed = self.rollups.upgrade().await?;
+            self.record_upgrade(ROLLUPS_HOURS_AND_KINDS, changed)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn upgraded(&self, name: &str) -> Result<bool, StoreError> {
+        let done = self.db.collection::<Document>(UPGRADES);
+        Ok(done.find_one(doc! { "_id": name }).await?.is_some())
+    }
+
+    async fn record_upgrade(&self, name: &str, changed: u64) -> Result<(), StoreError> {
+        let done = self.db.collection::<Document>(UPGRADES);
+        let changed = i64::try_from(changed).unwrap_or(i64::MAX);
+        done.update_one(
+            doc! { "_id": name },
+            doc! { "$set": { "done_at": bson::DateTime::now(), "changed": changed } },
+        )
+        .upsert(true)
+        .await?;
         Ok(())
     }
 }

@@ -506,6 +506,14 @@ async fn pages_read_through_time_windows_miss_nothing_across_months() {
     }
 }
 
+/// Makes every stored event look as an earlier version stored it: without the `search` field.
+async fn forget_search_field(store: &Store) {
+    let raw = store.db.collection::<bson::Document>("events");
+    raw.update_many(bson::doc! {}, bson::doc! { "$unset": { "search": "" } })
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
     let store = store().await;
@@ -514,11 +522,7 @@ async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
         .insert_new(&[event("old-1", 0, Product::Jira, Operation::AdminGranted)])
         .await
         .unwrap();
-    // As an earlier version stored it: no `search` field.
-    let raw = store.db.collection::<bson::Document>("events");
-    raw.update_many(bson::doc! {}, bson::doc! { "$unset": { "search": "" } })
-        .await
-        .unwrap();
+    forget_search_field(&store).await;
     let text = EventFilter {
         text: Some("OBJECT OLD".into()),
         ..EventFilter::default()
@@ -533,4 +537,34 @@ async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
         0,
         "nothing left to do"
     );
+}
+
+#[tokio::test]
+async fn start_up_upgrades_run_until_they_complete_once_and_are_then_skipped() {
+    let store = store().await;
+    store
+        .events
+        .insert_new(&[event("old-1", 0, Product::Jira, Operation::AdminGranted)])
+        .await
+        .unwrap();
+    let text = EventFilter {
+        text: Some("object old".into()),
+        ..EventFilter::default()
+    };
+    forget_search_field(&store).await;
+    store.upgrade().await.unwrap();
+    assert_eq!(ids(&store, text.clone(), ActorScope::Anyone).await.len(), 1);
+    let recorded = store
+        .db
+        .collection::<bson::Document>("upgrades")
+        .find_one(bson::doc! { "_id": "events.search" })
+        .await
+        .unwrap()
+        .expect("the completed upgrade is recorded");
+    assert_eq!(recorded.get_i64("changed").unwrap(), 1);
+
+    // Recorded as done, it does not scan the events again at the next start-up.
+    forget_search_field(&store).await;
+    store.upgrade().await.unwrap();
+    assert!(ids(&store, text, ActorScope::Anyone).await.is_empty());
 }

@@ -445,3 +445,111 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
     assert_eq!(counted.source, CountSource::Events);
     assert_eq!(counted.total, exact(&text).await);
 }
+
+#[tokio::test]
+async fn each_persons_totals_over_any_range_come_from_spans_of_days_and_equal_the_events() {
+    let store = Store::new(testkit::fresh_database().await);
+    store.ensure_indexes(3650).await.unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap();
+    let people = ["person:a", "person:b", "person:c"];
+    // Over 150 days, every 7 h 13 min, rotating people; every fifth event has no actor.
+    let mut events: Vec<Event> = (0..500u32)
+        .map(|n| {
+            let when = start + Duration::minutes(433 * i64::from(n));
+            let actor = (n % 5 != 4).then(|| people[n as usize % 3]);
+            event(n, when, Product::Org, Operation::Login, actor)
+        })
+        .collect();
+    store.events.insert_new(&events).await.unwrap();
+    let end = events.last().unwrap().occurred_at + Duration::hours(1);
+    let days = days_touched(start, end);
+    store
+        .rollups
+        .rebuild(&days, &RollupScope::default())
+        .await
+        .unwrap();
+
+    let spans = || async {
+        let rows: Vec<Document> = store
+            .db
+            .collection::<Document>("rollups_people")
+            .find(doc! {})
+            .sort(doc! { "_id": 1 })
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        rows
+    };
+    let expected = |events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>| {
+        let mut out: std::collections::BTreeMap<Option<String>, u64> = Default::default();
+        for e in events
+            .iter()
+            .filter(|e| e.occurred_at >= from && e.occurred_at < to)
+        {
+            *out.entry(e.actor_id.as_ref().map(ToString::to_string))
+                .or_insert(0) += 1;
+        }
+        out
+    };
+    let ranges = [
+        (start, end),
+        (
+            start + Duration::hours(5),
+            start + Duration::days(90) + Duration::hours(7),
+        ),
+        (
+            start + Duration::days(61),
+            start + Duration::days(61) + Duration::hours(3),
+        ),
+        (start + Duration::days(1), start + Duration::days(2)),
+        (
+            start + Duration::days(9) + Duration::hours(23),
+            start + Duration::days(140),
+        ),
+        (start - Duration::days(30), start + Duration::days(30)),
+    ];
+    for (from, to) in ranges {
+        assert_eq!(
+            store.rollups.person_totals(from, to).await.unwrap(),
+            expected(&events, from, to),
+            "{from} – {to}"
+        );
+    }
+
+    // A rebuild writes the same spans; new events on one day reach every span containing it.
+    let before = spans().await;
+    assert!(before.len() > 100, "spans of several lengths were written");
+    store
+        .rollups
+        .rebuild(&days, &RollupScope::default())
+        .await
+        .unwrap();
+    assert_eq!(spans().await, before);
+    let late = event(
+        9_999,
+        start + Duration::days(70) + Duration::hours(2),
+        Product::Org,
+        Operation::Login,
+        Some("person:c"),
+    );
+    store
+        .events
+        .insert_new(std::slice::from_ref(&late))
+        .await
+        .unwrap();
+    events.push(late.clone());
+    store
+        .rollups
+        .rebuild(&[late.occurred_at.date_naive()], &RollupScope::default())
+        .await
+        .unwrap();
+    for (from, to) in ranges {
+        assert_eq!(
+            store.rollups.person_totals(from, to).await.unwrap(),
+            expected(&events, from, to),
+            "after a late event, {from} – {to}"
+        );
+    }
+}

@@ -59,8 +59,7 @@ impl Context {
         let jobs = jobs::JobStore::new(&connection.db);
         let ready = async {
             store.ensure_indexes(settings.retention_days).await?;
-            store.events.upgrade().await?;
-            store.rollups.upgrade().await?;
+            store.upgrade().await?;
             jobs.setup().await?;
             anyhow::Ok(())
         }

@@ -510,10 +510,19 @@ pub fn find_plan(
 /// How far back from the page's start the successive reads of one page reach.
 const PAGE_REACH_HOURS: [i64; 5] = [1, 6, 24, 24 * 7, 24 * 30];
 
+/// The longest span over which an address block is read through the time range rather than
+/// through its own index. Within a day, the time range costs at most a day's events and a broad
+/// block (a whole office network) fills a page within the first hour; beyond it, reading the
+/// block once costs no more than its own events, and a block that has not filled a page within a
+/// day is a sparse one. [`page_windows`] therefore reads a block's page through the first day's
+/// windows and then the rest of the range in one read.
+const BLOCK_AFTER_TIME_UP_TO: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
 /// The time windows one page is read through, newest first: the filter narrowed to the hour
 /// before the page's start (`cursor`, else `to`, else `now`), then to reaches of 6 hours, a day,
 /// a week and a month, then to the rest of its range. A page stops reading as soon as it is
-/// full, so a first page over millions of events reads about an hour of them.
+/// full, so a first page over millions of events reads about an hour of them. An address block
+/// stops at the day: see [`BLOCK_AFTER_TIME_UP_TO`].
 ///
 /// Why: SecantusDB reads every event a find matches and sorts them before applying the limit,
 /// so one unbounded find costs the whole match. mongod would stop after a page either way; the
@@ -527,7 +536,11 @@ pub fn page_windows(
     let start = cursor.map(|c| c.occurred_at).or(filter.to).unwrap_or(now);
     let mut windows = Vec::new();
     let mut upper = filter.to;
+    let block = filter.ip.is_some_and(|ip| ip.is_block());
     for hours in PAGE_REACH_HOURS {
+        if block && hours > BLOCK_AFTER_TIME_UP_TO.num_hours() {
+            break;
+        }
         let lower = start - chrono::Duration::hours(hours);
         if filter.from.is_some_and(|f| f >= lower) {
             break;
@@ -551,8 +564,9 @@ pub fn page_windows(
 ///
 /// The order of the fields means nothing to mongod. SecantusDB reads a filter that no one index
 /// covers through the first field (in document order) that has an index, so the fields that are
-/// usually narrowest come first: person, address, operation, severity, then the time range, then
-/// a team's people, then the broad product, pipeline and category.
+/// usually narrowest come first: person, address (or address block over a long span), operation,
+/// severity, then the time range, then a team's people (and an address block over a short span),
+/// then the broad product, pipeline and category.
 pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCursor>) -> Document {
     let mut q = Document::new();
     let mut people: Option<Vec<String>> = match actors {
@@ -577,9 +591,28 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
         }
         Some(many) => members = Some(doc! { "$in": many }),
     }
+    // An exact address is narrow and goes early. A block goes early over a long span, but after
+    // the time range over a day or less: SecantusDB reads a key range through its index without
+    // the time bounds, so the block costs every event in it whatever the span, where a day costs
+    // a day's events. See `BLOCK_AFTER_TIME_UP_TO`.
+    let mut block = None;
     if let Some(ip) = &filter.ip {
         let (lo, hi) = ip.key_range();
-        q.insert("ip_key", doc! { "$gte": lo.as_str(), "$lte": hi.as_str() });
+        if !ip.is_block() {
+            q.insert("ip_key", lo.as_str());
+        } else {
+            let range = doc! { "$gte": lo.as_str(), "$lte": hi.as_str() };
+            let upper = cursor
+                .map(|c| c.occurred_at)
+                .or(filter.to)
+                .unwrap_or_else(Utc::now);
+            match filter.from {
+                Some(from) if upper - from <= BLOCK_AFTER_TIME_UP_TO => block = Some(range),
+                _ => {
+                    q.insert("ip_key", range);
+                }
+            }
+        }
     }
     for (field, values) in [
         ("operation", any_of(&filter.operations)),
@@ -606,6 +639,9 @@ pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCurs
     }
     if let Some(members) = members {
         q.insert("actor_id", members);
+    }
+    if let Some(block) = block {
+        q.insert("ip_key", block);
     }
     for (field, values) in [
         ("product", any_of(&filter.products)),
@@ -703,5 +739,66 @@ mod tests {
                 (day.from, Some(t("2026-03-31T02:30:00Z"))),
             ]
         );
+    }
+
+    /// The first field of the filter document, the one SecantusDB reads through its index.
+    fn leading_field(filter: &EventFilter) -> String {
+        query(filter, &ActorScope::Anyone, None)
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_address_block_is_read_through_the_time_range_within_a_day_and_through_itself_beyond() {
+        let now = t("2026-03-31T12:00:00Z");
+        let block = EventFilter {
+            ip: Some("10.2.0.0/16".parse().unwrap()),
+            ..EventFilter::default()
+        };
+        // The first day's windows of any filter, then the rest in one read.
+        let bounds = |f: &EventFilter| -> Vec<_> {
+            page_windows(f, None, now)
+                .iter()
+                .map(|w| (w.from, w.to))
+                .collect()
+        };
+        let open = bounds(&EventFilter::default());
+        let mut expected = open[..3].to_vec();
+        expected.push((None, open[2].0));
+        assert_eq!(bounds(&block), expected);
+        let windows = page_windows(&block, None, now);
+        let leading: Vec<_> = windows
+            .iter()
+            .map(|w| {
+                // The open first window is bounded by the real now; pin it for the test.
+                let w = EventFilter {
+                    to: w.to.or(Some(now)),
+                    ..w.clone()
+                };
+                leading_field(&w)
+            })
+            .collect();
+        assert_eq!(
+            leading,
+            ["occurred_at", "occurred_at", "occurred_at", "ip_key"]
+        );
+
+        // A single address always leads, whatever the span; so does a block with no range.
+        let address = EventFilter {
+            ip: Some("10.2.0.7".parse().unwrap()),
+            from: Some(t("2026-03-31T11:00:00Z")),
+            to: Some(now),
+            ..EventFilter::default()
+        };
+        assert_eq!(leading_field(&address), "ip_key");
+        let address_anytime = EventFilter {
+            from: None,
+            to: None,
+            ..address.clone()
+        };
+        assert_eq!(page_windows(&address_anytime, None, now).len(), 6);
+        assert_eq!(leading_field(&block), "ip_key");
     }
 }

@@ -1,0 +1,283 @@
+//! `rollups_people`: each person's event count over aligned spans of 1, 2, 4 … 64 UTC days, so
+//! that the Overview's top people and active people over any range read a few hundred rows per
+//! span instead of every person-level row of every day.
+//!
+//! A span of `n` days starts on a day whose number (days since 1970-01-01) is a multiple of `n`.
+//! Any run of whole days is the union of at most two spans of each length, so 90 days are read
+//! as about ten spans; the partial first and last days of a range come from the one-day spans,
+//! which also carry per-hour counts. One-day spans are summed from `rollups_daily`, longer ones
+//! from their two halves, and all of them are recomputed whenever a rebuild touches their days,
+//! so (like the daily rows) a rebuild writes the same documents every time.
+//!
+//! These totals know no product, category or other dimension: they serve filters that name none.
+
+use super::{corrupt, day_start, number, RollupStore, StoreError};
+use bson::{doc, Bson, Document};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::EventFilter;
+use futures::TryStreamExt;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Span lengths in days, shortest first; each is twice the one before.
+const SPANS: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// Whether [`RollupStore::person_totals`] can answer `filter`: it names nothing but a range.
+pub fn spans_answer(filter: &EventFilter) -> bool {
+    filter.products.is_empty()
+        && filter.pipelines.is_empty()
+        && filter.categories.is_empty()
+        && filter.severities.is_empty()
+        && filter.operations.is_empty()
+        && filter.person.is_none()
+        && filter.team.is_none()
+        && filter.ip.is_none()
+        && filter.text.as_deref().is_none_or(|t| t.trim().is_empty())
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
+}
+
+fn day_number(day: NaiveDate) -> i64 {
+    (day - epoch()).num_days()
+}
+
+fn day_of(number: i64) -> NaiveDate {
+    epoch() + Duration::days(number)
+}
+
+/// The aligned spans `(length, first day number)` that exactly cover days `[from, to)`, longest
+/// first where they fit.
+fn cover(mut from: i64, to: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    while from < to {
+        let span = SPANS
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| from.rem_euclid(*s) == 0 && from + s <= to)
+            .unwrap_or(1);
+        out.push((span, from));
+        from += span;
+    }
+    out
+}
+
+/// One person's count within one span (and, for one-day spans, per UTC hour).
+#[derive(Default)]
+struct Tally {
+    count: i64,
+    hours: [i64; 24],
+}
+
+impl RollupStore {
+    /// Recomputes every span that contains one of `days`, shortest first.
+    ///
+    /// # Errors
+    /// A database error.
+    pub(super) async fn refresh_spans(&self, days: &[NaiveDate]) -> Result<(), StoreError> {
+        let touched: BTreeSet<i64> = days.iter().map(|d| day_number(*d)).collect();
+        for span in SPANS {
+            let starts: BTreeSet<i64> = touched.iter().map(|d| d - d.rem_euclid(span)).collect();
+            for start in starts {
+                let tallies = if span == 1 {
+                    self.tally_day(start).await?
+                } else {
+                    self.tally_halves(span, start).await?
+                };
+                self.replace_span(span, start, tallies).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each person's count on one day, from that day's `rollups_daily` rows.
+    async fn tally_day(&self, day: i64) -> Result<BTreeMap<Option<String>, Tally>, StoreError> {
+        let mut out: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+        let mut rows = self
+            .rollups
+            .find(doc! { "day": bson::DateTime::from_chrono(day_start(day_of(day))) })
+            .projection(doc! { "person_id": 1, "hours": 1 })
+            .await?;
+        while let Some(row) = rows.try_next().await? {
+            let tally = out
+                .entry(row.get_str("person_id").ok().map(str::to_owned))
+                .or_default();
+            let hours = row
+                .get_array("hours")
+                .map_err(|e| corrupt(format!("a rollup row's hours: {e}")))?;
+            for (slot, n) in tally.hours.iter_mut().zip(hours) {
+                let n = number(Some(n)).unwrap_or(0);
+                *slot += n;
+                tally.count += n;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each person's count over a span, from its two halves.
+    async fn tally_halves(
+        &self,
+        span: i64,
+        start: i64,
+    ) -> Result<BTreeMap<Option<String>, Tally>, StoreError> {
+        let half = span / 2;
+        let mut out: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+        for part in [start, start + half] {
+            let mut rows = self.spans.find(span_key(half, part)).await?;
+            while let Some(row) = rows.try_next().await? {
+                out.entry(row.get_str("person_id").ok().map(str::to_owned))
+                    .or_default()
+                    .count += number(row.get("count")).unwrap_or(0);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn replace_span(
+        &self,
+        span: i64,
+        start: i64,
+        tallies: BTreeMap<Option<String>, Tally>,
+    ) -> Result<(), StoreError> {
+        let first = bson::DateTime::from_chrono(day_start(day_of(start)));
+        let rows: Vec<Document> = tallies
+            .into_iter()
+            .filter(|(_, t)| t.count > 0)
+            .map(|(person, t)| {
+                let mut row = doc! {
+                    "_id": format!("{span}|{}|{}", day_of(start), person.as_deref().unwrap_or("-")),
+                    "span": span,
+                    "start": first,
+                    "person_id": person.map_or(Bson::Null, Bson::String),
+                    "count": t.count,
+                };
+                if span == 1 {
+                    row.insert("hours", t.hours.to_vec());
+                }
+                row
+            })
+            .collect();
+        self.spans.delete_many(span_key(span, start)).await?;
+        if !rows.is_empty() {
+            match self.spans.insert_many(rows).ordered(false).await {
+                Ok(_) => {}
+                // A concurrent rebuild of the same span wrote the same rows first.
+                Err(e) if super::super::is_duplicate_key(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Events per person (`None`: events without one) in the whole hours of `[from, to)`, for a
+    /// filter [`spans_answer`] accepts: the spans covering its whole days, and the hours of its
+    /// partial first and last days.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn person_totals(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<BTreeMap<Option<String>, u64>, StoreError> {
+        let first_whole = if day_start(from.date_naive()) == from {
+            from
+        } else {
+            day_start(from.date_naive()) + Duration::days(1)
+        };
+        let last_whole = day_start(to.date_naive()).max(first_whole);
+        let whole = cover(
+            day_number(first_whole.date_naive()),
+            day_number(last_whole.date_naive()),
+        );
+        let mut edges = vec![(from, first_whole.min(to))];
+        if last_whole < to {
+            edges.push((last_whole.max(from), to));
+        }
+        let edges: Vec<_> = edges.into_iter().filter(|(a, b)| a < b).collect();
+        let reads = whole
+            .iter()
+            .map(|(span, start)| (*span, *start, None))
+            .chain(edges.iter().map(|(a, b)| {
+                let day = day_number(a.date_naive());
+                (1, day, Some((*a, *b)))
+            }))
+            .map(|(span, start, hours)| self.read_span(span, start, hours));
+        let mut out: BTreeMap<Option<String>, u64> = BTreeMap::new();
+        for part in futures::future::try_join_all(reads).await? {
+            for (person, n) in part {
+                *out.entry(person).or_insert(0) += n;
+            }
+        }
+        out.retain(|_, n| *n > 0);
+        Ok(out)
+    }
+
+    /// One span's counts per person; for a one-day span with `hours`, only the hours inside.
+    async fn read_span(
+        &self,
+        span: i64,
+        start: i64,
+        hours: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+        let midnight = day_start(day_of(start));
+        let mut out = Vec::new();
+        let mut rows = self.spans.find(span_key(span, start)).await?;
+        while let Some(row) = rows.try_next().await? {
+            let person = row.get_str("person_id").ok().map(str::to_owned);
+            let n = match hours {
+                None => number(row.get("count")).unwrap_or(0),
+                Some((from, to)) => row
+                    .get_array("hours")
+                    .map_err(|e| corrupt(format!("a span's hours: {e}")))?
+                    .iter()
+                    .enumerate()
+                    .filter(|(h, _)| {
+                        let at = midnight + Duration::hours(*h as i64);
+                        at >= from && at + Duration::hours(1) <= to
+                    })
+                    .map(|(_, n)| number(Some(n)).unwrap_or(0))
+                    .sum(),
+            };
+            out.push((person, n.max(0) as u64));
+        }
+        Ok(out)
+    }
+}
+
+fn span_key(span: i64, start: i64) -> Document {
+    doc! { "span": span, "start": bson::DateTime::from_chrono(day_start(day_of(start))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_of_days_is_covered_by_aligned_spans_without_gaps_or_overlaps() {
+        for (from, to) in [
+            (0, 1),
+            (3, 4),
+            (5, 95),
+            (20_400, 20_490),
+            (7, 200),
+            (64, 128),
+        ] {
+            let spans = cover(from, to);
+            let mut next = from;
+            for (span, start) in &spans {
+                assert_eq!(*start, next, "contiguous");
+                assert_eq!(start.rem_euclid(*span), 0, "aligned");
+                next += span;
+            }
+            assert_eq!(next, to);
+            // At most two spans of each shorter length (one on the way up, one on the way down).
+            for s in &SPANS[..SPANS.len() - 1] {
+                assert!(spans.iter().filter(|(span, _)| span == s).count() <= 2);
+            }
+        }
+        assert_eq!(cover(64, 128), [(64, 64)]);
+        assert!(cover(5, 95).len() <= 12);
+    }
+}
