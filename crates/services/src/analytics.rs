@@ -189,7 +189,8 @@ impl Overview {
         let before = from - (to - from);
         let people = |from, to| async move {
             if spans_answer(filter) {
-                rollups.person_totals(from, to).await
+                let totals = rollups.person_totals(from, to).await?;
+                Ok(totals.into_iter().map(|(p, t)| (p, t.events)).collect())
             } else {
                 rollups.totals_by(filter, from, to, Dimension::Person).await
             }
@@ -256,21 +257,36 @@ pub async fn ranking(
     by: Dimension,
 ) -> Result<Vec<(String, u64, u64)>, StoreError> {
     let (from, to) = (floor_hour(from), ceil_hour(to));
-    let security_filter = EventFilter {
-        categories: vec![domain::Category::Security],
-        ..filter.clone()
+    let mut out: Vec<(String, u64, u64)> = if by == Dimension::Person && spans_answer(filter) {
+        rollups
+            .person_totals(from, to)
+            .await?
+            .into_iter()
+            .filter_map(|(k, t)| Some((k?, t.events, t.security)))
+            .collect()
+    } else if by == Dimension::Team && spans_answer(filter) {
+        rollups
+            .team_totals(from, to)
+            .await?
+            .into_iter()
+            .map(|(k, t)| (k, t.events, t.security))
+            .collect()
+    } else {
+        let security_filter = EventFilter {
+            categories: vec![domain::Category::Security],
+            ..filter.clone()
+        };
+        let (all, security) = futures::try_join!(
+            rollups.totals_by(filter, from, to, by),
+            rollups.totals_by(&security_filter, from, to, by),
+        )?;
+        all.into_iter()
+            .filter_map(|(k, n)| {
+                let s = security.get(&k).copied().unwrap_or(0);
+                Some((k?, n, s))
+            })
+            .collect()
     };
-    let (all, security) = futures::try_join!(
-        rollups.totals_by(filter, from, to, by),
-        rollups.totals_by(&security_filter, from, to, by),
-    )?;
-    let mut out: Vec<(String, u64, u64)> = all
-        .into_iter()
-        .filter_map(|(k, n)| {
-            let s = security.get(&k).copied().unwrap_or(0);
-            Some((k?, n, s))
-        })
-        .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
 }

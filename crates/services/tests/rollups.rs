@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use services::analytics::{self, Dimension, Headline, Overview};
 use services::search::{count_events, CountSource};
 use services::store::events::ActorScope;
-use services::store::rollups::{days_touched, RollupScope};
+use services::store::rollups::{days_touched, PersonTotal, RollupScope};
 use services::store::teams::GroupSnapshot;
 use services::store::Store;
 
@@ -354,6 +354,21 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
         ranked(Dimension::Person).await.unwrap(),
         [("person:a".to_owned(), 4, 4), ("person:b".to_owned(), 1, 1)]
     );
+    // Without a filter the rankings come from the spans of days; with one (here matching every
+    // event) from the daily rows. Both agree.
+    let audit = EventFilter {
+        pipelines: vec![Pipeline::Audit],
+        ..EventFilter::default()
+    };
+    for by in [Dimension::Person, Dimension::Team] {
+        assert_eq!(
+            ranked(by).await.unwrap(),
+            analytics::ranking(&store.rollups, &audit, at(1, 0), at(3, 0), by)
+                .await
+                .unwrap(),
+            "{by:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -452,12 +467,17 @@ async fn each_persons_totals_over_any_range_come_from_spans_of_days_and_equal_th
     store.ensure_indexes(3650).await.unwrap();
     let start = Utc.with_ymd_and_hms(2026, 1, 3, 0, 0, 0).unwrap();
     let people = ["person:a", "person:b", "person:c"];
-    // Over 150 days, every 7 h 13 min, rotating people; every fifth event has no actor.
+    // Over 150 days, every 7 h 13 min, rotating people; every fifth event has no actor, and
+    // every other one is not a security event.
     let mut events: Vec<Event> = (0..500u32)
         .map(|n| {
             let when = start + Duration::minutes(433 * i64::from(n));
             let actor = (n % 5 != 4).then(|| people[n as usize % 3]);
-            event(n, when, Product::Org, Operation::Login, actor)
+            let mut e = event(n, when, Product::Org, Operation::Login, actor);
+            if n % 2 == 1 {
+                e.category = Category::Content;
+            }
+            e
         })
         .collect();
     store.events.insert_new(&events).await.unwrap();
@@ -483,13 +503,16 @@ async fn each_persons_totals_over_any_range_come_from_spans_of_days_and_equal_th
         rows
     };
     let expected = |events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>| {
-        let mut out: std::collections::BTreeMap<Option<String>, u64> = Default::default();
+        let mut out: std::collections::BTreeMap<Option<String>, PersonTotal> = Default::default();
         for e in events
             .iter()
             .filter(|e| e.occurred_at >= from && e.occurred_at < to)
         {
-            *out.entry(e.actor_id.as_ref().map(ToString::to_string))
-                .or_insert(0) += 1;
+            let total = out
+                .entry(e.actor_id.as_ref().map(ToString::to_string))
+                .or_default();
+            total.events += 1;
+            total.security += u64::from(e.category == Category::Security);
         }
         out
     };

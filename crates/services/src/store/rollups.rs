@@ -21,7 +21,7 @@
 
 mod spans;
 
-pub use spans::spans_answer;
+pub use spans::{spans_answer, PersonTotal};
 
 use super::{
     StoreError, EVENTS, GROUP_MEMBERSHIP, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE,

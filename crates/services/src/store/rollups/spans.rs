@@ -1,6 +1,7 @@
-//! `rollups_people`: each person's event count over aligned spans of 1, 2, 4 … 64 UTC days, so
-//! that the Overview's top people and active people over any range read a few hundred rows per
-//! span instead of every person-level row of every day.
+//! `rollups_people`: each person's event count (and security-event count) over aligned spans of
+//! 1, 2, 4 … 64 UTC days, so that the Overview's top and active people and the People and Teams
+//! rankings over any range read a few hundred rows per span instead of every person-level row of
+//! every day.
 //!
 //! A span of `n` days starts on a day whose number (days since 1970-01-01) is a multiple of `n`.
 //! Any run of whole days is the union of at most two spans of each length, so 90 days are read
@@ -17,6 +18,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::EventFilter;
 use futures::TryStreamExt;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The category counted separately, as the People ranking shows it.
+const SECURITY: &str = "security";
 
 /// Span lengths in days, shortest first; each is twice the one before.
 const SPANS: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -63,11 +67,22 @@ fn cover(mut from: i64, to: i64) -> Vec<(i64, i64)> {
     out
 }
 
-/// One person's count within one span (and, for one-day spans, per UTC hour).
+/// One person's counts within one span (and, for one-day spans, per UTC hour).
 #[derive(Default)]
 struct Tally {
     count: i64,
+    security: i64,
     hours: [i64; 24],
+    security_hours: [i64; 24],
+}
+
+/// A person's events and security events in a range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PersonTotal {
+    /// Every event.
+    pub events: u64,
+    /// Events in the security category.
+    pub security: u64,
 }
 
 impl RollupStore {
@@ -97,19 +112,24 @@ impl RollupStore {
         let mut rows = self
             .rollups
             .find(doc! { "day": bson::DateTime::from_chrono(day_start(day_of(day))) })
-            .projection(doc! { "person_id": 1, "hours": 1 })
+            .projection(doc! { "person_id": 1, "category": 1, "hours": 1 })
             .await?;
         while let Some(row) = rows.try_next().await? {
             let tally = out
                 .entry(row.get_str("person_id").ok().map(str::to_owned))
                 .or_default();
+            let security = row.get_str("category") == Ok(SECURITY);
             let hours = row
                 .get_array("hours")
                 .map_err(|e| corrupt(format!("a rollup row's hours: {e}")))?;
-            for (slot, n) in tally.hours.iter_mut().zip(hours) {
+            for (h, n) in hours.iter().enumerate().take(24) {
                 let n = number(Some(n)).unwrap_or(0);
-                *slot += n;
+                tally.hours[h] += n;
                 tally.count += n;
+                if security {
+                    tally.security_hours[h] += n;
+                    tally.security += n;
+                }
             }
         }
         Ok(out)
@@ -126,9 +146,11 @@ impl RollupStore {
         for part in [start, start + half] {
             let mut rows = self.spans.find(span_key(half, part)).await?;
             while let Some(row) = rows.try_next().await? {
-                out.entry(row.get_str("person_id").ok().map(str::to_owned))
-                    .or_default()
-                    .count += number(row.get("count")).unwrap_or(0);
+                let tally = out
+                    .entry(row.get_str("person_id").ok().map(str::to_owned))
+                    .or_default();
+                tally.count += number(row.get("count")).unwrap_or(0);
+                tally.security += number(row.get("security")).unwrap_or(0);
             }
         }
         Ok(out)
@@ -151,9 +173,11 @@ impl RollupStore {
                     "start": first,
                     "person_id": person.map_or(Bson::Null, Bson::String),
                     "count": t.count,
+                    "security": t.security,
                 };
                 if span == 1 {
                     row.insert("hours", t.hours.to_vec());
+                    row.insert("security_hours", t.security_hours.to_vec());
                 }
                 row
             })
@@ -170,9 +194,9 @@ impl RollupStore {
         Ok(())
     }
 
-    /// Events per person (`None`: events without one) in the whole hours of `[from, to)`, for a
-    /// filter [`spans_answer`] accepts: the spans covering its whole days, and the hours of its
-    /// partial first and last days.
+    /// Events and security events per person (`None`: events without one) in the whole hours of
+    /// `[from, to)`, for a filter [`spans_answer`] accepts: the spans covering its whole days, and
+    /// the hours of its partial first and last days.
     ///
     /// # Errors
     /// A database error.
@@ -180,7 +204,7 @@ impl RollupStore {
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<BTreeMap<Option<String>, u64>, StoreError> {
+    ) -> Result<BTreeMap<Option<String>, PersonTotal>, StoreError> {
         let first_whole = if day_start(from.date_naive()) == from {
             from
         } else {
@@ -204,13 +228,38 @@ impl RollupStore {
                 (1, day, Some((*a, *b)))
             }))
             .map(|(span, start, hours)| self.read_span(span, start, hours));
-        let mut out: BTreeMap<Option<String>, u64> = BTreeMap::new();
+        let mut out: BTreeMap<Option<String>, PersonTotal> = BTreeMap::new();
         for part in futures::future::try_join_all(reads).await? {
             for (person, n) in part {
-                *out.entry(person).or_insert(0) += n;
+                let total = out.entry(person).or_default();
+                total.events += n.events;
+                total.security += n.security;
             }
         }
-        out.retain(|_, n| *n > 0);
+        out.retain(|_, n| n.events > 0);
+        Ok(out)
+    }
+
+    /// [`Self::person_totals`] summed over each team's current members: an event counts once for
+    /// each team of its actor, as in the daily rows (which carry the teams of the last rebuild).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn team_totals(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, PersonTotal>, StoreError> {
+        let (people, teams) =
+            futures::try_join!(self.person_totals(from, to), self.teams_by_person())?;
+        let mut out: BTreeMap<String, PersonTotal> = BTreeMap::new();
+        for (person, total) in people {
+            for team in person.and_then(|p| teams.get(&p)).into_iter().flatten() {
+                let sum = out.entry(team.clone()).or_default();
+                sum.events += total.events;
+                sum.security += total.security;
+            }
+        }
         Ok(out)
     }
 
@@ -220,27 +269,34 @@ impl RollupStore {
         span: i64,
         start: i64,
         hours: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+    ) -> Result<Vec<(Option<String>, PersonTotal)>, StoreError> {
         let midnight = day_start(day_of(start));
         let mut out = Vec::new();
         let mut rows = self.spans.find(span_key(span, start)).await?;
         while let Some(row) = rows.try_next().await? {
             let person = row.get_str("person_id").ok().map(str::to_owned);
-            let n = match hours {
-                None => number(row.get("count")).unwrap_or(0),
-                Some((from, to)) => row
-                    .get_array("hours")
-                    .map_err(|e| corrupt(format!("a span's hours: {e}")))?
-                    .iter()
-                    .enumerate()
-                    .filter(|(h, _)| {
-                        let at = midnight + Duration::hours(*h as i64);
-                        at >= from && at + Duration::hours(1) <= to
-                    })
-                    .map(|(_, n)| number(Some(n)).unwrap_or(0))
-                    .sum(),
+            let read = |total: &str, hourly: &str| -> Result<u64, StoreError> {
+                let n = match hours {
+                    None => number(row.get(total)).unwrap_or(0),
+                    Some((from, to)) => row
+                        .get_array(hourly)
+                        .map_err(|e| corrupt(format!("a span's {hourly}: {e}")))?
+                        .iter()
+                        .enumerate()
+                        .filter(|(h, _)| {
+                            let at = midnight + Duration::hours(*h as i64);
+                            at >= from && at + Duration::hours(1) <= to
+                        })
+                        .map(|(_, n)| number(Some(n)).unwrap_or(0))
+                        .sum(),
+                };
+                Ok(n.max(0) as u64)
             };
-            out.push((person, n.max(0) as u64));
+            let total = PersonTotal {
+                events: read("count", "hours")?,
+                security: read("security", "security_hours")?,
+            };
+            out.push((person, total));
         }
         Ok(out)
     }
