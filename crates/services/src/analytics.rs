@@ -202,7 +202,7 @@ impl Overview {
             Dimension::Operation,
         ];
         let (grouped, people_now, people_before) = futures::try_join!(
-            rollups.hour_counts_by(filter, Some(before), Some(to), &dims),
+            rollups.hour_counts_by(filter, None, Some(before), Some(to), &dims),
             people(from, to),
             people(before, from),
         )?;

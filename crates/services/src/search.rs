@@ -41,7 +41,7 @@ pub enum CountSource {
     /// The daily rollups' hourly counts, with the partial hours at the range's edges counted in
     /// `events`.
     Rollups,
-    /// A count over the matching events (IP, free-text and team filters).
+    /// A count over the matching events (IP and free-text filters, and ranges within an hour).
     Events,
 }
 
@@ -57,8 +57,8 @@ pub struct EventCount {
 /// How many events match `filter` — exactly, and without scanning them where the rollups can
 /// answer: whole hours come from the rollups, the partial hours at either end of the range and
 /// the current hour (which the rollups reach only when a sync run ends) from the events. IP and
-/// free-text filters need the events themselves; so does a team filter, because the rollups keep
-/// the teams people were in when the rows were written.
+/// free-text filters need the events themselves. A team is counted as its current members' rows
+/// (not the rows' own team stamp, which is as of their last rebuild), as the Events list reads it.
 ///
 /// # Errors
 /// A database error.
@@ -74,7 +74,7 @@ pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCo
         let (store, actors) = (store.clone(), actors.clone());
         async move { store.events.count_matching(&slice, &actors).await }
     };
-    if !rollups_answer(filter) || filter.team.is_some() {
+    if !rollups_answer(filter) {
         return Ok(EventCount {
             total: events(filter.from, filter.to).await?,
             source: CountSource::Events,
@@ -88,10 +88,22 @@ pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCo
             source: CountSource::Events,
         });
     }
+    let among = match (&filter.team, &actors) {
+        (Some(_), ActorScope::People(people)) => Some(people.as_slice()),
+        _ => None,
+    };
     let hours = store
         .rollups
-        .hour_counts(filter, inner_from, Some(inner_to), Dimension::Total)
-        .await?;
+        .hour_counts_by(
+            filter,
+            among,
+            inner_from,
+            Some(inner_to),
+            &[Dimension::Total],
+        )
+        .await?
+        .pop()
+        .unwrap_or_default();
     let mut total: u64 = hours
         .iter()
         .map(|h| h.inside(inner_from, Some(inner_to)))

@@ -10,8 +10,7 @@ use domain::{
 };
 use futures::TryStreamExt;
 use services::analytics::{self, Dimension, Headline, Overview};
-use services::search::{count_events, CountSource};
-use services::store::events::ActorScope;
+use services::search::{actor_scope, count_events, CountSource};
 use services::store::rollups::{days_touched, PersonTotal, RollupScope};
 use services::store::teams::GroupSnapshot;
 use services::store::Store;
@@ -387,6 +386,20 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
         events.push(event(n, when, product, Operation::Login, Some(person)));
     }
     store.events.insert_new(&events).await.unwrap();
+    store
+        .teams
+        .replace_deployment(
+            &DeploymentId::parse("acme").unwrap(),
+            &[GroupSnapshot {
+                group_id: "1".into(),
+                name: "team-blue".into(),
+                members: vec![PersonId::parse("person:b").unwrap()],
+            }],
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let blue = store.teams.all().await.unwrap()[0].id.clone();
     let days = days_touched(at(1, 0), at(3, 0));
     store
         .rollups
@@ -398,11 +411,8 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
         let f = f.clone();
         let store = store.clone();
         async move {
-            store
-                .events
-                .count_matching(&f, &ActorScope::Anyone)
-                .await
-                .unwrap()
+            let actors = actor_scope(&store, &f).await.unwrap();
+            store.events.count_matching(&f, &actors).await.unwrap()
         }
     };
     let ranges = [
@@ -430,6 +440,15 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
                 person: Some(PersonId::parse("person:b").unwrap()),
                 ..EventFilter::default()
             },
+            EventFilter {
+                team: Some(blue.clone()),
+                ..EventFilter::default()
+            },
+            EventFilter {
+                team: Some(blue.clone()),
+                person: Some(PersonId::parse("person:a").unwrap()),
+                ..EventFilter::default()
+            },
         ] {
             let filter = EventFilter { from, to, ..filter };
             let counted = count_events(&store, &filter).await.unwrap();
@@ -452,6 +471,17 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
         count_events(&store, &whole).await.unwrap().source,
         CountSource::Rollups
     );
+    let team = EventFilter {
+        team: Some(blue),
+        ..whole.clone()
+    };
+    let counted = count_events(&store, &team).await.unwrap();
+    assert_eq!(
+        counted.source,
+        CountSource::Rollups,
+        "a team's members' rows"
+    );
+    assert!(counted.total > 0);
     let text = EventFilter {
         text: Some("login".into()),
         ..whole
