@@ -514,8 +514,8 @@ async fn forget_search_field(store: &Store) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
+/// A store holding one event as an earlier version stored it.
+async fn store_with_an_event_from_an_earlier_version() -> Store {
     let store = store().await;
     store
         .events
@@ -523,6 +523,12 @@ async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
         .await
         .unwrap();
     forget_search_field(&store).await;
+    store
+}
+
+#[tokio::test]
+async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
+    let store = store_with_an_event_from_an_earlier_version().await;
     let text = EventFilter {
         text: Some("OBJECT OLD".into()),
         ..EventFilter::default()
@@ -541,17 +547,11 @@ async fn events_stored_without_the_free_text_field_get_it_at_start_up() {
 
 #[tokio::test]
 async fn start_up_upgrades_run_until_they_complete_once_and_are_then_skipped() {
-    let store = store().await;
-    store
-        .events
-        .insert_new(&[event("old-1", 0, Product::Jira, Operation::AdminGranted)])
-        .await
-        .unwrap();
+    let store = store_with_an_event_from_an_earlier_version().await;
     let text = EventFilter {
         text: Some("object old".into()),
         ..EventFilter::default()
     };
-    forget_search_field(&store).await;
     store.upgrade().await.unwrap();
     assert_eq!(ids(&store, text.clone(), ActorScope::Anyone).await.len(), 1);
     let recorded = store

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::EventFilter;
 use domain::{
     Category, DeploymentId, Event, EventId, Operation, PersonId, Pipeline, Product, Severity,
-    SourceId,
+    SourceId, TeamId,
 };
 use futures::TryStreamExt;
 use services::analytics::{self, Dimension, Headline, Overview};
@@ -61,6 +61,24 @@ async fn rows(store: &Store) -> Vec<Document> {
         .try_collect()
         .await
         .unwrap()
+}
+
+/// Makes the organization's only group a team with one member; returns the team.
+async fn one_team(store: &Store, name: &str, member: &str) -> TeamId {
+    store
+        .teams
+        .replace_deployment(
+            &DeploymentId::parse("acme").unwrap(),
+            &[GroupSnapshot {
+                group_id: "1".into(),
+                name: name.into(),
+                members: vec![PersonId::parse(member).unwrap()],
+            }],
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    store.teams.all().await.unwrap()[0].id.clone()
 }
 
 #[tokio::test]
@@ -261,19 +279,7 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
         ),
     ];
     store.events.insert_new(&events).await.unwrap();
-    store
-        .teams
-        .replace_deployment(
-            &DeploymentId::parse("acme").unwrap(),
-            &[GroupSnapshot {
-                group_id: "1".into(),
-                name: "team-red".into(),
-                members: vec![PersonId::parse("person:a").unwrap()],
-            }],
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    one_team(&store, "team-red", "person:a").await;
     let days = [at(1, 0).date_naive(), at(2, 0).date_naive()];
     store
         .rollups
@@ -386,20 +392,7 @@ async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
         events.push(event(n, when, product, Operation::Login, Some(person)));
     }
     store.events.insert_new(&events).await.unwrap();
-    store
-        .teams
-        .replace_deployment(
-            &DeploymentId::parse("acme").unwrap(),
-            &[GroupSnapshot {
-                group_id: "1".into(),
-                name: "team-blue".into(),
-                members: vec![PersonId::parse("person:b").unwrap()],
-            }],
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-    let blue = store.teams.all().await.unwrap()[0].id.clone();
+    let blue = one_team(&store, "team-blue", "person:b").await;
     let days = days_touched(at(1, 0), at(3, 0));
     store
         .rollups
