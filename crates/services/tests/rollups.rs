@@ -50,10 +50,11 @@ fn event(
     }
 }
 
-async fn rows(store: &Store) -> Vec<Document> {
+/// Every document of a collection, by `_id`.
+async fn all_of(store: &Store, collection: &str) -> Vec<Document> {
     store
         .db
-        .collection::<Document>("rollups_daily")
+        .collection::<Document>(collection)
         .find(doc! {})
         .sort(doc! { "_id": 1 })
         .await
@@ -143,7 +144,7 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         .rebuild(&days, &RollupScope::default())
         .await
         .unwrap();
-    let first = rows(&store).await;
+    let first = all_of(&store, "rollups_daily").await;
     let total: i64 = first.iter().map(|r| r.get_i64("count").unwrap()).sum();
     assert_eq!(total, events.len() as i64, "{first:#?}");
 
@@ -195,7 +196,7 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         pipeline: Some("audit".into()),
     };
     store.rollups.rebuild(&days, &scope).await.unwrap();
-    let again = rows(&store).await;
+    let again = all_of(&store, "rollups_daily").await;
     let bytes = |docs: &[Document]| {
         docs.iter()
             .map(|d| bson::to_vec(d).unwrap())
@@ -216,7 +217,7 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         .await
         .unwrap();
     store.rollups.rebuild(&days[..1], &scope).await.unwrap();
-    let after = rows(&store).await;
+    let after = all_of(&store, "rollups_daily").await;
     let b = after
         .iter()
         .find(|r| {
@@ -512,19 +513,6 @@ async fn each_persons_totals_over_any_range_come_from_spans_of_days_and_equal_th
         .await
         .unwrap();
 
-    let spans = || async {
-        let rows: Vec<Document> = store
-            .db
-            .collection::<Document>("rollups_people")
-            .find(doc! {})
-            .sort(doc! { "_id": 1 })
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
-        rows
-    };
     let expected = |events: &[Event], from: DateTime<Utc>, to: DateTime<Utc>| {
         let mut out: std::collections::BTreeMap<Option<String>, PersonTotal> = Default::default();
         for e in events
@@ -565,14 +553,14 @@ async fn each_persons_totals_over_any_range_come_from_spans_of_days_and_equal_th
     }
 
     // A rebuild writes the same spans; new events on one day reach every span containing it.
-    let before = spans().await;
+    let before = all_of(&store, "rollups_people").await;
     assert!(before.len() > 100, "spans of several lengths were written");
     store
         .rollups
         .rebuild(&days, &RollupScope::default())
         .await
         .unwrap();
-    assert_eq!(spans().await, before);
+    assert_eq!(all_of(&store, "rollups_people").await, before);
     let late = event(
         9_999,
         start + Duration::days(70) + Duration::hours(2),
