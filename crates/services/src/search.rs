@@ -4,9 +4,9 @@
 
 use crate::analytics::{ceil_hour, floor_hour};
 use crate::store::events::{ActorScope, EventPage};
-use crate::store::rollups::{rollups_answer, Dimension};
+use crate::store::rollups::{rollups_answer, spans_answer, Dimension};
 use crate::store::{Store, StoreError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::{EventFilter, PageCursor, PageSize};
 
 /// One page of events matching `filter`, newest first, after `cursor`.
@@ -92,22 +92,29 @@ pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCo
         (Some(_), ActorScope::People(people)) => Some(people.as_slice()),
         _ => None,
     };
-    let hours = store
-        .rollups
-        .hour_counts_by(
-            filter,
-            among,
-            inner_from,
-            Some(inner_to),
-            &[Dimension::Total],
-        )
-        .await?
-        .pop()
-        .unwrap_or_default();
-    let mut total: u64 = hours
-        .iter()
-        .map(|h| h.inside(inner_from, Some(inner_to)))
-        .sum();
+    let mut total = match among {
+        Some(people) if spans_answer(&without_actors(filter)) => {
+            members_total(store, people, filter, inner_from, inner_to).await?
+        }
+        _ => {
+            let hours = store
+                .rollups
+                .hour_counts_by(
+                    filter,
+                    among,
+                    inner_from,
+                    Some(inner_to),
+                    &[Dimension::Total],
+                )
+                .await?
+                .pop()
+                .unwrap_or_default();
+            hours
+                .iter()
+                .map(|h| h.inside(inner_from, Some(inner_to)))
+                .sum()
+        }
+    };
     if filter.from != inner_from {
         total += events(filter.from, inner_from).await?;
     }
@@ -118,4 +125,42 @@ pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCo
         total,
         source: CountSource::Rollups,
     })
+}
+
+/// The filter without its person and team.
+fn without_actors(filter: &EventFilter) -> EventFilter {
+    EventFilter {
+        person: None,
+        team: None,
+        ..filter.clone()
+    }
+}
+
+/// The events of `people` (those of them who are the filter's person, if it names one) in the
+/// whole hours `[from, to)`, from the spans of days: a team's total without reading each
+/// member's every rollup row.
+async fn members_total(
+    store: &Store,
+    people: &[domain::PersonId],
+    filter: &EventFilter,
+    from: Option<DateTime<Utc>>,
+    to: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let from = match from {
+        Some(from) => from,
+        None => match store.rollups.first_day().await? {
+            Some(first) => first,
+            None => return Ok(0),
+        },
+    };
+    if from >= to {
+        return Ok(0);
+    }
+    let totals = store.rollups.person_totals(from, to).await?;
+    Ok(people
+        .iter()
+        .filter(|p| filter.person.as_ref().is_none_or(|only| only == *p))
+        .filter_map(|p| totals.get(&Some(p.to_string())))
+        .map(|t| t.events)
+        .sum())
 }

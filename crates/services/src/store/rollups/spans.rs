@@ -240,6 +240,26 @@ impl RollupStore {
         Ok(out)
     }
 
+    /// Midnight of the first day with any rollup, if there is one: where "since the beginning"
+    /// starts.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn first_day(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let first = self
+            .spans
+            .find_one(doc! { "span": 1 })
+            .sort(doc! { "span": 1, "start": 1 })
+            .await?;
+        first
+            .map(|row| {
+                row.get_datetime("start")
+                    .map(|d| d.to_chrono())
+                    .map_err(|e| corrupt(format!("a span's start: {e}")))
+            })
+            .transpose()
+    }
+
     /// [`Self::person_totals`] summed over each team's current members: an event counts once for
     /// each team of its actor, as in the daily rows (which carry the teams of the last rebuild).
     ///
