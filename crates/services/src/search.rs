@@ -57,8 +57,9 @@ pub struct EventCount {
 /// How many events match `filter` — exactly, and without scanning them where the rollups can
 /// answer: whole hours come from the rollups, the partial hours at either end of the range and
 /// the current hour (which the rollups reach only when a sync run ends) from the events. IP and
-/// free-text filters need the events themselves. A team is counted as its current members' rows
-/// (not the rows' own team stamp, which is as of their last rebuild), as the Events list reads it.
+/// free-text filters need the events themselves. A team is counted as its current members (not the
+/// rows' own team stamp, which is as of their last rebuild), as the Events list reads it: from
+/// their spans of days when nothing else is filtered, else from their rows.
 ///
 /// # Errors
 /// A database error.
