@@ -24,13 +24,20 @@ pub async fn search_events(
     store.events.page(filter, &actors, cursor, size).await
 }
 
-/// The people whose events a filter may include: a team filter becomes its members.
+/// The people whose events a filter may include: a team filter becomes its members (only the
+/// filter's person among them, if it names one).
 ///
 /// # Errors
 /// A database error.
 pub async fn actor_scope(store: &Store, filter: &EventFilter) -> Result<ActorScope, StoreError> {
     Ok(match &filter.team {
-        Some(team) => ActorScope::People(store.teams.members(team).await?),
+        Some(team) => {
+            let mut members = store.teams.members(team).await?;
+            if let Some(person) = &filter.person {
+                members.retain(|m| m == person);
+            }
+            ActorScope::People(members)
+        }
         None => ActorScope::Anyone,
     })
 }
@@ -95,7 +102,7 @@ pub async fn count_events(store: &Store, filter: &EventFilter) -> Result<EventCo
     };
     let mut total = match among {
         Some(people) if spans_answer(&without_actors(filter)) => {
-            members_total(store, people, filter, inner_from, inner_to).await?
+            members_total(store, people, inner_from, inner_to).await?
         }
         _ => {
             let hours = store
@@ -137,13 +144,11 @@ fn without_actors(filter: &EventFilter) -> EventFilter {
     }
 }
 
-/// The events of `people` (those of them who are the filter's person, if it names one) in the
-/// whole hours `[from, to)`, from the spans of days: a team's total without reading each
-/// member's every rollup row.
+/// The events of `people` in the whole hours `[from, to)`, from the spans of days: a team's total
+/// without reading each member's every rollup row.
 async fn members_total(
     store: &Store,
     people: &[domain::PersonId],
-    filter: &EventFilter,
     from: Option<DateTime<Utc>>,
     to: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
@@ -160,7 +165,6 @@ async fn members_total(
     let totals = store.rollups.person_totals(from, to).await?;
     Ok(people
         .iter()
-        .filter(|p| filter.person.as_ref().is_none_or(|only| only == *p))
         .filter_map(|p| totals.get(&Some(p.to_string())))
         .map(|t| t.events)
         .sum())

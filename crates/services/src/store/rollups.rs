@@ -75,6 +75,38 @@ pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
 }
 
+/// A half-open time range `[start, end)`.
+type Interval = (DateTime<Utc>, DateTime<Utc>);
+
+/// `[from, to)` split into the whole UTC days it covers (`None` if none) and the partial days at
+/// either end (or the one partial day a short range lies in), which are read hour by hour.
+fn split_days(from: DateTime<Utc>, to: DateTime<Utc>) -> (Option<Interval>, Vec<Interval>) {
+    let first_whole = if day_start(from.date_naive()) == from {
+        from
+    } else {
+        day_start(from.date_naive()) + Duration::days(1)
+    };
+    let last_whole = day_start(to.date_naive()).max(first_whole);
+    let whole = (first_whole < last_whole).then_some((first_whole, last_whole));
+    let edges = [(from, first_whole.min(to)), (last_whole, to)]
+        .into_iter()
+        .filter(|(a, b)| a < b)
+        .collect();
+    (whole, edges)
+}
+
+/// A row's 24 per-hour counts from its array `field`.
+fn hour_array(row: &Document, field: &str) -> Result<[u64; 24], StoreError> {
+    let listed = row
+        .get_array(field)
+        .map_err(|e| corrupt(format!("a rollup row's {field}: {e}")))?;
+    let mut hours = [0u64; 24];
+    for (slot, n) in hours.iter_mut().zip(listed) {
+        *slot = number(Some(n)).map_or(0, |n| n.max(0) as u64);
+    }
+    Ok(hours)
+}
+
 /// Every UTC day that `[from, to)` touches.
 pub fn days_touched(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<NaiveDate> {
     let last = (to - Duration::nanoseconds(1)).date_naive();
@@ -387,9 +419,9 @@ impl RollupStore {
 
     /// [`Self::hour_counts`] for several dimensions at once, from one read of the rows: the rows
     /// are summed here rather than by the server, which (on SecantusDB) evaluates each of the 24
-    /// hour sums for every row of every grouping. With `among`, only those people's rows are
-    /// read (those of them who are the filter's person, if it names one) in place of the filter's
-    /// team: a team as its current members.
+    /// hour sums for every row of every grouping. With `among` (see `search::actor_scope`), only
+    /// those people's rows are read, in place of the filter's person and team: a team as its
+    /// current members.
     ///
     /// # Errors
     /// A database error, or a row whose hours are not a list of numbers.
@@ -404,11 +436,7 @@ impl RollupStore {
         let mut matcher = row_matcher(filter, from.map(|f| day_start(f.date_naive())), to);
         if let Some(people) = among {
             matcher.remove("teams");
-            let ids: Vec<&str> = people
-                .iter()
-                .filter(|p| filter.person.as_ref().is_none_or(|only| only == *p))
-                .map(PersonId::as_str)
-                .collect();
+            let ids: Vec<&str> = people.iter().map(PersonId::as_str).collect();
             matcher.insert("person_id", doc! { "$in": ids });
         }
         let personal = filter.person.is_some()
@@ -431,13 +459,7 @@ impl RollupStore {
                 .map_err(|e| corrupt(e.to_string()))?
                 .to_chrono()
                 .date_naive();
-            let mut hours = [0u64; 24];
-            let listed = row
-                .get_array("hours")
-                .map_err(|e| corrupt(format!("a rollup row's hours: {e}")))?;
-            for (slot, n) in hours.iter_mut().zip(listed) {
-                *slot = number(Some(n)).map_or(0, |n| n.max(0) as u64);
-            }
+            let hours = hour_array(&row, "hours")?;
             for (dim, sums) in dims.iter().zip(sums.iter_mut()) {
                 let keys: Vec<Option<String>> = match dim.stored() {
                     None => vec![None],
@@ -484,15 +506,9 @@ impl RollupStore {
         to: DateTime<Utc>,
         by: Dimension,
     ) -> Result<BTreeMap<Option<String>, u64>, StoreError> {
-        let first_whole = day_start(from.date_naive());
-        let first_whole = if first_whole == from {
-            from
-        } else {
-            first_whole + Duration::days(1)
-        };
-        let last_whole = day_start(to.date_naive());
+        let (whole, edges) = split_days(from, to);
         let mut out: BTreeMap<Option<String>, u64> = BTreeMap::new();
-        if first_whole < last_whole {
+        if let Some((first_whole, last_whole)) = whole {
             let mut pipeline =
                 vec![doc! { "$match": row_matcher(filter, Some(first_whole), Some(last_whole)) }];
             if by == Dimension::Team {
@@ -509,12 +525,7 @@ impl RollupStore {
                 *out.entry(key).or_insert(0) += n;
             }
         }
-        // The partial days at either end (or the one day a short range lies in).
-        let mut edges = vec![(from, first_whole.min(to))];
-        if last_whole >= first_whole && last_whole < to {
-            edges.push((last_whole, to));
-        }
-        for (start, end) in edges.into_iter().filter(|(a, b)| a < b) {
+        for (start, end) in edges {
             for c in self.hour_counts(filter, Some(start), Some(end), by).await? {
                 let n: u64 = c.overlapping(start, end).map(|(_, n)| n).sum();
                 if n > 0 {

@@ -12,7 +12,9 @@
 //!
 //! These totals know no product, category or other dimension: they serve filters that name none.
 
-use super::{corrupt, day_start, number, RollupStore, StoreError};
+use super::{
+    corrupt, day_start, hour_array, number, split_days, HourCounts, RollupStore, StoreError,
+};
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::EventFilter;
@@ -85,6 +87,13 @@ pub struct PersonTotal {
     pub security: u64,
 }
 
+impl std::ops::AddAssign for PersonTotal {
+    fn add_assign(&mut self, other: Self) {
+        self.events += other.events;
+        self.security += other.security;
+    }
+}
+
 impl RollupStore {
     /// Recomputes every span that contains one of `days`, shortest first.
     ///
@@ -119,11 +128,8 @@ impl RollupStore {
                 .entry(row.get_str("person_id").ok().map(str::to_owned))
                 .or_default();
             let security = row.get_str("category") == Ok(SECURITY);
-            let hours = row
-                .get_array("hours")
-                .map_err(|e| corrupt(format!("a rollup row's hours: {e}")))?;
-            for (h, n) in hours.iter().enumerate().take(24) {
-                let n = number(Some(n)).unwrap_or(0);
+            for (h, n) in hour_array(&row, "hours")?.into_iter().enumerate() {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
                 tally.hours[h] += n;
                 tally.count += n;
                 if security {
@@ -205,21 +211,13 @@ impl RollupStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<BTreeMap<Option<String>, PersonTotal>, StoreError> {
-        let first_whole = if day_start(from.date_naive()) == from {
-            from
-        } else {
-            day_start(from.date_naive()) + Duration::days(1)
-        };
-        let last_whole = day_start(to.date_naive()).max(first_whole);
-        let whole = cover(
-            day_number(first_whole.date_naive()),
-            day_number(last_whole.date_naive()),
-        );
-        let mut edges = vec![(from, first_whole.min(to))];
-        if last_whole < to {
-            edges.push((last_whole.max(from), to));
-        }
-        let edges: Vec<_> = edges.into_iter().filter(|(a, b)| a < b).collect();
+        let (whole, edges) = split_days(from, to);
+        let whole = whole.map_or_else(Vec::new, |(first, last)| {
+            cover(
+                day_number(first.date_naive()),
+                day_number(last.date_naive()),
+            )
+        });
         let reads = whole
             .iter()
             .map(|(span, start)| (*span, *start, None))
@@ -231,9 +229,7 @@ impl RollupStore {
         let mut out: BTreeMap<Option<String>, PersonTotal> = BTreeMap::new();
         for part in futures::future::try_join_all(reads).await? {
             for (person, n) in part {
-                let total = out.entry(person).or_default();
-                total.events += n.events;
-                total.security += n.security;
+                *out.entry(person).or_default() += n;
             }
         }
         out.retain(|_, n| n.events > 0);
@@ -275,9 +271,7 @@ impl RollupStore {
         let mut out: BTreeMap<String, PersonTotal> = BTreeMap::new();
         for (person, total) in people {
             for team in person.and_then(|p| teams.get(&p)).into_iter().flatten() {
-                let sum = out.entry(team.clone()).or_default();
-                sum.events += total.events;
-                sum.security += total.security;
+                *out.entry(team.clone()).or_default() += total;
             }
         }
         Ok(out)
@@ -290,27 +284,20 @@ impl RollupStore {
         start: i64,
         hours: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Vec<(Option<String>, PersonTotal)>, StoreError> {
-        let midnight = day_start(day_of(start));
         let mut out = Vec::new();
         let mut rows = self.spans.find(span_key(span, start)).await?;
         while let Some(row) = rows.try_next().await? {
             let person = row.get_str("person_id").ok().map(str::to_owned);
             let read = |total: &str, hourly: &str| -> Result<u64, StoreError> {
-                let n = match hours {
-                    None => number(row.get(total)).unwrap_or(0),
-                    Some((from, to)) => row
-                        .get_array(hourly)
-                        .map_err(|e| corrupt(format!("a span's {hourly}: {e}")))?
-                        .iter()
-                        .enumerate()
-                        .filter(|(h, _)| {
-                            let at = midnight + Duration::hours(*h as i64);
-                            at >= from && at + Duration::hours(1) <= to
-                        })
-                        .map(|(_, n)| number(Some(n)).unwrap_or(0))
-                        .sum(),
-                };
-                Ok(n.max(0) as u64)
+                Ok(match hours {
+                    None => number(row.get(total)).map_or(0, |n| n.max(0) as u64),
+                    Some((from, to)) => HourCounts {
+                        day: day_of(start),
+                        key: None,
+                        hours: hour_array(&row, hourly)?,
+                    }
+                    .inside(Some(from), Some(to)),
+                })
             };
             let total = PersonTotal {
                 events: read("count", "hours")?,
