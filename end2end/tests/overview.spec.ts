@@ -42,9 +42,21 @@ test("each chart is an accessible SVG with data, and a bar opens exactly its eve
     expect(values.some((v) => v > 0), id).toBe(true);
   }
 
-  // The oldest bar segment of the time chart: its events are long synced and settled.
-  const segment = page.locator("#chart-time svg a").first();
-  const value = Number(await segment.locator("rect").getAttribute("data-value"));
+  // The tallest bar segment of the time chart outside the latest bucket (still filling as the
+  // sync goes on): its events are settled, and it is large and clickable at any time of day.
+  const segments = page.locator("#chart-time svg a");
+  const bars = await segments.evaluateAll((links) =>
+    links.map((a) => ({
+      to: new URLSearchParams(a.getAttribute("href")!.split("?")[1]).get("to")!,
+      value: Number(a.querySelector("rect")!.getAttribute("data-value")),
+    })),
+  );
+  const latest = bars.map((b) => b.to).sort().at(-1);
+  const settled = bars.map((b, i) => ({ ...b, i })).filter((b) => b.to !== latest);
+  expect(settled.length).toBeGreaterThan(0);
+  const tallest = settled.reduce((a, b) => (b.value > a.value ? b : a));
+  const segment = segments.nth(tallest.i);
+  const value = tallest.value;
   const href = (await segment.getAttribute("href"))!;
   const product = new URLSearchParams(href.split("?")[1]).get("product")!;
   await segment.locator("rect").click();

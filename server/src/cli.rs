@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod export;
+pub mod normalisation_report;
 pub mod rollup;
 pub mod seed_admin;
 pub mod serve;
@@ -37,6 +38,8 @@ enum Command {
     Export(export::Args),
     /// Check an export file against its manifest (SHA-256, size, rows); non-zero exit on mismatch.
     VerifyExport(verify_export::Args),
+    /// List the source actions stored as `audit_other` (outside the operation vocabulary) lately.
+    NormalisationReport(normalisation_report::Args),
 }
 
 /// Runs the chosen command.
@@ -57,6 +60,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             with_context(settings, async |ctx| export::run(ctx, args).await).await
         }
         Command::VerifyExport(args) => verify_export::run(args).await,
+        Command::NormalisationReport(args) => {
+            with_context(settings, async |ctx| {
+                normalisation_report::run(ctx, args).await
+            })
+            .await
+        }
     }
 }
 

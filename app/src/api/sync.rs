@@ -146,3 +146,51 @@ pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
     }
     Ok(keys.len())
 }
+
+/// How far back the Sync page looks for audit actions outside the vocabulary.
+pub const UNMAPPED_DAYS: i64 = 30;
+
+/// A source action stored as `audit_other` lately, for the Sync page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnmappedActionView {
+    /// The product whose audit log wrote it.
+    pub product: domain::Product,
+    /// The action as the source named it.
+    pub action: String,
+    /// Events in the period.
+    pub events: u64,
+    /// The newest of them.
+    pub last_seen: DateTime<Utc>,
+    /// The Events page of that product's `audit_other` events in the period.
+    pub href: String,
+}
+
+/// The source actions that fell outside the operation vocabulary in the last
+/// [`UNMAPPED_DAYS`] days, most frequent first.
+#[server(endpoint = "sync/unmapped")]
+pub async fn unmapped_actions() -> Result<Vec<UnmappedActionView>, ApiError> {
+    crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    let since = Utc::now() - chrono::Duration::days(UNMAPPED_DAYS);
+    let actions = state
+        .store
+        .events
+        .unmapped_actions(since)
+        .await
+        .map_err(|e| ApiError::internal("reading the unmapped audit actions failed", &e))?;
+    let from = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Ok(actions
+        .into_iter()
+        .map(|a| UnmappedActionView {
+            href: format!(
+                "/events?from={}&product={}&operation=audit_other",
+                crate::url::encode_component(&from),
+                a.product
+            ),
+            product: a.product,
+            action: a.action,
+            events: a.events,
+            last_seen: a.last_seen,
+        })
+        .collect())
+}

@@ -2,7 +2,9 @@
 //! cursor, last error and last run's counters, and a "Sync now" button. While a run is queued or
 //! running the page refreshes itself.
 
-use crate::api::sync::{sync_status, SyncNow, SyncRow};
+use crate::api::sync::{
+    sync_status, unmapped_actions, SyncNow, SyncRow, UnmappedActionView, UNMAPPED_DAYS,
+};
 use crate::components::refresh::AutoRefresh;
 use crate::components::time::UtcTime;
 use leptos::form::ActionForm;
@@ -45,6 +47,54 @@ pub fn SyncPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <UnmappedActions/>
+    }
+}
+
+/// The source actions stored as `audit_other` lately: each is a gap in the operation vocabulary.
+#[component]
+fn UnmappedActions() -> impl IntoView {
+    let actions = Resource::new(|| (), |_| unmapped_actions());
+    view! {
+        <section class="unmapped" aria-labelledby="unmapped-heading" data-testid="unmapped-actions">
+            <h2 id="unmapped-heading">{format!("Audit actions outside the vocabulary (last {UNMAPPED_DAYS} days)")}</h2>
+            <p class="note">"Stored as " <code>"audit_other"</code> " at medium severity until the vocabulary names them (docs/normalisation.md); " <code>"atlaslens normalisation-report"</code> " lists the same."</p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match actions.await {
+                        Ok(list) if list.is_empty() => view! { <p>"Every audit action maps to a named operation."</p> }.into_any(),
+                        Ok(list) => view! { <UnmappedTable list/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn UnmappedTable(list: Vec<UnmappedActionView>) -> impl IntoView {
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Product"</th>
+                    <th scope="col">"Source action"</th>
+                    <th scope="col">"Events"</th>
+                    <th scope="col">"Last seen"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list.into_iter().map(|a| view! {
+                    <tr>
+                        <td>{a.product.as_str()}</td>
+                        <th scope="row"><code>{a.action}</code></th>
+                        <td class="number"><a href=a.href>{a.events.to_string()}</a></td>
+                        <td><UtcTime at=Some(a.last_seen)/></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

@@ -144,7 +144,66 @@ pub fn bars(text: &ChartText, bars: &[Bar], color: usize) -> Result<String, Char
     Ok(finish(out, text, &areas))
 }
 
-/// Vertical bars over time buckets, the series stacked in palette order, with a legend.
+/// A row-wrapped legend in a band of its own: where each series' swatch and name go.
+struct Legend {
+    /// Top-left corner of each entry's swatch, in the band's pixels.
+    spots: Vec<(i32, i32)>,
+    /// The band's height: nothing of the plot is drawn above it.
+    height: u32,
+}
+
+impl Legend {
+    const ROW: i32 = 22;
+    const SWATCH: i32 = 12;
+    const GAP: i32 = 18;
+    const LEFT: i32 = 64;
+
+    /// Places the entries left to right from the plot's left edge, wrapping at the chart's
+    /// width; `width_of` measures a name.
+    fn lay_out(names: &[&str], width_of: impl Fn(&str) -> u32) -> Self {
+        let (mut x, mut y) = (Self::LEFT, 6);
+        let mut spots = Vec::with_capacity(names.len());
+        for name in names {
+            let w = Self::SWATCH + 6 + width_of(name) as i32;
+            if x + w > WIDTH as i32 - 8 && x > Self::LEFT {
+                (x, y) = (Self::LEFT, y + Self::ROW);
+            }
+            spots.push((x, y));
+            x += w + Self::GAP;
+        }
+        let height = if names.is_empty() {
+            4
+        } else {
+            (y + Self::ROW) as u32
+        };
+        Self { spots, height }
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        band: &DrawingArea<DB, plotters::coord::Shift>,
+        names: &[&str],
+    ) -> Result<(), ChartError> {
+        for (k, ((x, y), name)) in self.spots.iter().zip(names).enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            band.draw(&Rectangle::new(
+                [(*x, y + 3), (x + Self::SWATCH, y + 3 + Self::SWATCH)],
+                color.filled(),
+            ))
+            .map_err(fail)?;
+            band.draw(&Text::new(
+                (*name).to_owned(),
+                (x + Self::SWATCH + 6, *y),
+                FONT.into_font().color(&AXIS),
+            ))
+            .map_err(fail)?;
+        }
+        Ok(())
+    }
+}
+
+/// Vertical bars over time buckets, the series stacked in palette order, with a legend above
+/// the plot.
 ///
 /// # Errors
 /// When plotters refuses to draw.
@@ -170,12 +229,20 @@ pub fn stacked(
     {
         let root = SVGBackend::with_string(&mut out, (WIDTH, 320)).into_drawing_area();
         root.fill(&WHITE).map_err(fail)?;
-        let mut chart = ChartBuilder::on(&root)
+        // The legend has its own band above the plot, so it never covers a bar.
+        let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        let legend = Legend::lay_out(&names, |name| {
+            root.estimate_text_size(name, &FONT.into_font().into())
+                .map_or(8 * name.len() as u32, |(w, _)| w)
+        });
+        let (band, plot) = root.split_vertically(legend.height);
+        legend.draw(&band, &names)?;
+        let mut chart = ChartBuilder::on(&plot)
             .margin(8)
+            .margin_top(4)
             .x_label_area_size(28)
             .y_label_area_size(56)
-            // Headroom above the tallest bar keeps the legend clear of the bars.
-            .build_cartesian_2d((0..n).into_segmented(), 0u64..max + max / 2 + 1)
+            .build_cartesian_2d((0..n).into_segmented(), 0u64..max + max / 10 + 1)
             .map_err(fail)?;
         chart
             .configure_mesh()
@@ -223,23 +290,7 @@ pub fn stacked(
                 ));
                 *bottom += v;
             }
-            chart
-                .draw_series(rects)
-                .map_err(fail)?
-                .label(s.name.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
-                });
-        }
-        if !series.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(220, 220, 220))
-                .label_font(FONT)
-                .draw()
-                .map_err(fail)?;
+            chart.draw_series(rects).map_err(fail)?;
         }
         root.present().map_err(fail)?;
     }
@@ -387,6 +438,64 @@ mod tests {
         assert_eq!(svg.matches("<a ").count(), 3);
         assert!(svg.contains(r#"href="/events?bitbucket=1""#));
         assert!(!svg.contains(r#"href="/events?jira=1""#));
+    }
+
+    /// The `y` attribute of every element `tag` of `svg` whose start matches `marker`.
+    fn ys(svg: &str, marker: &str) -> Vec<f64> {
+        svg.match_indices(marker)
+            .filter_map(|(i, _)| {
+                let rest = &svg[i..];
+                let end = rest.find('>')?;
+                let at = rest[..end].find(" y=\"")? + 4;
+                rest[at..].split('"').next()?.parse().ok()
+            })
+            .collect()
+    }
+
+    /// Regression: the legend was drawn inside the plot area, over the first bars, so a click on
+    /// a short early bar landed on the legend.
+    #[test]
+    fn the_legend_sits_above_the_plot_and_covers_no_bar() {
+        let names = ["jira", "confluence", "bitbucket", "jsm", "org"];
+        let series: Vec<Series> = names
+            .iter()
+            .map(|name| Series {
+                name: (*name).into(),
+                values: vec![1, 50, 50],
+                hrefs: vec![format!("/events?p={name}"); 3],
+            })
+            .collect();
+        let svg = stacked(
+            &text(),
+            &["1 Nov".into(), "2 Nov".into(), "3 Nov".into()],
+            &series,
+        )
+        .unwrap();
+        let legend_bottom = names
+            .iter()
+            .flat_map(|name| {
+                let at = svg.find(&format!("\n{name}\n</text>")).unwrap();
+                let start = svg[..at].rfind("<text").unwrap();
+                ys(&svg[start..], "<text").into_iter().next()
+            })
+            .fold(0.0_f64, f64::max);
+        let hits = ys(&svg, r#"<rect class="hit""#);
+        assert_eq!(hits.len(), 15);
+        let top = hits.iter().copied().fold(f64::MAX, f64::min);
+        // A legend label's glyphs reach one font size below its `y`.
+        assert!(
+            top >= legend_bottom + f64::from(FONT.1),
+            "the highest bar starts at y={top}, below the legend's last row at y={legend_bottom}"
+        );
+    }
+
+    #[test]
+    fn a_long_legend_wraps_onto_more_rows() {
+        let one = Legend::lay_out(&["a"; 3], |_| 40);
+        let many = Legend::lay_out(&["a"; 20], |_| 40);
+        assert_eq!(one.spots.iter().map(|s| s.1).max(), Some(6));
+        assert!(many.height > one.height);
+        assert!(many.spots.iter().all(|(x, _)| *x + 58 <= WIDTH as i32));
     }
 
     #[test]

@@ -95,9 +95,10 @@ vocabulary!(
     Severity, "severity" {
         /// Routine.
         Low => "low",
-        /// Worth a look (e.g. failed sign-ins).
+        /// Worth a look (e.g. failed sign-ins, audit actions not yet in the vocabulary).
         Medium => "medium",
-        /// Changes who can do what (admin grants, permission and group changes).
+        /// Changes who can do what, destroys or takes data out (admin grants, permission and group
+        /// changes, deletions of projects/spaces/repositories, exports).
         High => "high",
     }
 );
@@ -131,6 +132,14 @@ vocabulary!(
         UserCreated => "user_created",
         /// An account was deactivated or removed.
         UserDeactivated => "user_deactivated",
+        /// An account became a member of the organization.
+        UserAddedToOrg => "user_added_to_org",
+        /// An account stopped being a member of the organization.
+        UserRemovedFromOrg => "user_removed_from_org",
+        /// A role or product access short of administrator was granted.
+        RoleGranted => "role_granted",
+        /// A role or product access short of administrator was revoked.
+        RoleRevoked => "role_revoked",
         /// An API token was created.
         ApiTokenCreated => "api_token_created",
         /// An API token was revoked.
@@ -141,7 +150,7 @@ vocabulary!(
         ContainerCreated => "container_created",
         /// A project, space or repository was deleted.
         ContainerDeleted => "container_deleted",
-        /// Content was exported (pages, spaces, issues).
+        /// Content or user details were exported (pages, spaces, a site, issues, user lists).
         ContentExported => "content_exported",
         /// An audit action with no more specific member.
         AuditOther => "audit_other",

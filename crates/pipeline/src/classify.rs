@@ -1,12 +1,16 @@
 //! Category and severity of an event.
 //!
 //! - Category follows the pipeline: audit records are `security`, activity is `content`.
-//! - Severity follows the operation:
-//!   - **high** — changes to who can do what: admin grants and revocations, permission changes,
-//!     group membership changes, group creation and deletion, API tokens created;
-//!   - **medium** — worth a look: failed sign-ins, accounts created or deactivated, revoked
-//!     tokens, settings changes, content exports, projects/spaces deleted;
-//!   - **low** — routine: sign-ins and outs, other audit entries, all content activity.
+//! - Severity follows the operation, by the policy written out for auditors in
+//!   `docs/normalisation.md` (a test reads that table and checks it against this function):
+//!   - **high** — changes to who can do what (admin and role grants and revocations, permission
+//!     changes, group membership, groups created or deleted, API tokens created), and actions that
+//!     destroy or take out data (projects, spaces and repositories deleted; exports);
+//!   - **medium** — worth a look: failed sign-ins, accounts created, deactivated, added to or
+//!     removed from the organization, revoked tokens, settings changes, and every audit action the
+//!     vocabulary does not name yet (a security record whose meaning is unknown is shown, not
+//!     buried);
+//!   - **low** — routine: sign-ins and outs, projects/spaces created, all content activity.
 
 use domain::{Category, Operation, Pipeline, Severity};
 
@@ -22,14 +26,16 @@ pub fn category(pipeline: Pipeline) -> Category {
 pub fn severity(op: Operation) -> Severity {
     use Operation::*;
     match op {
-        AdminGranted | AdminRevoked | PermissionChanged | UserAddedToGroup
-        | UserRemovedFromGroup | GroupCreated | GroupDeleted | ApiTokenCreated => Severity::High,
-        LoginFailed | UserCreated | UserDeactivated | ApiTokenRevoked | SettingsChanged
-        | ContentExported | ContainerDeleted => Severity::Medium,
-        Login | Logout | ContainerCreated | AuditOther | IssueCreated | IssueUpdated
-        | IssueTransitioned | CommentAdded | PageCreated | PageUpdated | BlogpostPublished
-        | CommitPushed | PrOpened | PrMerged | PrDeclined | RequestCreated | RequestResolved
-        | ActivityOther => Severity::Low,
+        AdminGranted | AdminRevoked | RoleGranted | RoleRevoked | PermissionChanged
+        | UserAddedToGroup | UserRemovedFromGroup | GroupCreated | GroupDeleted
+        | ApiTokenCreated | ContainerDeleted | ContentExported => Severity::High,
+        LoginFailed | UserCreated | UserDeactivated | UserAddedToOrg | UserRemovedFromOrg
+        | ApiTokenRevoked | SettingsChanged | AuditOther => Severity::Medium,
+        Login | Logout | ContainerCreated | IssueCreated | IssueUpdated | IssueTransitioned
+        | CommentAdded | PageCreated | PageUpdated | BlogpostPublished | CommitPushed
+        | PrOpened | PrMerged | PrDeclined | RequestCreated | RequestResolved | ActivityOther => {
+            Severity::Low
+        }
     }
 }
 

@@ -30,26 +30,78 @@ pub fn required(v: &Value, field: &'static str) -> Result<String, NormalizeError
     text(v).ok_or(NormalizeError::Missing(field))
 }
 
-/// A required time: RFC 3339 / ISO-8601 (with `Z`, `+00:00` or `+0000`) or epoch milliseconds.
-pub fn time(v: &Value, field: &'static str) -> Result<DateTime<Utc>, NormalizeError> {
-    let bad = || NormalizeError::BadTime {
-        field,
-        value: short(v),
+/// The earliest time an event may carry, 2000-01-01T00:00:00Z in epoch milliseconds. Atlassian
+/// Cloud keeps nothing older; anything earlier is a unit or format mistake (epoch seconds read as
+/// milliseconds, a date written as digits, year `0000`).
+pub const EARLIEST_MS: i64 = 946_684_800_000;
+
+/// How far past `now` an event may lie: clocks drift by seconds, not by a day.
+pub const MAX_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// A required time written as an ISO 8601 / RFC 3339 string with its zone (`Z`, `+00:00` or
+/// Jira's `+0000`), the form every product uses except where [`epoch_millis`] applies. Numbers
+/// and strings of digits are refused: no product writes a time that way in these fields.
+pub fn iso_time(
+    v: &Value,
+    field: &'static str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    let t = match v {
+        Value::Null => return Err(NormalizeError::Missing(field)),
+        Value::String(s) => connectors::time::parse_time(s),
+        _ => None,
     };
-    match v {
-        Value::Null => Err(NormalizeError::Missing(field)),
+    let t = t.ok_or_else(|| NormalizeError::BadTime {
+        field,
+        expected: "an ISO 8601 time with a zone",
+        value: short(v),
+    })?;
+    plausible(t, field, v, now)
+}
+
+/// A required time written as a JSON integer of epoch milliseconds (Confluence's audit
+/// `creationDate`, JSM's `epochMillis`). Strings are refused.
+pub fn epoch_millis(
+    v: &Value,
+    field: &'static str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    let t = match v {
+        Value::Null => return Err(NormalizeError::Missing(field)),
         Value::Number(n) => n
             .as_i64()
-            .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
-            .ok_or_else(bad),
-        Value::String(s) => {
-            if let Ok(ms) = s.parse::<i64>() {
-                return Utc.timestamp_millis_opt(ms).single().ok_or_else(bad);
-            }
-            connectors::time::parse_time(s).ok_or_else(bad)
-        }
-        _ => Err(bad()),
-    }
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
+        _ => None,
+    };
+    let t = t.ok_or_else(|| NormalizeError::BadTime {
+        field,
+        expected: "an integer of epoch milliseconds",
+        value: short(v),
+    })?;
+    plausible(t, field, v, now)
+}
+
+/// `t` if it can be the time of a record seen at `now`: not before [`EARLIEST_MS`], not more than
+/// [`MAX_AHEAD`] after `now`.
+fn plausible(
+    t: DateTime<Utc>,
+    field: &'static str,
+    v: &Value,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    let why = if t.timestamp_millis() < EARLIEST_MS {
+        "before 2000-01-01"
+    } else if t > now + MAX_AHEAD {
+        "more than a day after now"
+    } else {
+        return Ok(t);
+    };
+    Err(NormalizeError::ImplausibleTime {
+        field,
+        value: short(v),
+        read: t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        why,
+    })
 }
 
 /// An IP address, if the value is one (Jira's `remoteAddress` is documented as a URL but is an IP
@@ -81,8 +133,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 9, 20, 0, 0, 0).unwrap()
+    }
+
     #[test]
-    fn every_source_time_format_becomes_the_same_utc_instant() {
+    fn every_iso_form_the_products_write_becomes_the_same_utc_instant() {
         let t = Utc.with_ymd_and_hms(2026, 9, 10, 14, 3, 21).unwrap()
             + chrono::Duration::milliseconds(456);
         for v in [
@@ -90,28 +146,123 @@ mod tests {
             json!("2026-09-10T14:03:21.456+0000"),
             json!("2026-09-10T23:03:21.456+09:00"),
             json!("2026-09-10T23:03:21.456+0900"),
-            json!(1_789_049_001_456_i64),
-            json!("1789049001456"),
         ] {
-            assert_eq!(time(&v, "t").unwrap(), t, "{v}");
+            assert_eq!(iso_time(&v, "t", now()).unwrap(), t, "{v}");
         }
+        assert_eq!(
+            epoch_millis(&json!(1_789_049_001_456_i64), "t", now()).unwrap(),
+            t
+        );
+    }
+
+    /// Regression: any string of digits was read as epoch milliseconds, so `"20260914"` became
+    /// 1970-01-01T05:37:40.914Z and `"2026"` 1970-01-01T00:00:02.026Z.
+    #[test]
+    fn strings_of_digits_in_a_time_field_are_refused_not_read_as_1970() {
+        for v in [json!("20260914"), json!("2026"), json!("1789049001456")] {
+            assert!(
+                matches!(
+                    iso_time(&v, "created", now()),
+                    Err(NormalizeError::BadTime {
+                        field: "created",
+                        ..
+                    })
+                ),
+                "{v}"
+            );
+            assert!(
+                matches!(
+                    epoch_millis(&v, "creationDate", now()),
+                    Err(NormalizeError::BadTime { .. })
+                ),
+                "{v}"
+            );
+        }
+        assert!(matches!(
+            iso_time(&json!(1_789_049_001_456_i64), "created", now()),
+            Err(NormalizeError::BadTime { .. })
+        ));
+    }
+
+    /// Regression: epoch seconds, `0`, `-1` and year `0000` were stored as times in 1970 or
+    /// before, silently wrong.
+    #[test]
+    fn times_before_2000_are_rejected_naming_the_value() {
+        for v in [
+            json!(1_789_049_001_i64),
+            json!(0),
+            json!(-1),
+            json!(20_260_914),
+        ] {
+            let err = epoch_millis(&v, "creationDate", now()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    NormalizeError::ImplausibleTime {
+                        field: "creationDate",
+                        why: "before 2000-01-01",
+                        ..
+                    }
+                ),
+                "{v}: {err}"
+            );
+            assert!(err.to_string().contains(&v.to_string()), "{err}");
+        }
+        let err = iso_time(&json!("0000-01-01T00:00:00Z"), "created", now()).unwrap_err();
+        assert!(
+            matches!(err, NormalizeError::ImplausibleTime { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "field `created` holds \"0000-01-01T00:00:00Z\", read as 0000-01-01T00:00:00.000Z: \
+             before 2000-01-01, so it cannot be this record's time"
+        );
+        let earliest = Utc.timestamp_millis_opt(EARLIEST_MS).unwrap();
+        assert_eq!(
+            epoch_millis(&json!(EARLIEST_MS), "t", now()).unwrap(),
+            earliest
+        );
     }
 
     #[test]
-    fn unreadable_times_name_their_field() {
+    fn times_more_than_a_day_after_now_are_rejected() {
+        let soon = now() + chrono::Duration::hours(23);
+        let late = now() + chrono::Duration::hours(25);
         assert_eq!(
-            time(&json!(null), "created"),
-            Err(NormalizeError::Missing("created"))
+            epoch_millis(&json!(soon.timestamp_millis()), "t", now()).unwrap(),
+            soon
         );
         assert!(matches!(
-            time(&json!("yesterday"), "created"),
-            Err(NormalizeError::BadTime {
-                field: "created",
+            epoch_millis(&json!(late.timestamp_millis()), "t", now()),
+            Err(NormalizeError::ImplausibleTime {
+                why: "more than a day after now",
                 ..
             })
         ));
         assert!(matches!(
-            time(&json!({"a": 1}), "created"),
+            iso_time(&json!("2099-01-01T00:00:00Z"), "t", now()),
+            Err(NormalizeError::ImplausibleTime { .. })
+        ));
+    }
+
+    #[test]
+    fn unreadable_times_name_their_field_and_the_expected_form() {
+        assert_eq!(
+            iso_time(&json!(null), "created", now()),
+            Err(NormalizeError::Missing("created"))
+        );
+        let err = iso_time(&json!("yesterday"), "created", now()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "field `created` is not an ISO 8601 time with a zone: \"yesterday\""
+        );
+        assert!(matches!(
+            iso_time(&json!({"a": 1}), "created", now()),
+            Err(NormalizeError::BadTime { .. })
+        ));
+        assert!(matches!(
+            iso_time(&json!("2026-09-01 08:05"), "created", now()),
             Err(NormalizeError::BadTime { .. })
         ));
     }

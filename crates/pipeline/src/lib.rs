@@ -9,6 +9,7 @@
 
 pub mod classify;
 mod fields;
+pub mod nesting;
 pub mod operations;
 mod products;
 
@@ -52,17 +53,41 @@ pub enum NormalizeError {
     /// A field the event needs is absent or null.
     #[error("required field `{0}` is missing")]
     Missing(&'static str),
-    /// A time field could not be read in any format the product uses.
-    #[error("field `{field}` is not a time: {value:?}")]
+    /// A time field is not in the form the product writes it in.
+    #[error("field `{field}` is not {expected}: {value}")]
     BadTime {
+        /// The field.
+        field: &'static str,
+        /// The form the field is read in.
+        expected: &'static str,
+        /// Its value, shortened.
+        value: String,
+    },
+    /// A time field reads, but as a time the record cannot have: before 2000 or more than a day
+    /// after it was fetched. Stored, it would be silently wrong evidence.
+    #[error(
+        "field `{field}` holds {value}, read as {read}: {why}, so it cannot be this record's time"
+    )]
+    ImplausibleTime {
         /// The field.
         field: &'static str,
         /// Its value, shortened.
         value: String,
+        /// The instant it reads as (RFC 3339).
+        read: String,
+        /// Which bound it breaks.
+        why: &'static str,
     },
     /// The record's id does not make a valid event id.
     #[error("the record id is unusable: {0}")]
     BadId(#[from] IdError),
+    /// The record nests deeper than [`nesting::MAX_DEPTH`] levels: no source writes such records,
+    /// and building an event from one could exhaust the stack.
+    #[error("the record nests more than {limit} levels deep")]
+    TooDeep {
+        /// The bound.
+        limit: usize,
+    },
     /// A field holds a value of the wrong kind.
     #[error("field `{field}` has an unexpected value: {value:?}")]
     BadValue {
@@ -73,15 +98,22 @@ pub enum NormalizeError {
     },
 }
 
-/// Normalises one record of `deployment`, stamping `now` as the ingestion time.
+/// Normalises one record of `deployment`, stamping `now` as the ingestion time and judging its
+/// times against it. Every way records come in goes through here, so the nesting bound is
+/// checked here once.
 ///
 /// # Errors
-/// A [`NormalizeError`] naming the field at fault.
+/// A [`NormalizeError`] naming the field at fault. Quarantine a rejected record's raw payload
+/// through [`nesting::storable`].
 pub fn normalize(
     deployment: &DeploymentId,
     record: &SourceRecord,
     now: DateTime<Utc>,
 ) -> Result<Normalized, NormalizeError> {
+    let limit = nesting::MAX_DEPTH;
+    if nesting::deeper_than(&record.raw, limit) || nesting::deeper_than(&record.context, limit) {
+        return Err(NormalizeError::TooDeep { limit });
+    }
     let raw = &record.raw;
     let ctx = &record.context;
     match record.kind {

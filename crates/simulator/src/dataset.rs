@@ -13,6 +13,7 @@ use crate::catalog::{
 };
 use crate::directory::Directory;
 use crate::format::digest;
+use crate::view::{DataPicks, Malformed, SitePicks};
 use crate::SimConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -198,6 +199,8 @@ pub struct SiteData {
     pub versions: Vec<Version>,
     /// Requests by creation; issue id = [`ISSUE_ID_BASE`] + issues + index.
     pub requests: Vec<Request>,
+    /// Which of these records the malformed fault garbles.
+    pub picks: SitePicks,
 }
 
 /// First Jira audit record id.
@@ -240,6 +243,8 @@ pub struct Dataset {
     pub sites: Vec<SiteData>,
     /// One per repository of [`REPOS`].
     pub repos: Vec<RepoData>,
+    /// Which organization event and commit the malformed fault garbles.
+    pub picks: DataPicks,
 }
 
 /// Shares of the daily volume, in percent: org, Jira audit, Jira activity, Confluence audit,
@@ -380,14 +385,17 @@ impl Dataset {
                 )
             })
             .collect();
-        Self {
+        let mut data = Self {
             directory,
             start,
             end,
             org,
             sites,
             repos,
-        }
+            picks: DataPicks::default(),
+        };
+        Malformed::choose(&mut data, anchor);
+        data
     }
 
     /// Records held, all streams together.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{reconcile, small_config, start, window_until_now};
+use common::{at, reconcile, small_config, start, window_until_now};
 use connectors::Window;
 use simulator::{Faults, SimConfig};
 use std::time::Duration;
@@ -100,16 +100,82 @@ async fn hanging_requests_time_out_and_are_retried() {
     .await;
 }
 
+/// How many streams the manifest lists, and how many of them have exactly one malformed record.
+fn streams_with_one_malformed(m: &simulator::Manifest) -> (usize, usize) {
+    let one = m
+        .sources
+        .iter()
+        .filter(|s| {
+            m.malformed
+                .iter()
+                .filter(|b| {
+                    (&b.source, &b.product, &b.pipeline) == (&s.source, &s.product, &s.pipeline)
+                })
+                .count()
+                == 1
+        })
+        .count();
+    (m.sources.len(), one)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_records_are_exactly_the_ones_normalisation_rejects() {
-    reconciles_under(
-        Faults {
+    let sim = start(small_config(11)).await;
+    sim.set_faults(Faults {
+        malformed: true,
+        ..Faults::default()
+    });
+    let window = window_until_now(&sim);
+    let (streams, with_one) =
+        streams_with_one_malformed(&sim.manifest(window.from, window.to, false));
+    assert_eq!(
+        (streams, with_one),
+        (7, 7),
+        "one malformed record in every stream"
+    );
+    reconcile(&sim, window, TIMEOUT).await;
+    sim.stop().await;
+}
+
+/// Regression: the malformed record was chosen by its index in the list, which at some times of
+/// day (a fresh clone at 21:40 UTC) fell on a changelog entry still in the simulator's future,
+/// so the Jira activity stream had none. Every fault, with the clock started just after midnight,
+/// early, at noon, in the evening and late on a Saturday.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_reconciles_whatever_the_time_of_day_the_clock_starts_at() {
+    for anchor in [
+        "2026-12-01T00:03:00Z",
+        "2026-12-01T06:30:00Z",
+        "2026-12-01T12:00:00Z",
+        "2026-12-01T21:40:00Z",
+        "2026-12-05T23:58:00Z",
+    ] {
+        let sim = start(SimConfig {
+            anchor: at(anchor),
+            ..small_config(4)
+        })
+        .await;
+        sim.set_faults(Faults {
+            rate_limit_every: Some(11),
+            rate_limit_burst: 2,
+            error_rate: 0.05,
             malformed: true,
+            duplicate_across_pages: true,
+            late_rate: 0.2,
+            late_delay_s: 3600,
             ..Faults::default()
-        },
-        TIMEOUT,
-    )
-    .await;
+        });
+        let window = window_until_now(&sim);
+        let manifest = sim.manifest(window.from, window.to, false);
+        assert_eq!(
+            streams_with_one_malformed(&manifest),
+            (7, 7),
+            "clock started at {anchor}: one malformed record in every stream: {:?}",
+            manifest.malformed
+        );
+        reconcile(&sim, window, TIMEOUT).await;
+        sim.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! pull requests opened, merged or declined.
 
 use super::{object, Parts};
-use crate::fields::{parse_author_raw, required, text, time};
+use crate::fields::{iso_time, parse_author_raw, required, text};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
 use domain::{DeploymentId, Operation, Pipeline, Product};
@@ -43,7 +43,7 @@ pub fn commit(
         product: Product::Bitbucket,
         pipeline: Pipeline::Activity,
         source_id: format!("commit-{}-{hash}", slug(ctx)?),
-        occurred_at: time(&raw["date"], "date")?,
+        occurred_at: iso_time(&raw["date"], "date", now)?,
         operation: Operation::CommitPushed,
         object_type: Some("commit".into()),
         object_ref: object(
@@ -78,7 +78,7 @@ pub fn pr_opened(
         product: Product::Bitbucket,
         pipeline: Pipeline::Activity,
         source_id: format!("pr-{}-{id}-opened", slug(ctx)?),
-        occurred_at: time(&raw["created_on"], "created_on")?,
+        occurred_at: iso_time(&raw["created_on"], "created_on", now)?,
         operation: Operation::PrOpened,
         object_type: Some("pull_request".into()),
         object_ref: pr_object(raw, &id, ctx),
@@ -116,7 +116,7 @@ pub fn pr_closed(
         product: Product::Bitbucket,
         pipeline: Pipeline::Activity,
         source_id: format!("pr-{}-{id}-{verb}", slug(ctx)?),
-        occurred_at: time(&raw["updated_on"], "updated_on")?,
+        occurred_at: iso_time(&raw["updated_on"], "updated_on", now)?,
         operation,
         object_type: Some("pull_request".into()),
         object_ref: pr_object(raw, &id, ctx),

@@ -2,7 +2,7 @@
 //! and page / blog-post versions.
 
 use super::{object, Parts};
-use crate::fields::{ip, text, time};
+use crate::fields::{epoch_millis, ip, iso_time, text};
 use crate::operations::{audit_operation, escalate_admin};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
@@ -40,7 +40,7 @@ pub fn audit(
     raw: &Value,
     now: DateTime<Utc>,
 ) -> Result<Normalized, NormalizeError> {
-    let occurred_at = time(&raw["creationDate"], "creationDate")?;
+    let occurred_at = epoch_millis(&raw["creationDate"], "creationDate", now)?;
     let summary = text(&raw["summary"]).ok_or(NormalizeError::Missing("summary"))?;
     let affected = &raw["affectedObject"];
     let group = raw["associatedObjects"]
@@ -94,7 +94,7 @@ pub fn version(
         product: Product::Confluence,
         pipeline: Pipeline::Activity,
         source_id: format!("{kind}-{id}-v{number}"),
-        occurred_at: time(&raw["createdAt"], "createdAt")?,
+        occurred_at: iso_time(&raw["createdAt"], "createdAt", now)?,
         operation,
         object_type: Some(kind.to_owned()),
         object_ref: object(Some(id), text(&ctx["title"]), text(&ctx["spaceId"])),

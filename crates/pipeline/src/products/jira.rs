@@ -2,7 +2,7 @@
 //! `remoteAddress`, `objectItem`, `associatedItems`), issue creations and changelog entries.
 
 use super::{object, Parts};
-use crate::fields::{ip, required, text, time};
+use crate::fields::{ip, iso_time, required, text};
 use crate::operations::{audit_operation, escalate_admin};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ pub fn audit(
     now: DateTime<Utc>,
 ) -> Result<Normalized, NormalizeError> {
     let id = required(&raw["id"], "id")?;
-    let occurred_at = time(&raw["created"], "created")?;
+    let occurred_at = iso_time(&raw["created"], "created", now)?;
     let summary = required(&raw["summary"], "summary")?;
     let item = &raw["objectItem"];
     let group = (item["typeName"].as_str() == Some("GROUP"))
@@ -69,7 +69,7 @@ pub fn issue_created(
         product: Product::Jira,
         pipeline: Pipeline::Activity,
         source_id: format!("issue-{id}-created"),
-        occurred_at: time(&fields["created"], "fields.created")?,
+        occurred_at: iso_time(&fields["created"], "fields.created", now)?,
         operation: Operation::IssueCreated,
         object_type: Some("issue".into()),
         object_ref: object(
@@ -99,7 +99,7 @@ pub fn changelog(
         product: Product::Jira,
         pipeline: Pipeline::Activity,
         source_id: format!("changelog-{id}"),
-        occurred_at: time(&raw["created"], "created")?,
+        occurred_at: iso_time(&raw["created"], "created", now)?,
         operation: if transitioned {
             Operation::IssueTransitioned
         } else {

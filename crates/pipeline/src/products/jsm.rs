@@ -2,18 +2,26 @@
 //! resolution.
 
 use super::{object, Parts};
-use crate::fields::{required, text, time};
+use crate::fields::{epoch_millis, iso_time, required, text};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
 use domain::{DeploymentId, Operation, Pipeline, Product};
 use serde_json::Value;
 
-/// A `DateDTO` time: `epochMillis`, else `iso8601`.
-fn date_dto(v: &Value, field: &'static str) -> Result<DateTime<Utc>, NormalizeError> {
-    if v["epochMillis"].is_number() {
-        time(&v["epochMillis"], field)
+/// A `DateDTO` time (`{epochMillis, iso8601, jira, friendly}`): `epochMillis` when present, else
+/// `iso8601`; `fields` names the DTO and its two parts.
+fn date_dto(
+    v: &Value,
+    fields: [&'static str; 3],
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    let [dto, epoch, iso] = fields;
+    if !v.is_object() {
+        Err(NormalizeError::Missing(dto))
+    } else if v["epochMillis"].is_null() {
+        iso_time(&v["iso8601"], iso, now)
     } else {
-        time(&v["iso8601"], field)
+        epoch_millis(&v["epochMillis"], epoch, now)
     }
 }
 
@@ -55,7 +63,15 @@ pub fn created(
     raw: &Value,
     now: DateTime<Utc>,
 ) -> Result<Normalized, NormalizeError> {
-    let at = date_dto(&raw["createdDate"], "createdDate")?;
+    let at = date_dto(
+        &raw["createdDate"],
+        [
+            "createdDate",
+            "createdDate.epochMillis",
+            "createdDate.iso8601",
+        ],
+        now,
+    )?;
     request(
         deployment,
         raw,
@@ -72,7 +88,12 @@ pub fn resolved(
 ) -> Result<Normalized, NormalizeError> {
     let at = date_dto(
         &raw["currentStatus"]["statusDate"],
-        "currentStatus.statusDate",
+        [
+            "currentStatus.statusDate",
+            "currentStatus.statusDate.epochMillis",
+            "currentStatus.statusDate.iso8601",
+        ],
+        now,
     )?;
     request(
         deployment,

@@ -2,7 +2,7 @@
 //! `.context[]` (what was acted on), `.container[]` (where) and `.location.ip`.
 
 use super::{object, Parts};
-use crate::fields::{ip, required, text, time};
+use crate::fields::{ip, iso_time, required, text};
 use crate::operations::{audit_operation, escalate_admin};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
@@ -32,7 +32,7 @@ pub fn event(
 ) -> Result<Normalized, NormalizeError> {
     let id = required(&raw["id"], "id")?;
     let attributes = &raw["attributes"];
-    let occurred_at = time(&attributes["time"], "attributes.time")?;
+    let occurred_at = iso_time(&attributes["time"], "attributes.time", now)?;
     let action = required(&attributes["action"], "attributes.action")?;
     let context = attributes["context"]
         .as_array()

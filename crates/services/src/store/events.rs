@@ -8,6 +8,10 @@
 //! Listing is keyset-paginated over `(occurred_at, _id)` descending, so page N costs the same as
 //! page 1. A TTL index on `occurred_at` is the only way an event is ever removed.
 
+mod vocabulary_gaps;
+
+pub use vocabulary_gaps::UnmappedAction;
+
 use super::{StoreError, EVENTS};
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Utc};
