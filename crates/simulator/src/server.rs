@@ -2,9 +2,9 @@
 //! every API request passes — writes refused with `405`, then injected faults, then the
 //! product's own authentication check.
 //!
-//! Reads are `GET`, plus the `POST` the real API documents as a read of a path served here
-//! (Jira's `search/jql` with a JSON body): it passes the guard like a `GET`. Every other method
-//! answers `405` from the route table.
+//! Reads are `GET`, plus the two `POST`s the real APIs document as reads of a path served here
+//! (Jira's `search/jql` with a JSON body, Bitbucket's `commits` with a form body): those pass the
+//! guard like a `GET`. Every other method answers `405` from the route table.
 
 pub(crate) mod admin;
 pub(crate) mod bitbucket;
@@ -134,7 +134,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         )
         .route(
             "/bitbucket/2.0/repositories/{workspace}/{repo}/commits",
-            get(bitbucket::commits),
+            get(bitbucket::commits).post(bitbucket::commits_post),
         )
         .route(
             "/bitbucket/2.0/repositories/{workspace}/{repo}/pullrequests",
@@ -186,6 +186,7 @@ fn is_read(method: &Method, path: &str) -> bool {
     matches!(
         segments.as_slice(),
         ["", "site", _, "rest", "api", "3", "search", "jql"]
+            | ["", "bitbucket", "2.0", "repositories", _, _, "commits"]
     )
 }
 
