@@ -1,6 +1,10 @@
 //! The HTTP side: shared state, the route table (every endpoint in one place), and the guard
 //! every API request passes — writes refused with `405`, then injected faults, then the
 //! product's own authentication check.
+//!
+//! Reads are `GET`, plus the two `POST`s the real APIs document as reads of a path served here
+//! (Jira's `search/jql` with a JSON body, Bitbucket's `commits` with a form body): those pass the
+//! guard like a `GET`. Every other method answers `405` from the route table.
 
 pub(crate) mod admin;
 pub(crate) mod bitbucket;
@@ -103,7 +107,10 @@ pub fn router(state: Arc<Shared>) -> Router {
         )
         .route("/admin/v1/orgs/{org}/users", get(admin::users))
         .route("/site/{site}/rest/api/3/auditing/record", get(jira::audit))
-        .route("/site/{site}/rest/api/3/search/jql", get(jira::search))
+        .route(
+            "/site/{site}/rest/api/3/search/jql",
+            get(jira::search::get).post(jira::search::post),
+        )
         .route(
             "/site/{site}/rest/api/3/issue/{issue}/changelog",
             get(jira::changelog),
@@ -127,7 +134,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         )
         .route(
             "/bitbucket/2.0/repositories/{workspace}/{repo}/commits",
-            get(bitbucket::commits),
+            get(bitbucket::commits).post(bitbucket::commits_post),
         )
         .route(
             "/bitbucket/2.0/repositories/{workspace}/{repo}/pullrequests",
@@ -166,6 +173,23 @@ fn family(path: &str) -> Option<Family> {
     }
 }
 
+/// Whether a request reads: any `GET`, and a `POST` to a path where the real API documents
+/// `POST` as a read (the route table serves exactly these).
+fn is_read(method: &Method, path: &str) -> bool {
+    if method == Method::GET {
+        return true;
+    }
+    if method != Method::POST {
+        return false;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "site", _, "rest", "api", "3", "search", "jql"]
+            | ["", "bitbucket", "2.0", "repositories", _, _, "commits"]
+    )
+}
+
 /// An error body in the family's own shape.
 fn error(family: Family, status: StatusCode, message: &str) -> Response {
     let body = match family {
@@ -185,7 +209,7 @@ async fn guard(State(state): State<Arc<Shared>>, request: Request, next: Next) -
     let Some(fam) = family(request.uri().path()) else {
         return next.run(request).await;
     };
-    if request.method() != Method::GET {
+    if !is_read(request.method(), request.uri().path()) {
         // Writes are never accepted; the route answers 405 (or 404 for unknown paths).
         return next.run(request).await;
     }

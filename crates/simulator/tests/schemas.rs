@@ -4,78 +4,12 @@
 //! schema written from atlassian-api.md §1.3/§1.5, and its events against the spec's `EventModel`.
 
 mod common;
+mod spec;
 
 use common::{small_config, start};
 use serde_json::{json, Value};
 use simulator::RunningSimulator;
-use std::path::PathBuf;
-
-fn specs_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs");
-    assert!(
-        dir.join("SOURCES.md").exists(),
-        "the OpenAPI documents are missing: expected them in {}",
-        dir.display()
-    );
-    dir
-}
-
-fn spec(name: &str) -> Value {
-    let path = specs_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// OpenAPI 3.0's `nullable: true` is not JSON Schema; turn it into a `null` type alternative.
-fn json_schema(mut v: Value) -> Value {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                if map.get("nullable") == Some(&Value::Bool(true)) {
-                    if let Some(Value::String(t)) = map.get("type").cloned() {
-                        map.insert("type".into(), json!([t, "null"]));
-                    }
-                }
-                map.values_mut().for_each(walk);
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
-    v
-}
-
-/// Validates `instance` against `schema`, resolving `#/components/...` in `doc`.
-fn check(doc: &Value, schema: &Value, instance: &Value, what: &str) {
-    let mut root = json_schema(schema.clone());
-    if let Some(obj) = root.as_object_mut() {
-        obj.insert("components".into(), json_schema(doc["components"].clone()));
-    }
-    let validator = jsonschema::draft4::options()
-        .should_validate_formats(false)
-        .build(&root)
-        .unwrap_or_else(|e| panic!("{what}: the schema does not compile: {e}"));
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .take(10)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match its schema:\n{}",
-        errors.join("\n")
-    );
-}
-
-/// The `200` schema of `GET path` in `doc`.
-fn response_schema(doc: &Value, path: &str) -> Value {
-    let schema =
-        &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
-    assert!(schema.is_object(), "{path} has no 200 JSON schema");
-    schema.clone()
-}
+use spec::{check, response_schema, spec};
 
 struct Client {
     http: reqwest::Client,

@@ -1,5 +1,6 @@
-//! The organization Admin API: `events-stream` (cursor paged, in `processedAt` order), the
-//! action catalogue, and the managed users.
+//! The organization Admin API: `events-stream` (cursor paged, in `processedAt` order, ascending
+//! or descending by `sortOrder`, which the cursor remembers), the action catalogue, and the
+//! managed users.
 
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{OrgTarget, ORG_ACTIONS, SPACES};
@@ -60,7 +61,7 @@ fn admin_error(code: &str, title: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
-/// `GET /admin/v1/orgs/{org}/events-stream?from=&to=&cursor=&limit=`.
+/// `GET /admin/v1/orgs/{org}/events-stream?from=&to=&cursor=&limit=&sortOrder=`.
 pub async fn events_stream(
     State(state): State<Arc<Shared>>,
     Path(org): Path<String>,
@@ -90,36 +91,68 @@ pub async fn events_stream(
         }
     }
     let [mut from, mut to] = bounds;
+    let mut descending = match p.get("sortOrder") {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            return admin_error(
+                "Error.InvalidSortOrder",
+                &format!("'sortOrder' must be asc or desc, got {other:?}"),
+            )
+        }
+    };
     let view = state.view();
     let data = &state.data;
     let order = state.stream.read().expect("stream lock");
-    let start = match p.get("cursor") {
-        Some(c) => match decode_cursor("events", c) {
-            // The cursor remembers the window, as the real one does.
-            Some((pos, extra)) if extra.len() == 2 => {
-                from = (extra[0] != i64::MIN).then_some(extra[0]);
-                to = (extra[1] != i64::MAX).then_some(extra[1]);
-                pos
-            }
-            _ => return admin_error("Error.InvalidPageCursor", "Invalid page cursor"),
-        },
-        None => from.map_or(0, |f| {
-            order
-                .0
-                .partition_point(|i| processed_at(&view, &data.org[*i as usize]) < f)
-        }),
-    };
+    let processed = |pos: usize| processed_at(&view, &data.org[order.0[pos] as usize]);
     // Nothing processed after this can be visible now or have occurred inside the window
     // (a record is processed at most the late delay plus 3 s after it occurred).
     let mut horizon = view.now + 3_000;
     if let Some(t) = to {
         horizon = horizon.min(view.visible_at(Stamp { at: t, roll: 0 }) + 3_000);
     }
+    // The first position served (in the direction of travel), if any.
+    let start: Option<usize> = match p.get("cursor") {
+        Some(c) => match decode_cursor("events", c) {
+            // The cursor remembers the window and the direction, as the real one does.
+            Some((pos, extra)) if extra.len() == 2 || extra.len() == 3 => {
+                from = (extra[0] != i64::MIN).then_some(extra[0]);
+                to = (extra[1] != i64::MAX).then_some(extra[1]);
+                descending = extra.get(2) == Some(&1);
+                Some(pos)
+            }
+            _ => return admin_error("Error.InvalidPageCursor", "Invalid page cursor"),
+        },
+        None if descending => order
+            .0
+            .partition_point(|i| processed_at(&view, &data.org[*i as usize]) <= horizon)
+            .checked_sub(1),
+        None => Some(from.map_or(0, |f| {
+            order
+                .0
+                .partition_point(|i| processed_at(&view, &data.org[*i as usize]) < f)
+        })),
+    };
+    let positions: Box<dyn Iterator<Item = usize>> = match start {
+        None => Box::new(std::iter::empty()),
+        Some(_) if order.0.is_empty() => Box::new(std::iter::empty()),
+        Some(s) if descending => Box::new((0..=s.min(order.0.len() - 1)).rev()),
+        Some(s) => Box::new(s..order.0.len()),
+    };
     let mut served: Vec<(usize, usize)> = Vec::with_capacity(limit);
     let mut more = false;
-    for (pos, &i) in order.0.iter().enumerate().skip(start) {
-        let e = &data.org[i as usize];
-        if processed_at(&view, e) > horizon {
+    for pos in positions {
+        let i = order.0[pos] as usize;
+        let e = &data.org[i];
+        let at = processed(pos);
+        if at > horizon {
+            if descending {
+                continue;
+            }
+            break;
+        }
+        if descending && from.is_some_and(|f| at < f) {
+            // Processed before the window opened, so it (and all before it) occurred before it.
             break;
         }
         let inside = from.is_none_or(|f| e.stamp.at >= f) && to.is_none_or(|t| e.stamp.at < t);
@@ -130,21 +163,27 @@ pub async fn events_stream(
             more = true;
             break;
         }
-        served.push((pos, i as usize));
+        served.push((pos, i));
     }
     let page: Vec<Value> = served
         .iter()
         .map(|(_, i)| render_event(&state, &view, *i, &base))
         .collect();
-    let window = [from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX)];
+    let window = [
+        from.unwrap_or(i64::MIN),
+        to.unwrap_or(i64::MAX),
+        i64::from(descending),
+    ];
     let next = match served.last() {
         Some((last, _)) if more => {
             let resume = if view.duplicate && served.len() > 1 {
-                *last
+                Some(*last)
+            } else if descending {
+                last.checked_sub(1)
             } else {
-                last + 1
+                Some(last + 1)
             };
-            Some(encode_cursor("events", resume, &window))
+            resume.map(|r| encode_cursor("events", r, &window))
         }
         _ => None,
     };

@@ -1,6 +1,12 @@
-//! Bitbucket Cloud: repositories, commits (newest first, no date filter) and pull requests
-//! (state, `updated_on` filter and sort), page-numbered with absolute `next` links built from
-//! the host the client used.
+//! Bitbucket Cloud: repositories (`role`, BBQL `q`/`sort`), commits (newest first, no date
+//! filter; also `POST` with a form body, the documented read for long `include`/`exclude`
+//! lists) and pull requests (`state`, BBQL `q`/`sort`), page-numbered with absolute `next` links
+//! built from the host the client used.
+//!
+//! Every commit here is on `main`, so `include`, `exclude` and `path` do not narrow a listing;
+//! `fields` (partial responses) is accepted and the whole object served.
+
+mod bbql;
 
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{COMMIT_MESSAGES, REPOS, TITLES};
@@ -9,8 +15,10 @@ use crate::directory::Person;
 use crate::format::{bitbucket, digest, git, hex, uuid, GARBLED_TIME};
 use crate::paging::{offset_start, Params};
 use crate::view::{Malformed, View};
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -121,6 +129,15 @@ pub async fn repositories(
         return r;
     }
     let p = params(query.as_deref());
+    if let Some(role) = p.get("role") {
+        // The API user sees every repository of the workspace in every role.
+        if !["admin", "contributor", "member", "owner"].contains(&role) {
+            return bad_request(
+                Family::Bitbucket,
+                &format!("'{role}' is not a valid role: use admin, contributor, member or owner"),
+            );
+        }
+    }
     let data = &state.data;
     let render = |r: usize| {
         let (slug, name, language) = REPOS[r];
@@ -138,6 +155,11 @@ pub async fn repositories(
                        "html": { "href": format!("https://bitbucket.org/{full}") } },
         })
     };
+    let all: Vec<Value> = (0..REPOS.len()).map(render).collect();
+    let repos = match query_and_sort(&p, all, bbql::at) {
+        Ok(r) => r,
+        Err(e) => return bad_request(Family::Bitbucket, &e),
+    };
     let path = format!("/bitbucket/2.0/repositories/{ws}");
     paged(
         &base,
@@ -145,23 +167,99 @@ pub async fn repositories(
         &p,
         state.view().duplicate,
         100,
-        REPOS.len(),
-        render,
+        repos.len(),
+        |n| repos[n].clone(),
     )
 }
 
-/// `GET /2.0/repositories/{workspace}/{repo}/commits?pagelen=&page=` — newest first.
+/// `items` filtered by the request's BBQL `q` and ordered by its `sort` (a dotted field, `-`
+/// for descending; ties keep `items`' order, reversed with the rest when descending); `field`
+/// reads a field of an item.
+///
+/// # Errors
+/// Why `q` cannot be read.
+fn query_and_sort<T>(
+    p: &Params,
+    items: Vec<T>,
+    field: impl Fn(&T, &str) -> Value,
+) -> Result<Vec<T>, String> {
+    let q = p
+        .get("q")
+        .map(bbql::parse)
+        .transpose()
+        .map_err(|e| format!("Invalid query: {e}"))?;
+    let items: Vec<T> = match &q {
+        None => items,
+        Some(q) => items
+            .into_iter()
+            .filter(|it| q.matches(&|path: &str| field(it, path)))
+            .collect(),
+    };
+    let Some(sort) = p.get("sort") else {
+        return Ok(items);
+    };
+    let (path, desc) = match sort.strip_prefix('-') {
+        Some(rest) => (rest, true),
+        None => (sort, false),
+    };
+    let mut keyed: Vec<(Value, usize, T)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(n, it)| (field(&it, path), n, it))
+        .collect();
+    keyed.sort_by(|a, b| {
+        let o = bbql::order(&a.0, &b.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.cmp(&b.1));
+        if desc {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    Ok(keyed.into_iter().map(|(_, _, it)| it).collect())
+}
+
+/// `GET /2.0/repositories/{workspace}/{repo}/commits?include=&exclude=&path=&pagelen=&page=` —
+/// newest first.
 pub async fn commits(
     State(state): State<Arc<Shared>>,
     Path((ws, slug)): Path<(String, String)>,
     Base(base): Base,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let r = match find_repo(&state, &ws, &slug) {
+    list_commits(&state, &ws, &slug, &base, params(query.as_deref()))
+}
+
+/// `POST /2.0/repositories/{workspace}/{repo}/commits` — the same listing, with `include` and
+/// `exclude` (or any of its parameters) also in an `application/x-www-form-urlencoded` body.
+pub async fn commits_post(
+    State(state): State<Arc<Shared>>,
+    Path((ws, slug)): Path<(String, String)>,
+    Base(base): Base,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut p = params(query.as_deref());
+    let form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
+            Ok(pairs) => p.0.extend(pairs),
+            Err(_) => return bad_request(Family::Bitbucket, "The form body cannot be read"),
+        }
+    }
+    list_commits(&state, &ws, &slug, &base, p)
+}
+
+fn list_commits(state: &Shared, ws: &str, slug: &str, base: &str, p: Params) -> Response {
+    let r = match find_repo(state, ws, slug) {
         Ok(r) => r,
         Err(e) => return *e,
     };
-    let p = params(query.as_deref());
     let view = state.view();
     let repo = &state.data.repos[r];
     let visible: Vec<usize> = (0..repo.commits.len())
@@ -169,8 +267,8 @@ pub async fn commits(
         .filter(|c| view.visible(repo.commits[*c].stamp))
         .collect();
     let path = format!("/bitbucket/2.0/repositories/{ws}/{slug}/commits");
-    paged(&base, &path, &p, view.duplicate, 100, visible.len(), |n| {
-        commit_json(&state, &base, &view, r, visible[n])
+    paged(base, &path, &p, view.duplicate, 100, visible.len(), |n| {
+        commit_json(state, base, &view, r, visible[n])
     })
 }
 
@@ -224,25 +322,46 @@ pub(crate) fn pr_state(view: &View, pr: &PullRequest) -> (&'static str, i64) {
     }
 }
 
-/// Reads `updated_on>=<ISO>` / `updated_on><ISO>` (the only BBQL the simulator understands).
-fn updated_filter(q: Option<&str>) -> Result<Option<(i64, bool)>, String> {
-    let Some(q) = q else { return Ok(None) };
-    let rest = q
-        .trim()
-        .strip_prefix("updated_on")
-        .ok_or_else(|| format!("Unsupported query: {q}"))?
-        .trim_start();
-    let (inclusive, value) = if let Some(v) = rest.strip_prefix(">=") {
-        (true, v)
-    } else if let Some(v) = rest.strip_prefix('>') {
-        (false, v)
-    } else {
-        return Err(format!("Unsupported query: {q}"));
-    };
-    let value = value.trim().trim_matches('"');
-    crate::format::parse_instant(value)
-        .map(|t| Some((t, inclusive)))
-        .ok_or_else(|| format!("Invalid date in query: {value}"))
+/// The states a pull request can be listed in.
+const PR_STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
+
+/// A pull request as listed now: its `updated_on`, index and state.
+type PrHit = (i64, usize, &'static str);
+
+fn pr_json(state: &Shared, base: &str, r: usize, hit: &PrHit) -> Value {
+    let (updated, i, st) = *hit;
+    let repo = &state.data.repos[r];
+    let full = format!("{}/{}", state.config.bitbucket.workspace, REPOS[r].0);
+    let pr = &repo.prs[i];
+    let people = &state.data.directory.people;
+    let id = i + 1;
+    let title = format!("{} (#{id})", TITLES[usize::from(pr.title)]);
+    let branch = format!("feature/pr-{id}");
+    let side = |name: &str, hash: String| json!({ "branch": { "name": name }, "commit": { "hash": hash }, "repository": repo_ref(state, r) });
+    let head = hex(&digest(&[
+        b"pr-head",
+        &state.config.seed.to_le_bytes(),
+        &(r as u64).to_le_bytes(),
+        &(id as u64).to_le_bytes(),
+    ])[..6]);
+    let mut j = json!({
+        "type": "pullrequest", "id": id, "title": title, "description": "",
+        "summary": { "raw": "", "markup": "markdown", "html": "" },
+        "state": st, "author": account(&people[usize::from(pr.author)]),
+        "source": side(&branch, head.clone()), "destination": side("main", head[..8].to_owned() + "0000"),
+        "comment_count": id % 7, "task_count": id % 3, "close_source_branch": true, "reason": "",
+        "created_on": bitbucket(pr.opened.at), "updated_on": bitbucket(updated),
+        "reviewers": [], "participants": [], "draft": false, "queued": false,
+        "links": { "self": { "href": format!("{base}/bitbucket/2.0/repositories/{full}/pullrequests/{id}") },
+                   "html": { "href": format!("https://bitbucket.org/{full}/pull-requests/{id}") } },
+    });
+    if let Some(c) = pr.close.filter(|_| st != "OPEN") {
+        j["closed_by"] = account(&people[usize::from(c.by)]);
+        if c.merged {
+            j["merge_commit"] = json!({ "hash": head.clone() + "ff" });
+        }
+    }
+    j
 }
 
 /// `GET /2.0/repositories/{workspace}/{repo}/pullrequests?state=&q=&sort=&pagelen=&page=`.
@@ -257,17 +376,22 @@ pub async fn pullrequests(
         Err(e) => return *e,
     };
     let p = params(query.as_deref());
-    let filter = match updated_filter(p.get("q")) {
-        Ok(f) => f,
-        Err(e) => return bad_request(Family::Bitbucket, &e),
-    };
     let mut states: Vec<&str> = p.all("state");
+    if let Some(bad) = states
+        .iter()
+        .find(|s| !PR_STATES.iter().any(|k| k.eq_ignore_ascii_case(s)))
+    {
+        return bad_request(
+            Family::Bitbucket,
+            &format!("'{bad}' is not a valid state: use OPEN, MERGED, DECLINED or SUPERSEDED"),
+        );
+    }
     if states.is_empty() {
         states.push("OPEN");
     }
     let view = state.view();
     let repo = &state.data.repos[r];
-    let mut hits: Vec<(i64, usize, &'static str)> = repo
+    let hits: Vec<PrHit> = repo
         .prs
         .iter()
         .enumerate()
@@ -276,56 +400,22 @@ pub async fn pullrequests(
             let (st, updated) = pr_state(&view, pr);
             (updated, i, st)
         })
-        .filter(|(updated, _, st)| {
-            states.iter().any(|s| s.eq_ignore_ascii_case(st))
-                && filter.is_none_or(|(t, inclusive)| {
-                    if inclusive {
-                        *updated >= t
-                    } else {
-                        *updated > t
-                    }
-                })
-        })
+        .filter(|(_, _, st)| states.iter().any(|s| s.eq_ignore_ascii_case(st)))
         .collect();
-    match p.get("sort") {
-        Some("updated_on") => hits.sort_unstable(),
-        Some("-updated_on") => hits.sort_unstable_by(|a, b| b.cmp(a)),
-        _ => hits.sort_unstable_by_key(|h| h.1),
-    }
-    let full = format!("{ws}/{slug}");
-    let render = |n: usize| {
-        let (updated, i, st) = &hits[n];
-        let pr = &repo.prs[*i];
-        let people = &state.data.directory.people;
-        let id = i + 1;
-        let title = format!("{} (#{id})", TITLES[usize::from(pr.title)]);
-        let branch = format!("feature/pr-{id}");
-        let side = |name: &str, hash: String| json!({ "branch": { "name": name }, "commit": { "hash": hash }, "repository": repo_ref(&state, r) });
-        let head = hex(&digest(&[
-            b"pr-head",
-            &state.config.seed.to_le_bytes(),
-            &(r as u64).to_le_bytes(),
-            &(id as u64).to_le_bytes(),
-        ])[..6]);
-        let mut j = json!({
-            "type": "pullrequest", "id": id, "title": title, "description": "",
-            "summary": { "raw": "", "markup": "markdown", "html": "" },
-            "state": st, "author": account(&people[usize::from(pr.author)]),
-            "source": side(&branch, head.clone()), "destination": side("main", head[..8].to_owned() + "0000"),
-            "comment_count": id % 7, "task_count": id % 3, "close_source_branch": true, "reason": "",
-            "created_on": bitbucket(pr.opened.at), "updated_on": bitbucket(*updated),
-            "reviewers": [], "participants": [], "draft": false, "queued": false,
-            "links": { "self": { "href": format!("{base}/bitbucket/2.0/repositories/{full}/pullrequests/{id}") },
-                       "html": { "href": format!("https://bitbucket.org/{full}/pull-requests/{id}") } },
-        });
-        if let Some(c) = pr.close.filter(|_| *st != "OPEN") {
-            j["closed_by"] = account(&people[usize::from(c.by)]);
-            if c.merged {
-                j["merge_commit"] = json!({ "hash": head.clone() + "ff" });
-            }
-        }
-        j
+    // The fields filters and sorts usually read are computed; anything else reads the rendering.
+    let field = |hit: &PrHit, path: &str| match path {
+        "state" => json!(hit.2),
+        "updated_on" => json!(bitbucket(hit.0)),
+        "created_on" => json!(bitbucket(repo.prs[hit.1].opened.at)),
+        "id" => json!(hit.1 + 1),
+        _ => bbql::at(&pr_json(&state, &base, r, hit), path),
     };
-    let path = format!("/bitbucket/2.0/repositories/{full}/pullrequests");
-    paged(&base, &path, &p, view.duplicate, 50, hits.len(), render)
+    let hits = match query_and_sort(&p, hits, field) {
+        Ok(h) => h,
+        Err(e) => return bad_request(Family::Bitbucket, &e),
+    };
+    let path = format!("/bitbucket/2.0/repositories/{ws}/{slug}/pullrequests");
+    paged(&base, &path, &p, view.duplicate, 50, hits.len(), |n| {
+        pr_json(&state, &base, r, &hits[n])
+    })
 }

@@ -1,18 +1,26 @@
-//! Confluence Cloud: the audit log (REST v1: epoch-millisecond bounds, `start`/`limit`, newest
-//! first) and pages, blog posts and their versions (REST v2: newest-modified first, cursor paged
-//! through a relative `_links.next` and the `Link` header).
+//! Confluence Cloud: the audit log (REST v1: epoch-millisecond bounds, `searchString`,
+//! `start`/`limit`, newest first) and pages, blog posts and their versions (REST v2: filtered by
+//! id, space, status, title and subtype, sorted by any documented key, bodies in either format,
+//! cursor paged through a relative `_links.next` and the `Link` header).
+//!
+//! Each API refuses a bad parameter in its own shape: v1 with `{statusCode, data, message}`,
+//! v2 with `{"errors":[{status, code, title, detail}]}`.
+
+mod content;
+
+pub use content::{list, versions};
 
 use super::jira::site_index;
-use super::{bad_request, error, ok, params, Base, Family, Shared};
-use crate::catalog::{AuditTarget, CONFLUENCE_AUDIT, SPACES, TITLES};
-use crate::dataset::{Content, SiteData, CONTENT_ID_BASE};
-use crate::format::{hex, iso_z, GARBLED_TIME};
-use crate::paging::{decode_cursor, encode_cursor, next_start, offset_start};
+use super::{ok, params, Base, Shared};
+use crate::catalog::{AuditTarget, CONFLUENCE_AUDIT, SPACES};
+use crate::dataset::SiteData;
+use crate::format::{hex, GARBLED_TIME};
+use crate::paging::offset_start;
 use crate::view::{Malformed, View};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::LINK;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -73,6 +81,40 @@ pub(crate) fn audit_parts(
     }
 }
 
+/// A REST v1 refusal: `{statusCode, data, message}`.
+fn v1_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({
+        "statusCode": status.as_u16(),
+        "data": { "authorized": true, "valid": false, "errors": [], "successful": false },
+        "message": message,
+    });
+    (status, Json(body)).into_response()
+}
+
+/// A REST v2 refusal: `{"errors":[{status, code, title, detail}]}`.
+fn v2_error(status: StatusCode, code: &str, title: &str) -> Response {
+    let body = json!({ "errors": [{ "status": status.as_u16(), "code": code, "title": title, "detail": null }] });
+    (status, Json(body)).into_response()
+}
+
+fn v2_bad(title: &str) -> Response {
+    v2_error(StatusCode::BAD_REQUEST, "INVALID_REQUEST_PARAMETER", title)
+}
+
+fn v2_not_found() -> Response {
+    v2_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found")
+}
+
+/// Whether any string in `v` contains `needle` (lower-cased), ignoring case.
+fn mentions(v: &Value, needle: &str) -> bool {
+    match v {
+        Value::String(s) => s.to_lowercase().contains(needle),
+        Value::Array(items) => items.iter().any(|i| mentions(i, needle)),
+        Value::Object(map) => map.values().any(|i| mentions(i, needle)),
+        _ => false,
+    }
+}
+
 fn epoch_bound(v: Option<&str>, name: &str) -> Result<Option<i64>, String> {
     v.map(|s| {
         s.trim()
@@ -82,7 +124,7 @@ fn epoch_bound(v: Option<&str>, name: &str) -> Result<Option<i64>, String> {
     .transpose()
 }
 
-/// `GET /wiki/rest/api/audit?startDate=&endDate=&start=&limit=`.
+/// `GET /wiki/rest/api/audit?startDate=&endDate=&searchString=&start=&limit=`.
 pub async fn audit(
     State(state): State<Arc<Shared>>,
     Path(site): Path<String>,
@@ -100,7 +142,7 @@ pub async fn audit(
     })();
     let (from, to, start, limit) = match parsed {
         Ok(v) => v,
-        Err(e) => return bad_request(Family::Site, &e),
+        Err(e) => return v1_error(StatusCode::BAD_REQUEST, &e),
     };
     let view = state.view();
     let s = site_index(&state, &site);
@@ -115,6 +157,15 @@ pub async fn audit(
         .rev()
         .filter(|i| view.visible(data.confluence_audit[*i].stamp))
         .collect();
+    // `searchString` matches any string property of a record.
+    let needle = p.get("searchString").map(str::to_lowercase);
+    let records: Vec<usize> = match &needle {
+        None => records,
+        Some(n) => records
+            .into_iter()
+            .filter(|i| mentions(&audit_record(&state, data, &view, *i), n))
+            .collect(),
+    };
     let first = offset_start(start, limit, view.duplicate);
     let results: Vec<Value> = records
         .iter()
@@ -136,6 +187,9 @@ pub async fn audit(
         }
         if let Some(t) = to {
             q.push(("endDate", t.to_string()));
+        }
+        if let Some(n) = p.get("searchString") {
+            q.push(("searchString", n.to_owned()));
         }
         links["next"] = json!(format!("/rest/api/audit?{}", super::query_string(&q)));
     }
@@ -173,203 +227,4 @@ fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value
         "changedValues": changed,
         "associatedObjects": associated,
     })
-}
-
-fn kind(path: &str) -> Option<bool> {
-    match path {
-        "pages" => Some(false),
-        "blogposts" => Some(true),
-        _ => None,
-    }
-}
-
-/// The version index that is a content's current version now, if it is visible at all.
-pub(crate) fn current_version(view: &View, data: &SiteData, c: &Content) -> Option<usize> {
-    let first = c.start as usize;
-    if !view.visible(data.versions[first].stamp) {
-        return None;
-    }
-    (first..c.end as usize)
-        .rev()
-        .find(|v| view.visible(data.versions[*v].stamp))
-}
-
-fn version_json(state: &Shared, data: &SiteData, view: &View, c: &Content, v: usize) -> Value {
-    let ver = &data.versions[v];
-    let malformed = view.malformed && v == Malformed::version(data);
-    json!({
-        "createdAt": if malformed { GARBLED_TIME.to_owned() } else { iso_z(ver.stamp.at) },
-        "message": "",
-        "number": v - c.start as usize + 1,
-        "minorEdit": false,
-        "authorId": state.data.directory.people[usize::from(ver.author)].account_id,
-    })
-}
-
-fn cursor_response(body: Value, next: Option<String>, wiki: &str) -> Response {
-    let mut body = body;
-    body["_links"] = json!({ "base": wiki });
-    let link = next.map(|n| {
-        body["_links"]["next"] = json!(n);
-        format!("<{n}>; rel=\"next\", <{wiki}>; rel=\"base\"")
-    });
-    let mut r = ok(body);
-    if let Some(l) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        r.headers_mut().insert(LINK, l);
-    }
-    r
-}
-
-/// `GET /wiki/api/v2/{pages|blogposts}?sort=-modified-date&limit=&cursor=`.
-pub async fn list(
-    State(state): State<Arc<Shared>>,
-    Path((site, kind_path)): Path<(String, String)>,
-    Base(base): Base,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let Some(blog) = kind(&kind_path) else {
-        return error(Family::Site, StatusCode::NOT_FOUND, "Not Found");
-    };
-    let p = params(query.as_deref());
-    let limit = match p.limit("limit", 25, 250) {
-        Ok(l) => l,
-        Err(e) => return bad_request(Family::Site, &e),
-    };
-    let start = match p.get("cursor").map(|c| decode_cursor(&kind_path, c)) {
-        None => 0,
-        Some(Some((pos, _))) => pos,
-        Some(None) => return bad_request(Family::Site, "Invalid cursor"),
-    };
-    let view = state.view();
-    let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
-    // Newest-modified first (the only order the connectors ask for; others fall back to it).
-    let mut items: Vec<(i64, usize, usize)> = data
-        .contents
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.blog == blog)
-        .filter_map(|(i, c)| {
-            current_version(&view, data, c).map(|v| (data.versions[v].stamp.at, i, v))
-        })
-        .collect();
-    items.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-    let people = &state.data.directory.people;
-    let results: Vec<Value> = items
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|(_, i, v)| {
-            let c = &data.contents[*i];
-            let id = CONTENT_ID_BASE + *i as u64;
-            let (space_key, _, space_id) = SPACES[usize::from(c.space)];
-            let title = format!("{} ({id})", TITLES[usize::from(c.title)]);
-            let author = &people[usize::from(c.author)].account_id;
-            let mut item = json!({
-                "id": id.to_string(), "status": "current", "title": title, "spaceId": space_id,
-                "authorId": author, "createdAt": iso_z(data.versions[c.start as usize].stamp.at),
-                "version": version_json(&state, data, &view, c, *v),
-                "_links": { "webui": format!("/spaces/{space_key}/{kind_path}/{id}"), "tinyui": format!("/x/{id}") },
-            });
-            if !blog {
-                item["parentType"] = json!("page");
-                item["ownerId"] = json!(author);
-                item["position"] = json!(*i % 100);
-            }
-            item
-        })
-        .collect();
-    let served = results.len();
-    let next = (start + served < items.len()).then(|| {
-        let cursor = encode_cursor(&kind_path, next_start(start, served, view.duplicate), &[]);
-        format!(
-            "/site/{site}/wiki/api/v2/{kind_path}?{}",
-            super::query_string(&[
-                ("sort", "-modified-date".into()),
-                ("limit", limit.to_string()),
-                ("cursor", cursor)
-            ])
-        )
-    });
-    cursor_response(
-        json!({ "results": results }),
-        next,
-        &format!("{base}/site/{site}/wiki"),
-    )
-}
-
-/// `GET /wiki/api/v2/{pages|blogposts}/{id}/versions?sort=-modified-date&limit=&cursor=`.
-pub async fn versions(
-    State(state): State<Arc<Shared>>,
-    Path((site, kind_path, id)): Path<(String, String, String)>,
-    Base(base): Base,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let not_found = || error(Family::Site, StatusCode::NOT_FOUND, "Content not found");
-    let Some(blog) = kind(&kind_path) else {
-        return not_found();
-    };
-    let p = params(query.as_deref());
-    let limit = match p.limit("limit", 25, 250) {
-        Ok(l) => l,
-        Err(e) => return bad_request(Family::Site, &e),
-    };
-    let tag = format!("{kind_path}-versions");
-    let start = match p.get("cursor").map(|c| decode_cursor(&tag, c)) {
-        None => 0,
-        Some(Some((pos, _))) => pos,
-        Some(None) => return bad_request(Family::Site, "Invalid cursor"),
-    };
-    let view = state.view();
-    let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
-    let index = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_sub(CONTENT_ID_BASE))
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|i| data.contents.get(*i).is_some_and(|c| c.blog == blog));
-    let Some(i) = index else {
-        return not_found();
-    };
-    let c = &data.contents[i];
-    let Some(current) = current_version(&view, data, c) else {
-        return not_found();
-    };
-    let ascending = p.get("sort") == Some("modified-date");
-    let mut all: Vec<usize> = (c.start as usize..=current)
-        .filter(|v| view.visible(data.versions[*v].stamp))
-        .collect();
-    if !ascending {
-        all.reverse();
-    }
-    let entity = if blog { "blogpost" } else { "page" };
-    let title = format!(
-        "{} ({})",
-        TITLES[usize::from(c.title)],
-        CONTENT_ID_BASE + i as u64
-    );
-    let results: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|v| {
-            let mut j = version_json(&state, data, &view, c, *v);
-            j[entity] = json!({ "id": id, "title": title });
-            j
-        })
-        .collect();
-    let served = results.len();
-    let next = (start + served < all.len()).then(|| {
-        let cursor = encode_cursor(&tag, next_start(start, served, view.duplicate), &[]);
-        format!(
-            "/site/{site}/wiki/api/v2/{kind_path}/{id}/versions?{}",
-            super::query_string(&[("limit", limit.to_string()), ("cursor", cursor)])
-        )
-    });
-    cursor_response(
-        json!({ "results": results }),
-        next,
-        &format!("{base}/site/{site}/wiki"),
-    )
 }
