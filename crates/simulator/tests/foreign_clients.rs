@@ -4,6 +4,7 @@
 //! refused, and `expand=changelog` was ignored.
 
 mod client;
+mod common;
 mod spec;
 
 use client::{Body, Client, BOUNDED};

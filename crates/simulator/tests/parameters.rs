@@ -6,6 +6,7 @@
 //! pinned by name in `foreign_clients.rs`.)
 
 mod client;
+mod common;
 mod spec;
 
 use client::{Answer, Body, Client, BOUNDED};

@@ -2,30 +2,11 @@
 //! sends — any method, query, JSON or form body — with the right credentials for each API.
 #![allow(dead_code)]
 
+use crate::common::{small_config, start};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::Method;
 use serde_json::Value;
-use simulator::{RunningSimulator, SimConfig, Simulator};
-
-/// A small configuration anchored on a Wednesday afternoon, so the hours before the anchor
-/// hold working-hours activity whatever the wall clock says.
-pub fn small_config(seed: u64) -> SimConfig {
-    SimConfig {
-        seed,
-        anchor: "2026-09-16T14:00:00Z".parse().unwrap(),
-        people: 25,
-        teams: 4,
-        days: 4,
-        events_per_day: 300,
-        ..SimConfig::default()
-    }
-}
-
-pub async fn start(config: SimConfig) -> RunningSimulator {
-    Simulator::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .expect("the simulator starts")
-}
+use simulator::RunningSimulator;
 
 /// A bounded JQL query every search may carry.
 pub const BOUNDED: &str = "updated >= \"2000-01-01 00:00\"";
