@@ -215,7 +215,10 @@ fn a_restart_while_the_killed_servers_database_is_still_exiting_waits_for_it_and
             break line;
         }
     };
-    let waiting = next_line_with("waiting up to 30 s for it to exit");
+    let waiting = next_line_with(&format!(
+        "waiting up to {} s for it to exit",
+        server::database::LEFTOVER_WAIT.as_secs()
+    ));
     assert!(waiting.contains(&format!("db.pid={old_db}")), "{waiting}");
     assert!(alive(old_db), "nothing was killed to make room");
 
