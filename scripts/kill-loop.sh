@@ -5,7 +5,7 @@
 # sync (`atlaslens sync --all --wait`) runs and the events stored per stream must be exactly the
 # simulator's manifest (`GET /_sim/manifest`) for the synced window, id for id.
 #
-# Long (about 15 minutes on two cores), so not part of `make test`. Uses the built binary:
+# Long (about 8 minutes on two cores), so not part of `make test`. Uses the built binary:
 #   cargo build -p server && scripts/kill-loop.sh
 # Settings (environment): KILLS (20), EVENTS_PER_DAY (20000; 15 days of them), MAX_UP_SECONDS (12:
 # each kill lands 0.5 s to this long after the restart answered), KEEP=1 keeps the work directory.

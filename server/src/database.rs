@@ -17,9 +17,10 @@ use services::Settings;
 use std::time::{Duration, Instant};
 
 /// How long start-up waits for another server on the data directory to exit (or, if a live
-/// AtlasLens owns it, to answer). A SecantusDB killed in the middle of a large sync was seen to
-/// take 20 s to close its files on two busy cores (scripts/kill-loop.sh); this leaves room for
-/// that, and for the start itself within a service manager's usual 90 s start timeout.
+/// AtlasLens owns it, to answer). A SecantusDB whose owner was killed in the middle of a large
+/// sync usually exits within a second, but was seen to take 38 s on two busy cores
+/// (scripts/kill-loop.sh); this leaves room for that, and for the start itself within a service
+/// manager's usual 90 s start timeout.
 pub const LEFTOVER_WAIT: Duration = Duration::from_secs(60);
 
 /// A connected database, and the embedded server behind it if this process owns one.
