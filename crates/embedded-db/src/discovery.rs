@@ -2,6 +2,7 @@
 //! `<data dir>/embedded-db.json`, so other AtlasLens commands on the same data directory connect to
 //! it instead of starting a second server on files the first one holds locked.
 
+use crate::process;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -42,12 +43,28 @@ pub fn publish(data_dir: &Path, discovery: &Discovery) -> std::io::Result<()> {
     std::fs::rename(tmp, file_path(data_dir))
 }
 
+/// Reads the discovery file, whether or not the processes it names still live.
+pub fn read(data_dir: &Path) -> Option<Discovery> {
+    let bytes = std::fs::read(file_path(data_dir)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// Reads the discovery file if both the owner and the server are still alive; a stale file (left
 /// by a process that was killed) is ignored.
 pub fn read_live(data_dir: &Path) -> Option<Discovery> {
-    let bytes = std::fs::read(file_path(data_dir)).ok()?;
-    let discovery: Discovery = serde_json::from_slice(&bytes).ok()?;
-    (process_alive(discovery.owner_pid) && process_alive(discovery.server_pid)).then_some(discovery)
+    read(data_dir).filter(Discovery::is_live)
+}
+
+impl Discovery {
+    /// Whether both the owner and the server are still running.
+    pub fn is_live(&self) -> bool {
+        process::alive(self.owner_pid) && process::alive(self.server_pid)
+    }
+
+    /// Whether the process that started the server is still running.
+    pub fn owner_alive(&self) -> bool {
+        process::alive(self.owner_pid)
+    }
 }
 
 /// Removes the discovery file if this process published it.
@@ -60,17 +77,6 @@ pub fn withdraw(data_dir: &Path) {
     if ours {
         let _ = std::fs::remove_file(path);
     }
-}
-
-fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            // The state is the first field after the parenthesised command name; Z is a zombie.
-            stat.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .is_some_and(|state| state != "Z" && state != "X")
-        })
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -102,5 +108,6 @@ mod tests {
         };
         publish(dir.path(), &d).unwrap();
         assert_eq!(read_live(dir.path()), None);
+        assert_eq!(read(dir.path()), Some(d), "though it can still be read");
     }
 }

@@ -7,14 +7,12 @@
 //! kernel sends the child SIGTERM.
 
 use crate::binary::{ServerBinary, ServerKind};
-use crate::EmbeddedError;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::{leftover, logfile, EmbeddedError};
+use std::fs::File;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -35,8 +33,9 @@ pub struct EmbeddedServer {
 
 impl EmbeddedServer {
     /// Starts `binary` on a free loopback port with its files in `storage_dir` and its output
-    /// appended to `log_path`, and returns once it accepts connections (both servers open their
-    /// port only when ready to serve).
+    /// written to `log_path` (the log of the previous start moved to `<log_path>.1`, see
+    /// [`logfile`]), and returns once it accepts connections (both servers open their port only
+    /// when ready to serve).
     ///
     /// `cache_mb` caps the storage engine's cache (useful for tests).
     ///
@@ -53,10 +52,9 @@ impl EmbeddedServer {
             path: storage_dir.to_owned(),
             source,
         })?;
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log_path)?;
+        logfile::rotate(log_path, logfile::KEPT)?;
+        let log = logfile::open(log_path)?;
+        let tail = logfile::Tail::new(log_path, log.metadata()?.len())?;
         let not_ready = |reason: String| EmbeddedError::NotReady {
             reason,
             log: log_path.to_owned(),
@@ -66,23 +64,20 @@ impl EmbeddedServer {
             ServerKind::Mongod => Some(free_port()?),
             ServerKind::Secantus => None,
         };
-        let command = server_command(binary, storage_dir, fixed_port, cache_mb);
+        let command = server_command(binary, storage_dir, fixed_port, cache_mb, log)?;
         let (ready_tx, ready_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = mpsc::channel();
-        let program = binary.path.clone();
-        let log_path_owned = log_path.to_owned();
+        let launch = Launch {
+            command,
+            program: binary.path.clone(),
+            storage_dir: storage_dir.to_owned(),
+            fixed_port,
+            tail,
+            log_path: log_path.to_owned(),
+        };
         let guardian = std::thread::Builder::new()
             .name("embedded-db-guardian".into())
-            .spawn(move || {
-                guard(
-                    command,
-                    program,
-                    fixed_port,
-                    (log, log_path_owned),
-                    ready_tx,
-                    stop_rx,
-                )
-            })?;
+            .spawn(move || guard(launch, ready_tx, stop_rx))?;
 
         let mut server = Self {
             uri: String::new(),
@@ -159,7 +154,8 @@ fn server_command(
     storage_dir: &Path,
     port: Option<u16>,
     cache_mb: Option<u32>,
-) -> Command {
+    log: File,
+) -> std::io::Result<Command> {
     let mut cmd = Command::new(&binary.path);
     match binary.kind {
         ServerKind::Mongod => {
@@ -180,10 +176,10 @@ fn server_command(
         }
     }
     cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(log.try_clone()?)
+        .stderr(log);
     die_with_parent_thread(&mut cmd);
-    cmd
+    Ok(cmd)
 }
 
 /// Asks the kernel to SIGTERM the child when the thread that forked it ends.
@@ -210,48 +206,55 @@ fn die_with_parent_thread(cmd: &mut Command) {
 
 type Ready = Result<(u32, u16), EmbeddedError>;
 
+/// What the guardian thread needs to start the server and tell how its start went.
+struct Launch {
+    command: Command,
+    program: PathBuf,
+    storage_dir: PathBuf,
+    fixed_port: Option<u16>,
+    tail: logfile::Tail,
+    log_path: PathBuf,
+}
+
 /// The guardian thread's body: start the child, report its port, wait for the stop signal (or
 /// for the handle to be dropped), then stop the child.
-fn guard(
-    mut command: Command,
-    program: PathBuf,
-    fixed_port: Option<u16>,
-    (log, log_path): (File, PathBuf),
-    ready_tx: oneshot::Sender<Ready>,
-    stop_rx: mpsc::Receiver<()>,
-) {
-    let mut child = match command.spawn() {
+fn guard(launch: Launch, ready_tx: oneshot::Sender<Ready>, stop_rx: mpsc::Receiver<()>) {
+    let Launch {
+        mut command,
+        program,
+        storage_dir,
+        fixed_port,
+        mut tail,
+        log_path,
+    } = launch;
+    let spawned = command.spawn();
+    // Our copy of the log's handle is in the command; from now on only the child writes to it.
+    drop(command);
+    let mut child = match spawned {
         Ok(child) => child,
         Err(source) => {
             let _ = ready_tx.send(Err(EmbeddedError::Spawn { program, source }));
             return;
         }
     };
-    let log = Arc::new(Mutex::new(log));
-    let (port_tx, port_rx) = mpsc::channel();
-    if let Some(out) = child.stdout.take() {
-        forward_output(out, Arc::clone(&log), port_tx.clone());
-    }
-    if let Some(err) = child.stderr.take() {
-        forward_output(err, Arc::clone(&log), port_tx);
-    }
 
     let started = Instant::now();
     let port = loop {
+        // mongod is told its port; SecantusDB picks one and says which.
         if let Some(port) = fixed_port {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break Ok(port);
+            }
+        } else if let Some(port) = tail.new_lines().iter().find_map(|l| listening_port(l)) {
             break Ok(port);
         }
-        match port_rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(port) => break Ok(port),
-            Err(_) => {
-                if let Ok(Some(status)) = child.try_wait() {
-                    break Err(format!("it exited with {status} before listening"));
-                }
-                if started.elapsed() > START_TIMEOUT {
-                    break Err("it did not print its listening port".to_owned());
-                }
-            }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Err(exited_early(status, &mut tail, &storage_dir));
         }
+        if started.elapsed() > START_TIMEOUT {
+            break Err("it did not start listening within 60 s".to_owned());
+        }
+        std::thread::sleep(Duration::from_millis(50));
     };
     match port {
         Ok(port) => {
@@ -271,26 +274,28 @@ fn guard(
     terminate(&mut child);
 }
 
-/// Copies a child's output stream to the log and reports the port from SecantusDB's
-/// `… listening on 127.0.0.1:<port>` line.
-fn forward_output(
-    stream: impl Read + Send + 'static,
-    log: Arc<Mutex<File>>,
-    port_tx: mpsc::Sender<u16>,
-) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if let Some(port) = listening_port(&line) {
-                let _ = port_tx.send(port);
-            }
-            if let Ok(mut f) = log.lock() {
-                let _ = writeln!(f, "{line}");
-            }
-        }
-    });
+/// Why a server exited before listening, in its own last words, naming the process that holds
+/// its files when another server still runs on them.
+fn exited_early(
+    status: std::process::ExitStatus,
+    tail: &mut logfile::Tail,
+    storage_dir: &Path,
+) -> String {
+    let mut reason = format!("it exited with {status} before listening");
+    if let Some(last) = tail.last_line() {
+        reason.push_str(&format!(" (its last output: {last})"));
+    }
+    // Our child has exited and been reaped, so a process found now is another one.
+    if let Some(pid) = leftover::find(storage_dir, None) {
+        reason.push_str(&format!(
+            "; process {pid} still runs a server on {}",
+            storage_dir.display()
+        ));
+    }
+    reason
 }
 
+/// The port from SecantusDB's `… listening on 127.0.0.1:<port>` line.
 fn listening_port(line: &str) -> Option<u16> {
     let rest = &line[line.find("listening on ")? + "listening on ".len()..];
     let addr = rest.split_whitespace().next()?;

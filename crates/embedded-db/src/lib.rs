@@ -9,12 +9,18 @@
 //! - **clean stops**: [`EmbeddedServer::stop`] sends SIGTERM and waits, so WiredTiger closes its files;
 //! - **one server per data directory**: the owner writes a [`discovery`] file, which other commands
 //!   (`seed-admin`, `sync`, …) use to reach the running server instead of starting a second one on the
-//!   same files.
+//!   same files; and a server still running on the files after its owner died — it takes a moment
+//!   to close them — is found by [`leftover::find`], so a restart waits for it instead of failing;
+//! - **the reason a start failed stays readable**: each start writes a fresh log and keeps the
+//!   previous ones ([`logfile`]).
 #![deny(missing_docs)]
 
 pub mod binary;
 pub mod discovery;
 mod guardian;
+pub mod leftover;
+pub mod logfile;
+mod process;
 
 pub use binary::{find_server_binary, ServerBinary, ServerKind};
 pub use guardian::EmbeddedServer;

@@ -1,6 +1,6 @@
 //! The `atlaslens` binary with its embedded database: start-up, sharing the server with other
-//! commands through the discovery file, clean stop on SIGTERM, and no orphaned database when the
-//! binary is killed outright.
+//! commands through the discovery file, clean stop on SIGTERM, no orphaned database when the
+//! binary is killed outright, and a restart right after such a kill.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -80,11 +80,28 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn signal(child: &Child, sig: &str) {
+    signal_pid(child.id(), sig);
+}
+
+fn signal_pid(pid: u32, sig: &str) {
     let status = Command::new("kill")
-        .args([sig, &child.id().to_string()])
+        .args([sig, &pid.to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Whether `pid` has a SIGTERM (signal 15, bit 14 of the masks) waiting to be delivered.
+fn sigterm_pending(pid: u32) -> bool {
+    const SIGTERM_BIT: u64 = 1 << 14;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().any(|line| {
+        let Some((name, mask)) = line.split_once(':') else {
+            return false;
+        };
+        matches!(name, "SigPnd" | "ShdPnd")
+            && u64::from_str_radix(mask.trim(), 16).is_ok_and(|m| m & SIGTERM_BIT != 0)
+    })
 }
 
 #[test]
@@ -147,6 +164,97 @@ fn the_embedded_database_does_not_outlive_a_killed_server() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A stopped process, continued when this is dropped (also when the test fails).
+struct Frozen(u32);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+    }
+}
+
+/// Regression (issue 9): a restart in the moment between `serve` being killed and its embedded
+/// database exiting failed with "the embedded database did not start: it exited with exit
+/// status: 1 before listening", as the old database still held its files — 2 restarts of 20 in a
+/// kill loop. Here the old database is frozen with SIGSTOP before its owner is killed, so the
+/// kernel's SIGTERM stays pending and that moment lasts until the test lets it go.
+#[test]
+fn a_restart_while_the_killed_servers_database_is_still_exiting_waits_for_it_and_comes_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, _) = serve(dir.path());
+    let old_db = server_pid(dir.path());
+    signal_pid(old_db, "-STOP");
+    let frozen = Frozen(old_db);
+    signal(&first, "-KILL");
+    let _ = first.wait();
+    assert!(
+        alive(old_db) && sigterm_pending(old_db),
+        "the orphaned database has been told to stop but has not exited yet"
+    );
+
+    let mut second = atlaslens(dir.path())
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(second.stderr.take().unwrap()).lines();
+    let mut output = Vec::new();
+    let mut next_line_with = |needle: &str| loop {
+        let Some(Ok(line)) = lines.next() else {
+            panic!(
+                "serve exited before logging `{needle}`:\n{}",
+                output.join("\n")
+            );
+        };
+        output.push(line.clone());
+        if line.contains(needle) {
+            break line;
+        }
+    };
+    let waiting = next_line_with(&format!(
+        "waiting up to {} s for it to exit",
+        server::database::LEFTOVER_WAIT.as_secs()
+    ));
+    assert!(waiting.contains(&format!("db.pid={old_db}")), "{waiting}");
+    assert!(alive(old_db), "nothing was killed to make room");
+
+    // Let the old database take its SIGTERM: it closes its files and exits, and serve starts.
+    drop(frozen);
+    let exited = next_line_with("the other database process has exited");
+    assert!(exited.contains("duration_ms="), "{exited}");
+    let running = next_line_with("AtlasLens is running at http://");
+    let addr = running
+        .split("AtlasLens is running at http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    assert!(!alive(old_db));
+    let new_db = server_pid(dir.path());
+    assert_ne!(new_db, old_db);
+    let body = reqwest::blocking::get(format!("http://{addr}/api/health/database"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(body.contains("ok"), "{body}");
+
+    // The first start's database log is kept beside the new one.
+    let previous = std::fs::read_to_string(dir.path().join("db.log.1")).unwrap();
+    let current = std::fs::read_to_string(dir.path().join("db.log")).unwrap();
+    assert!(
+        previous.to_lowercase().contains("listening on"),
+        "{previous}"
+    );
+    assert!(current.to_lowercase().contains("listening on"), "{current}");
+
+    signal(&second, "-TERM");
+    assert!(second.wait().unwrap().success());
+    assert!(!alive(new_db));
 }
 
 #[test]
