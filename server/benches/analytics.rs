@@ -244,6 +244,7 @@ async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
             account_id: Some(format!("557058:{i:06}")),
             display_name: Some(name_of(i)),
             email: Some(format!("user{i}@bench.example")),
+            bitbucket_uuid: None,
         };
         let person = resolver
             .learn(&account, Product::Org, now)

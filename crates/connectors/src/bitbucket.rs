@@ -6,8 +6,12 @@
 //! holding only commits older than the window. Pull requests are filtered and sorted by
 //! `updated_on` on the server. Bitbucket Cloud has no audit API: its audit events exist only in
 //! the organization log, with Atlassian Guard.
+//!
+//! The official schema promises a repository's `uuid` and `full_name` but not its `slug`, so a
+//! repository is addressed by whichever of them it has ([`repository_key`]); one with none of them
+//! is handed to the sink as a reject, so its absent history is visible rather than silent.
 
-use crate::http::{endpoint, follow, HttpClient};
+use crate::http::{display_url, endpoint, follow, HttpClient};
 use crate::time::{bitbucket_datetime, parse_time};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use domain::{Pipeline, Product};
@@ -70,10 +74,72 @@ impl BitbucketActivity {
         }
         Ok(repos)
     }
+
+    /// `/repositories/{workspace}/{key}/{leaf}` with `query`; the key is percent-encoded as one
+    /// path segment (a `{uuid}` key keeps its braces, encoded).
+    fn repo_endpoint(
+        &self,
+        key: &str,
+        leaf: &str,
+        query: &[(&str, String)],
+    ) -> Result<Url, ConnectorError> {
+        let mut url = endpoint(
+            &self.base,
+            &format!("/repositories/{}", self.workspace),
+            query,
+        )?;
+        url.path_segments_mut()
+            .map_err(|()| ConnectorError::Decode {
+                url: display_url(&self.base),
+                detail: "the API base URL cannot hold a path".into(),
+            })?
+            .extend([key, leaf]);
+        Ok(url)
+    }
 }
 
 fn repo_context(repo: &Value) -> Value {
     json!({ "slug": repo["slug"], "fullName": repo["full_name"], "uuid": repo["uuid"], "name": repo["name"] })
+}
+
+/// Why a repository listing entry is refused.
+const UNADDRESSABLE: &str =
+    "repository without slug, full_name or uuid: its commits and pull requests cannot be listed";
+
+/// How a repository is addressed in URL paths and named in event ids, read from its record
+/// context (`slug`, `fullName`, `uuid`): the slug; else the repository part of `full_name`
+/// (`acme/exporter` → `exporter`, the same string Bitbucket uses in URLs, so ids stay those of the
+/// slug); else the uuid in braces, which Bitbucket accepts in place of the slug. `None` when the
+/// entry has none of them.
+pub fn repository_key(context: &Value) -> Option<String> {
+    let text = |key: &str| {
+        context[key]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(slug) = text("slug") {
+        return Some(slug.to_owned());
+    }
+    let from_full_name = text("fullName")
+        .and_then(|full| full.rsplit_once('/'))
+        .map(|(_, repo)| repo.trim())
+        .filter(|repo| !repo.is_empty());
+    if let Some(repo) = from_full_name {
+        return Some(repo.to_owned());
+    }
+    text("uuid").and_then(braced_uuid)
+}
+
+/// A Bitbucket uuid in its canonical form, `{lower-case-hex}`, whether or not it came braced;
+/// `None` when nothing is left without the braces.
+pub fn braced_uuid(uuid: &str) -> Option<String> {
+    let inner = uuid
+        .trim()
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .trim();
+    (!inner.is_empty()).then(|| format!("{{{}}}", inner.to_lowercase()))
 }
 
 #[async_trait::async_trait]
@@ -92,20 +158,21 @@ impl Connector for BitbucketActivity {
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
         let mut records = 0;
+        let mut rejects = 0;
         for repo in self.repositories().await? {
-            let Some(slug) = repo["slug"].as_str().map(str::to_owned) else {
+            let context = repo_context(&repo);
+            let Some(key) = repository_key(&context) else {
+                rejects += 1;
+                sink.reject(repo, UNADDRESSABLE.to_owned())
+                    .await
+                    .map_err(ConnectorError::Sink)?;
                 continue;
             };
-            let context = repo_context(&repo);
-            let repo_path = format!("/repositories/{}/{slug}", self.workspace);
 
             // Commits come newest first without a date filter: stop at the first page that
             // holds nothing as recent as the window. Each page goes to the sink as it arrives.
-            let mut next = Some(endpoint(
-                &self.base,
-                &format!("{repo_path}/commits"),
-                &[("pagelen", "100".to_owned())],
-            )?);
+            let mut next =
+                Some(self.repo_endpoint(&key, "commits", &[("pagelen", "100".to_owned())])?);
             while let Some(url) = next.take() {
                 let (values, following) = self.page(url).await?;
                 let mut any_recent = values.is_empty();
@@ -141,11 +208,7 @@ impl Connector for BitbucketActivity {
                 ("sort", "-updated_on".to_owned()),
                 ("pagelen", "50".to_owned()),
             ];
-            let mut next = Some(endpoint(
-                &self.base,
-                &format!("{repo_path}/pullrequests"),
-                &query,
-            )?);
+            let mut next = Some(self.repo_endpoint(&key, "pullrequests", &query)?);
             while let Some(url) = next.take() {
                 let (values, following) = self.page(url).await?;
                 let mut batch = Vec::with_capacity(values.len());
@@ -175,6 +238,7 @@ impl Connector for BitbucketActivity {
         }
         Ok(FetchStats {
             records,
+            rejects,
             ..self.http.take_stats()
         })
     }

@@ -4,11 +4,14 @@
 //!
 //! v2 has no "modified since" filter, so content is listed newest-modified first and the listing
 //! stops at the first item last modified before the window; each item modified inside it has its
-//! versions listed, and the versions inside the window become records.
+//! versions listed, and the versions inside the window become records. An item without an id
+//! cannot have its versions listed; it is handed to the sink as a reject, not skipped.
 
 use crate::http::{endpoint, follow, HttpClient};
 use crate::time::parse_time;
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::{
+    id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use domain::{Pipeline, Product};
 use reqwest::Url;
 use serde::Deserialize;
@@ -129,10 +132,10 @@ impl ConfluenceContent {
     async fn versions(
         &self,
         kind: &str,
+        id: &str,
         item: &Value,
         window: Window,
     ) -> Result<Vec<SourceRecord>, ConnectorError> {
-        let id = item["id"].as_str().unwrap_or_default();
         let context = json!({ "contentType": kind.trim_end_matches('s'), "id": id, "title": item["title"], "spaceId": item["spaceId"] });
         let mut out = Vec::new();
         let query = [
@@ -185,6 +188,7 @@ impl Connector for ConfluenceContent {
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
         let mut records = 0;
+        let mut rejects = 0;
         for kind in ["pages", "blogposts"] {
             let query = [
                 ("sort", "-modified-date".to_owned()),
@@ -201,7 +205,18 @@ impl Connector for ConfluenceContent {
                         reached_older = true;
                         break;
                     }
-                    batch.extend(self.versions(kind, item, window).await?);
+                    let Some(id) = id_text(&item["id"]) else {
+                        rejects += 1;
+                        let reason = format!(
+                            "{} without id: its versions cannot be listed",
+                            kind.trim_end_matches('s')
+                        );
+                        sink.reject(item.clone(), reason)
+                            .await
+                            .map_err(ConnectorError::Sink)?;
+                        continue;
+                    };
+                    batch.extend(self.versions(kind, &id, item, window).await?);
                 }
                 records += batch.len() as u64;
                 sink.accept(batch).await.map_err(ConnectorError::Sink)?;
@@ -215,6 +230,7 @@ impl Connector for ConfluenceContent {
         }
         Ok(FetchStats {
             records,
+            rejects,
             ..self.http.take_stats()
         })
     }

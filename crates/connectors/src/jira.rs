@@ -7,11 +7,14 @@
 //!   window start is floored to the minute and written in that zone (from `/myself`, UTC if
 //!   unknown). There is no upper bound: `updated` is an issue's latest change, so an issue with
 //!   activity inside the window may have changed since. Records outside the exact window are
-//!   dropped here.
+//!   dropped here. An issue's changelog is listed by its id, else its key (the endpoint takes
+//!   either); an issue with neither is handed to the sink as a reject, not skipped.
 
 use crate::http::{display_url, endpoint, HttpClient};
 use crate::time::{jira_datetime, parse_time};
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::{
+    id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -154,14 +157,15 @@ impl JiraIssues {
         }
     }
 
+    /// The changelog entries inside `window` of the issue addressed by `id_or_key`.
     async fn changelog(
         &self,
         issue: &Value,
+        id_or_key: &str,
         window: Window,
     ) -> Result<Vec<SourceRecord>, ConnectorError> {
-        let id = issue["id"].as_str().unwrap_or_default();
         let context = json!({
-            "issueId": id,
+            "issueId": issue["id"],
             "issueKey": issue["key"],
             "summary": issue["fields"]["summary"],
             "project": issue["fields"]["project"]["key"],
@@ -175,7 +179,7 @@ impl JiraIssues {
             ];
             let url = endpoint(
                 &self.site,
-                &format!("/rest/api/3/issue/{id}/changelog"),
+                &format!("/rest/api/3/issue/{id_or_key}/changelog"),
                 &query,
             )?;
             let page: ChangelogPage = self.http.get_json(url).await?.body;
@@ -238,6 +242,7 @@ impl Connector for JiraIssues {
         );
         let mut token: Option<String> = None;
         let mut records = 0;
+        let mut rejects = 0;
         loop {
             let mut query = vec![
                 ("jql", jql.clone()),
@@ -254,6 +259,18 @@ impl Connector for JiraIssues {
             let page: SearchPage = self.http.get_json(url.clone()).await?.body;
             let mut batch = Vec::new();
             for issue in &page.issues {
+                let Some(id_or_key) = id_text(&issue["id"]).or_else(|| id_text(&issue["key"]))
+                else {
+                    rejects += 1;
+                    sink.reject(
+                        issue.clone(),
+                        "issue without id or key: its creation and changelog cannot be read"
+                            .to_owned(),
+                    )
+                    .await
+                    .map_err(ConnectorError::Sink)?;
+                    continue;
+                };
                 let created = issue["fields"]["created"].as_str().and_then(parse_time);
                 if created.is_none_or(|t| window.contains(t)) {
                     batch.push(SourceRecord {
@@ -262,7 +279,7 @@ impl Connector for JiraIssues {
                         context: Value::Null,
                     });
                 }
-                batch.extend(self.changelog(issue, window).await?);
+                batch.extend(self.changelog(issue, &id_or_key, window).await?);
             }
             records += batch.len() as u64;
             sink.accept(batch).await.map_err(ConnectorError::Sink)?;
@@ -280,6 +297,7 @@ impl Connector for JiraIssues {
         }
         Ok(FetchStats {
             records,
+            rejects,
             ..self.http.take_stats()
         })
     }

@@ -92,6 +92,9 @@ pub struct FetchStats {
     pub waited: Duration,
     /// Records handed to the sink.
     pub records: u64,
+    /// Listing entries the connector could not use (a repository it cannot address, an issue
+    /// without id or key…), handed to the sink's [`RecordSink::reject`].
+    pub rejects: u64,
 }
 
 /// Receives the records of a run, one page at a time.
@@ -99,6 +102,27 @@ pub struct FetchStats {
 pub trait RecordSink: Send {
     /// Takes one page of records. An error stops the run.
     async fn accept(&mut self, records: Vec<SourceRecord>) -> Result<(), SinkError>;
+
+    /// Takes a listing entry the connector cannot use — a repository it cannot address, an issue
+    /// without id or key, a page without id — with the reason, so that what the source holds
+    /// behind it is a visible, counted reject rather than silently absent. An error stops the run.
+    ///
+    /// The default only logs the reason (never the entry: it may hold personal data); a sink that
+    /// stores records must also store these.
+    async fn reject(&mut self, raw: serde_json::Value, reason: String) -> Result<(), SinkError> {
+        let _ = raw;
+        tracing::warn!(reject.reason = %reason, "a source listing entry was refused");
+        Ok(())
+    }
+}
+
+/// A non-empty string, or a number written out: how ids and keys of listing entries are read.
+pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// A failure of the sink (the store), carried through the connector unchanged.

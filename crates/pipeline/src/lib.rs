@@ -20,7 +20,8 @@ use domain::{DeploymentId, Event, IdError};
 pub use fields::parse_author_raw;
 
 /// The product account that performed an event, as the record names it. Any part may be missing
-/// (Bitbucket commits by unlinked authors carry only `Name <email>`).
+/// (Bitbucket commits by unlinked authors carry only `Name <email>`; a Bitbucket account may carry
+/// only its `uuid` and display name, which is all the schema promises).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountRef {
     /// The Atlassian account id.
@@ -29,12 +30,24 @@ pub struct AccountRef {
     pub display_name: Option<String>,
     /// The e-mail address.
     pub email: Option<String>,
+    /// The Bitbucket account uuid, canonical (`{lower-case-hex}`): what identifies a Bitbucket
+    /// account whose record has no account id.
+    pub bitbucket_uuid: Option<String>,
 }
 
 impl AccountRef {
     /// Whether nothing identifies the account.
     pub fn is_empty(&self) -> bool {
-        self.account_id.is_none() && self.email.is_none()
+        self.account_id.is_none() && self.bitbucket_uuid.is_none() && self.email.is_none()
+    }
+
+    /// What the event keeps as the account it names: the account id, else the Bitbucket uuid,
+    /// else the e-mail address — the most stable identifier the record gives.
+    pub fn raw_id(&self) -> Option<String> {
+        self.account_id
+            .clone()
+            .or_else(|| self.bitbucket_uuid.clone())
+            .or_else(|| self.email.clone())
     }
 }
 

@@ -46,9 +46,7 @@ impl Parts<'_> {
                 product: self.product,
                 pipeline: self.pipeline,
                 actor_id: None,
-                actor_raw: actor
-                    .as_ref()
-                    .and_then(|a| a.account_id.clone().or_else(|| a.email.clone())),
+                actor_raw: actor.as_ref().and_then(AccountRef::raw_id),
                 operation: self.operation,
                 category: category(self.pipeline),
                 severity: severity(self.operation),

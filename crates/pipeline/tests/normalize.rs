@@ -71,7 +71,8 @@ fn an_org_event_adding_someone_to_site_admins_is_a_high_severity_admin_grant() {
         Some(AccountRef {
             account_id: Some("712020:aaaa".into()),
             display_name: Some("Zoë Ångström".into()),
-            email: Some("zoe@example.org".into())
+            email: Some("zoe@example.org".into()),
+            bitbucket_uuid: None,
         })
     );
 }

@@ -1,10 +1,13 @@
 //! Identity resolution: every product account an event names resolves to one canonical person.
 //!
 //! Atlassian accounts share one account id across Jira, Confluence, Bitbucket and the organization,
-//! so the account id is the key; where a product gives only an e-mail address (unlinked Bitbucket
-//! commit authors, some JSM customers) the address, through its blind index, finds the person
-//! an account with that address already belongs to. A person seen for the first time gets an id
-//! derived from a keyed digest of the account id (or address), so ids are deterministic across
+//! so the account id is the key. Bitbucket's schema promises an account's `uuid` but not its
+//! account id, so a Bitbucket account named only by uuid is keyed by the uuid, and every account
+//! that arrives with a uuid records it: the uuid then finds the person an account with that uuid
+//! already belongs to. Where a product gives only an e-mail address (unlinked Bitbucket commit
+//! authors, some JSM customers) the address, through its blind index, finds the person an account
+//! with that address already belongs to. A person seen for the first time gets an id derived from
+//! a keyed digest of the account id (or uuid, or address), so ids are deterministic across
 //! processes and rebuilds without revealing whom they name.
 //!
 //! Names and addresses are encrypted before they reach MongoDB. Resolved accounts are cached for
@@ -43,10 +46,13 @@ impl IdentityResolver {
     }
 
     fn identity_key(&self, account: &AccountRef) -> Option<String> {
-        match (&account.account_id, &account.email) {
-            (Some(id), _) => Some(format!("acct:{id}")),
-            (None, Some(email)) => Some(format!("email:{}", self.keys.blind_index(EMAIL, email))),
-            (None, None) => None,
+        match (&account.account_id, &account.bitbucket_uuid, &account.email) {
+            (Some(id), _, _) => Some(format!("acct:{id}")),
+            (None, Some(uuid), _) => Some(format!("bbuuid:{uuid}")),
+            (None, None, Some(email)) => {
+                Some(format!("email:{}", self.keys.blind_index(EMAIL, email)))
+            }
+            (None, None, None) => None,
         }
     }
 
@@ -102,8 +108,17 @@ impl IdentityResolver {
                     self.store
                         .upsert(&self.sealed(&key, &person, account), product.as_str(), now)
                         .await?;
-                } else if !doc.products.iter().any(|p| p == product.as_str()) {
-                    self.store.add_product(&key, product.as_str()).await?;
+                } else {
+                    if !doc.products.iter().any(|p| p == product.as_str()) {
+                        self.store.add_product(&key, product.as_str()).await?;
+                    }
+                    if let Some(uuid) = account
+                        .bitbucket_uuid
+                        .as_deref()
+                        .filter(|u| doc.bitbucket_uuid.as_deref() != Some(*u))
+                    {
+                        self.store.record_bitbucket_uuid(&key, uuid).await?;
+                    }
                 }
                 person
             }
@@ -123,22 +138,30 @@ impl IdentityResolver {
         product: Product,
         now: DateTime<Utc>,
     ) -> Result<PersonId, StoreError> {
-        let by_email = match &account.email {
-            Some(email) => {
+        // An exact account identifier before an address another account may share.
+        let by_uuid = match &account.bitbucket_uuid {
+            Some(uuid) => self.store.person_by_bitbucket_uuid(uuid).await?,
+            None => None,
+        };
+        let known = match (by_uuid, &account.email) {
+            (Some(p), _) => Some(p),
+            (None, Some(email)) => {
                 self.store
                     .person_by_email(&self.keys.blind_index(EMAIL, email))
                     .await?
             }
-            None => None,
+            (None, None) => None,
         };
-        let person = match by_email {
+        let person = match known {
             Some(p) => parse_person(&p)?,
             None => {
-                let (field, value) = match (&account.account_id, &account.email) {
-                    (Some(id), _) => ("account", id.as_str()),
-                    (None, Some(email)) => ("email", email.as_str()),
-                    (None, None) => unreachable!("identity_key returned a key"),
-                };
+                let (field, value) =
+                    match (&account.account_id, &account.bitbucket_uuid, &account.email) {
+                        (Some(id), _, _) => ("account", id.as_str()),
+                        (None, Some(uuid), _) => ("bitbucket_uuid", uuid.as_str()),
+                        (None, None, Some(email)) => ("email", email.as_str()),
+                        (None, None, None) => unreachable!("identity_key returned a key"),
+                    };
                 let id = format!("person:{}", self.keys.pseudonym(field, value));
                 parse_person(&id)?
             }
@@ -161,6 +184,7 @@ impl IdentityResolver {
             id: key.to_owned(),
             person_id: person.to_string(),
             account_id: account.account_id.clone(),
+            bitbucket_uuid: account.bitbucket_uuid.clone(),
             name_enc: name.map(|n| self.keys.encrypt(NAME, n)),
             name_bidx: name.map(|n| self.keys.blind_index(NAME, n)),
             email_enc: email.map(|e| self.keys.encrypt(EMAIL, e)),

@@ -92,6 +92,7 @@ async fn fixture() -> Fixture {
                 account_id: Some(id.to_owned()),
                 display_name: Some(name.to_owned()),
                 email: Some(format!("{id}@acme.example")),
+                bitbucket_uuid: None,
             };
             resolver
                 .learn(&account, Product::Org, Utc::now())

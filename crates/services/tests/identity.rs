@@ -22,6 +22,7 @@ fn account(id: Option<&str>, name: Option<&str>, email: Option<&str>) -> Account
         account_id: id.map(str::to_owned),
         display_name: name.map(str::to_owned),
         email: email.map(str::to_owned),
+        bitbucket_uuid: None,
     }
 }
 
@@ -118,5 +119,120 @@ async fn person_ids_are_deterministic_for_a_key_and_differ_across_keys() {
     assert!(
         !a.unwrap().as_str().contains("5f00"),
         "the id must not reveal the account"
+    );
+}
+
+fn bitbucket(id: Option<&str>, uuid: &str, name: Option<&str>) -> AccountRef {
+    AccountRef {
+        bitbucket_uuid: Some(uuid.to_owned()),
+        ..account(id, name, None)
+    }
+}
+
+const MEI_UUID: &str = "{1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c5d}";
+
+#[tokio::test]
+async fn a_bitbucket_account_named_only_by_uuid_resolves_to_the_person_its_uuid_belongs_to() {
+    let keys = Arc::new(KeyRing::new(&[1u8; 32], &[]));
+    let (store, r) = resolver(&keys).await;
+    let now = Utc::now();
+    // A commit by a linked author names the account by id and uuid.
+    let mei = bitbucket(Some("712020:aa11"), MEI_UUID, Some("Mei Lin"));
+    let person = r.resolve(&mei, Product::Bitbucket, now).await.unwrap();
+    assert!(person.is_some());
+    let stored = store
+        .identities
+        .get("acct:712020:aa11")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.bitbucket_uuid.as_deref(), Some(MEI_UUID));
+
+    // A pull request whose author carries only uuid and display name is the same person, also
+    // through a fresh resolver (no cache).
+    let fresh = IdentityResolver::new(store.identities.clone(), keys.clone());
+    let author = bitbucket(None, MEI_UUID, Some("Mei Lin"));
+    assert_eq!(
+        fresh
+            .resolve(&author, Product::Bitbucket, now)
+            .await
+            .unwrap(),
+        person
+    );
+
+    // An account never seen with an id is a person of its own, keyed by the uuid, its name
+    // encrypted like any other.
+    let ravi_uuid = "{9f8e7d6c-0000-4000-8000-000000000001}";
+    let ravi = fresh
+        .resolve(
+            &bitbucket(None, ravi_uuid, Some("Ravi Kumar")),
+            Product::Bitbucket,
+            now,
+        )
+        .await
+        .unwrap()
+        .expect("an account named by uuid is someone");
+    assert_ne!(Some(ravi.clone()), person);
+    let doc = store
+        .identities
+        .get(&format!("bbuuid:{ravi_uuid}"))
+        .await
+        .unwrap()
+        .expect("stored under its uuid");
+    assert_eq!(doc.person_id, ravi.to_string());
+    assert_eq!(doc.bitbucket_uuid.as_deref(), Some(ravi_uuid));
+    assert!(doc.name_enc.unwrap().starts_with("v1:"));
+    assert_eq!(
+        fresh.display_name(&ravi).await.unwrap().as_deref(),
+        Some("Ravi Kumar")
+    );
+
+    // When that account later shows up with its account id, it is still that person.
+    let linked = bitbucket(Some("712020:bb22"), ravi_uuid, None);
+    assert_eq!(
+        r.resolve(&linked, Product::Bitbucket, now).await.unwrap(),
+        Some(ravi)
+    );
+}
+
+#[tokio::test]
+async fn an_account_first_seen_without_its_uuid_records_it_when_a_bitbucket_record_brings_it() {
+    let keys = Arc::new(KeyRing::new(&[1u8; 32], &[]));
+    let (store, r) = resolver(&keys).await;
+    let now = Utc::now();
+    // The directory knows the account, not its Bitbucket uuid.
+    let person = r
+        .learn(
+            &account(Some("712020:aa11"), Some("Mei Lin"), None),
+            Product::Org,
+            now,
+        )
+        .await
+        .unwrap();
+    // A Bitbucket record with both ids teaches the uuid...
+    let both = bitbucket(Some("712020:aa11"), MEI_UUID, None);
+    assert_eq!(
+        r.resolve(&both, Product::Bitbucket, now).await.unwrap(),
+        person
+    );
+    let stored = store
+        .identities
+        .get("acct:712020:aa11")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.bitbucket_uuid.as_deref(), Some(MEI_UUID));
+    // ...so a later record naming the account only by uuid finds the person.
+    let fresh = IdentityResolver::new(store.identities.clone(), keys.clone());
+    assert_eq!(
+        fresh
+            .resolve(
+                &bitbucket(None, MEI_UUID, Some("Mei Lin")),
+                Product::Bitbucket,
+                now
+            )
+            .await
+            .unwrap(),
+        person
     );
 }

@@ -27,6 +27,7 @@ async fn seed(app: &TestApp) -> (PersonId, PersonId) {
             account_id: Some(id.to_owned()),
             display_name: Some(name.to_owned()),
             email: Some(format!("{id}@example.test")),
+            bitbucket_uuid: None,
         };
         let resolver = resolver.clone();
         async move {

@@ -65,6 +65,7 @@ async fn seeded() -> (TestApp, PersonId) {
                 id: "acct:acc-zoe".into(),
                 person_id: person.to_string(),
                 account_id: Some("acc-zoe".into()),
+                bitbucket_uuid: None,
                 name_enc: Some(keys.encrypt("identity.name", NAME)),
                 name_bidx: Some(keys.blind_index("identity.name", NAME)),
                 email_enc: None,

@@ -1,23 +1,32 @@
 //! Bitbucket: commits (author by linked account, else by the `Name <email>` of the git author) and
-//! pull requests opened, merged or declined.
+//! pull requests opened, merged or declined. Accounts are named by account id and by uuid (the
+//! schema promises only the uuid), and repositories by slug, else `full_name`, else uuid.
 
 use super::{object, Parts};
 use crate::fields::{iso_time, parse_author_raw, required, text};
 use crate::{AccountRef, NormalizeError, Normalized};
 use chrono::{DateTime, Utc};
+use connectors::bitbucket::{braced_uuid, repository_key};
 use domain::{DeploymentId, Operation, Pipeline, Product};
 use serde_json::Value;
 
+/// An account (`user`/`account`): the schema promises `uuid` and `display_name`, not
+/// `account_id`, so the uuid is read too.
 fn user(v: &Value) -> AccountRef {
     AccountRef {
         account_id: text(&v["account_id"]),
         display_name: text(&v["display_name"]),
         email: None,
+        bitbucket_uuid: text(&v["uuid"]).and_then(|u| braced_uuid(&u)),
     }
 }
 
+/// The repository's part of the source id: its slug, else what the connector addressed it by
+/// (see [`repository_key`]), so ids of repositories with a slug never change.
 fn slug(ctx: &Value) -> Result<String, NormalizeError> {
-    text(&ctx["slug"]).ok_or(NormalizeError::Missing("repository slug"))
+    repository_key(ctx).ok_or(NormalizeError::Missing(
+        "repository slug, full_name or uuid",
+    ))
 }
 
 /// One commit.

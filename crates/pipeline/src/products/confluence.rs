@@ -66,7 +66,7 @@ pub fn audit(
         actor: Some(AccountRef {
             account_id: text(&author["accountId"]),
             display_name: text(&author["displayName"]),
-            email: None,
+            ..AccountRef::default()
         }),
         raw,
     }

@@ -14,6 +14,7 @@ fn account(v: &Value) -> AccountRef {
         account_id: text(&v["accountId"]),
         display_name: text(&v["displayName"]),
         email: text(&v["emailAddress"]),
+        ..AccountRef::default()
     }
 }
 

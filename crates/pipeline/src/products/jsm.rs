@@ -37,6 +37,7 @@ fn request(
         account_id: text(&reporter["accountId"]),
         display_name: text(&reporter["displayName"]),
         email: text(&reporter["emailAddress"]),
+        ..AccountRef::default()
     });
     Parts {
         product: Product::Jsm,

@@ -70,6 +70,7 @@ pub fn event(
             account_id: text(&actor["id"]),
             display_name: text(&actor["name"]),
             email: text(&actor["email"]),
+            ..AccountRef::default()
         }),
         raw,
     }

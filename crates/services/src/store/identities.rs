@@ -1,7 +1,9 @@
-//! The `identities` collection: one document per product account (an Atlassian account id, or an
-//! e-mail address where that is all a product gives), each pointing at its canonical person.
-//! E-mail addresses and display names are stored only encrypted, with keyed blind indexes for
-//! equality look-ups; see [`crate::identity`] for how accounts are resolved to persons.
+//! The `identities` collection: one document per product account (an Atlassian account id, a
+//! Bitbucket account uuid, or an e-mail address where that is all a product gives), each pointing
+//! at its canonical person. E-mail addresses and display names are stored only encrypted, with
+//! keyed blind indexes for equality look-ups; account ids and Bitbucket uuids are opaque
+//! identifiers, kept as they are (they are also in the stored events); see [`crate::identity`]
+//! for how accounts are resolved to persons.
 
 use super::{StoreError, IDENTITIES};
 use bson::doc;
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// One account, as stored. Personal fields are ciphertexts (`v1:<kid>:…`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdentityDoc {
-    /// `acct:<account id>` or `email:<blind index>`.
+    /// `acct:<account id>`, `bbuuid:<Bitbucket uuid>` or `email:<blind index>`.
     #[serde(rename = "_id")]
     pub id: String,
     /// The canonical person.
@@ -22,6 +24,9 @@ pub struct IdentityDoc {
     /// The Atlassian account id, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// The Bitbucket account uuid (`{…}`), when a Bitbucket record gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitbucket_uuid: Option<String>,
     /// Encrypted display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_enc: Option<String>,
@@ -55,7 +60,7 @@ impl IdentityStore {
         }
     }
 
-    /// Indexes for resolving by e-mail and listing a person's accounts.
+    /// Indexes for resolving by e-mail or Bitbucket uuid and listing a person's accounts.
     ///
     /// # Errors
     /// When the server refuses an index.
@@ -67,6 +72,16 @@ impl IdentityStore {
                     .options(
                         IndexOptions::builder()
                             .partial_filter_expression(doc! { "email_bidx": { "$exists": true } })
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "bitbucket_uuid": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .partial_filter_expression(
+                                doc! { "bitbucket_uuid": { "$exists": true } },
+                            )
                             .build(),
                     )
                     .build(),
@@ -97,6 +112,20 @@ impl IdentityStore {
             .map(|d| d.person_id))
     }
 
+    /// The person a Bitbucket account uuid already belongs to (through any account that recorded
+    /// it), if any.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn person_by_bitbucket_uuid(&self, uuid: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .coll
+            .find_one(doc! { "bitbucket_uuid": uuid })
+            .sort(doc! { "first_seen": 1, "_id": 1 })
+            .await?
+            .map(|d| d.person_id))
+    }
+
     /// Stores an account the first time it is seen; later calls only add the product and fill
     /// personal fields that were missing or changed.
     ///
@@ -116,6 +145,9 @@ impl IdentityStore {
         if let (Some(enc), Some(bidx)) = (&doc.email_enc, &doc.email_bidx) {
             set.insert("email_enc", enc);
             set.insert("email_bidx", bidx);
+        }
+        if let Some(uuid) = &doc.bitbucket_uuid {
+            set.insert("bitbucket_uuid", uuid);
         }
         let mut on_insert = doc! {
             "person_id": &doc.person_id,
@@ -147,6 +179,21 @@ impl IdentityStore {
             .update_one(
                 doc! { "_id": id },
                 doc! { "$addToSet": { "products": product } },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Records the Bitbucket uuid of an account first seen without it, so records naming the
+    /// account only by uuid find its person.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn record_bitbucket_uuid(&self, id: &str, uuid: &str) -> Result<(), StoreError> {
+        self.coll
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "bitbucket_uuid": uuid } },
             )
             .await?;
         Ok(())

@@ -40,6 +40,7 @@ pub(super) async fn run(
                 account_id: text(&user, "account_id"),
                 display_name: text(&user, "name"),
                 email: text(&user, "email"),
+                bitbucket_uuid: None,
             };
             if account.account_id.is_none() {
                 rejects.push(Reject {
@@ -85,6 +86,7 @@ pub(super) async fn run(
                     account_id: text(&member, "accountId"),
                     display_name: text(&member, "displayName"),
                     email: text(&member, "emailAddress"),
+                    bitbucket_uuid: None,
                 };
                 match syncer
                     .resolver
@@ -116,6 +118,13 @@ pub(super) async fn run(
     }
 
     counters.rejects = rejects.len() as u64;
+    if !rejects.is_empty() {
+        tracing::warn!(
+            sync.stream = %stream,
+            sync.rejects = counters.rejects,
+            "directory entries without an id quarantined in rejects"
+        );
+    }
     syncer
         .store
         .rejects

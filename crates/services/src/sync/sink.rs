@@ -1,4 +1,6 @@
 //! The ingest path a connector streams into: normalise, resolve the actor, buffer, store.
+//! Records that do not normalise, and listing entries the connector could not use, are
+//! quarantined in `rejects` with their reason, counted in the run's `rejects` and logged.
 
 use crate::identity::IdentityResolver;
 use crate::store::rejects::Reject;
@@ -101,6 +103,22 @@ impl IngestSink {
         Ok(())
     }
 
+    /// Quarantines a listing entry the connector could not use (see [`RecordSink::reject`]);
+    /// stored and counted with the rest at [`IngestSink::flush`].
+    pub fn refuse(&mut self, raw: serde_json::Value, reason: String) {
+        // The reason only: the entry itself may hold personal data and goes to `rejects`.
+        tracing::warn!(
+            sync.stream = %self.stream,
+            reject.reason = %reason,
+            "a source listing entry cannot be read; quarantined in rejects"
+        );
+        self.rejects.push(Reject {
+            stream: self.stream.clone(),
+            reason,
+            raw,
+        });
+    }
+
     /// Writes everything still buffered.
     ///
     /// # Errors
@@ -118,6 +136,11 @@ impl IngestSink {
             let rejects = std::mem::take(&mut self.rejects);
             self.store.rejects.record(&rejects, Utc::now()).await?;
             self.counters.rejects += rejects.len() as u64;
+            tracing::warn!(
+                sync.stream = %self.stream,
+                sync.rejects = rejects.len() as u64,
+                "records quarantined in rejects"
+            );
         }
         Ok(())
     }
@@ -157,5 +180,10 @@ impl RecordSink for IngestSink {
         self.ingest(records)
             .await
             .map_err(|e| Box::new(e) as SinkError)
+    }
+
+    async fn reject(&mut self, raw: serde_json::Value, reason: String) -> Result<(), SinkError> {
+        self.refuse(raw, reason);
+        Ok(())
     }
 }
