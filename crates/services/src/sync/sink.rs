@@ -90,11 +90,7 @@ impl IngestSink {
                     }
                     self.buffer.push(event);
                 }
-                Err(reason) => self.rejects.push(Reject {
-                    stream: self.stream.clone(),
-                    reason: reason.to_string(),
-                    raw: record.raw,
-                }),
+                Err(reason) => self.quarantine(record.raw, reason.to_string()),
             }
             if self.buffer.len() >= BATCH {
                 self.write_events().await?;
@@ -112,10 +108,15 @@ impl IngestSink {
             reject.reason = %reason,
             "a source listing entry cannot be read; quarantined in rejects"
         );
+        self.quarantine(raw, reason);
+    }
+
+    /// Buffers a reject of this stream; its payload in a form the store can take at any depth.
+    fn quarantine(&mut self, raw: serde_json::Value, reason: String) {
         self.rejects.push(Reject {
             stream: self.stream.clone(),
             reason,
-            raw,
+            raw: pipeline::nesting::storable(raw),
         });
     }
 
