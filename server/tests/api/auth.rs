@@ -203,6 +203,51 @@ async fn a_refused_sign_in_says_which_limit_and_how_long_to_wait_with_or_without
 }
 
 #[tokio::test]
+async fn operators_see_refused_sign_ins_on_the_sync_page() {
+    let app = spawn_app().await;
+    // The operator's own session, opened before the throttle trips.
+    app.login_as_admin().await;
+    fail_thirteen_times_from_here(&app).await;
+    for _ in 0..2 {
+        let r = client()
+            .post(app.url("/api/login"))
+            .header("Origin", &app.address)
+            .form(&[("username", ADMIN), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert!(location(&r).starts_with("/login?error=throttled"));
+    }
+    let r = app.call("/api/session/refusals", &[]).await;
+    assert_eq!(r.status(), 200);
+    let refusals: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(refusals["last_24h"], 2, "{refusals}");
+    let row = &refusals["recent"][0];
+    assert_eq!(
+        (
+            &row["username"],
+            &row["address"],
+            &row["reason"],
+            &row["count"]
+        ),
+        (
+            &serde_json::json!(ADMIN),
+            &serde_json::json!("127.0.0.1"),
+            &serde_json::json!("username_and_address"),
+            &serde_json::json!(2)
+        ),
+        "{refusals}"
+    );
+    let sync = app.get("/sync").await.text().await.unwrap();
+    assert!(
+        sync.contains("Refused sign-ins")
+            && sync.contains("2 refused in the last 24 hours")
+            && sync.contains("username from address"),
+        "{sync}"
+    );
+}
+
+#[tokio::test]
 async fn sign_in_returns_to_the_page_asked_for_but_never_to_another_site() {
     let app = spawn_app().await;
     let r = app.get("/events?limit=25").await;
