@@ -1,7 +1,10 @@
 //! The Sync page: one row per stream of every configured deployment — its state, last success,
 //! cursor, last error and last run's counters, and a "Sync now" button. While a run is queued or
-//! running the page refreshes itself.
+//! running the page refreshes itself. Below, the audit actions that fell outside the operation
+//! vocabulary lately, and the sign-ins the throttle refused lately, so an operator sees who is
+//! being kept out, from where and why.
 
+use crate::api::auth::{sign_in_refusals, RefusalRow};
 use crate::api::sync::{
     sync_status, unmapped_actions, SyncNow, SyncRow, UnmappedActionView, UNMAPPED_DAYS,
 };
@@ -48,6 +51,7 @@ pub fn SyncPage() -> impl IntoView {
             })}
         </Suspense>
         <UnmappedActions/>
+        <SignInRefusalsSection/>
     }
 }
 
@@ -91,6 +95,61 @@ fn UnmappedTable(list: Vec<UnmappedActionView>) -> impl IntoView {
                         <th scope="row"><code>{a.action}</code></th>
                         <td class="number"><a href=a.href>{a.events.to_string()}</a></td>
                         <td><UtcTime at=Some(a.last_seen)/></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The throttle's recent refusals: when, which username, from which address, why, how often.
+#[component]
+fn SignInRefusalsSection() -> impl IntoView {
+    let refusals = Resource::new(|| (), |_| sign_in_refusals());
+    view! {
+        <section class="refusals" data-testid="sign-in-refusals">
+            <h2>"Refused sign-ins"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading refused sign-ins…"</p> }>
+                {move || Suspend::new(async move {
+                    match refusals.await {
+                        Ok(r) if r.recent.is_empty() => view! {
+                            <p class="note">"The sign-in throttle has refused nothing in the last week."</p>
+                        }.into_any(),
+                        Ok(r) => view! {
+                            <p class="count" data-testid="refusals-24h">{format!("{} refused in the last 24 hours; the latest by throttle, address and hour:", r.last_24h)}</p>
+                            <RefusalTable rows=r.recent/>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn RefusalTable(rows: Vec<RefusalRow>) -> impl IntoView {
+    view! {
+        <table class="events refusals" data-testid="refusals-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Last refused (UTC)"</th>
+                    <th scope="col">"Username"</th>
+                    <th scope="col">"Address"</th>
+                    <th scope="col">"Throttle"</th>
+                    <th scope="col">"Refused"</th>
+                    <th scope="col">"Wait given"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! {
+                    <tr data-reason=r.reason.as_str()>
+                        <td class="time"><UtcTime at=Some(r.last_at)/></td>
+                        <td><code>{r.username}</code></td>
+                        <td><code>{r.address}</code></td>
+                        <td>{r.reason.label()}</td>
+                        <td class="number">{r.count.to_string()}" since "<UtcTime at=Some(r.first_at)/></td>
+                        <td>{domain::sign_in::wait_text(r.retry_after_s)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

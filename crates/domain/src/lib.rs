@@ -1,6 +1,6 @@
 //! The AtlasLens domain: the unified event every source is normalised into, the closed vocabularies
 //! it is classified with, the identifiers that make ingestion idempotent and the filter the
-//! dashboard searches with.
+//! dashboard searches with, and why a sign-in was refused.
 //!
 //! This crate is shared by the server and the browser (it compiles to wasm32), so it holds no IO,
 //! no database types and no clock: values are validated where they are built and cannot be invalid
@@ -11,10 +11,12 @@ pub mod event;
 pub mod filter;
 pub mod ids;
 pub mod ip;
+pub mod sign_in;
 pub mod vocabulary;
 
 pub use event::{Event, ObjectRef};
 pub use filter::{EventFilter, PageCursor, PageSize};
 pub use ids::{DeploymentId, EventId, IdError, PersonId, SourceId, TeamId};
 pub use ip::{IpFilter, IpKey};
+pub use sign_in::{ClientNetwork, SignInRefusal, ThrottleReason};
 pub use vocabulary::{Category, Operation, Pipeline, Product, Severity, UnknownValue};

@@ -1,25 +1,27 @@
 //! Administrator accounts and sign-in: argon2id password hashes, one answer for every kind of
-//! wrong credentials, and throttling of repeated failures per username and per client address.
+//! wrong credentials, and throttling of repeated failures (the policy is in [`throttle`]); refused
+//! attempts are counted in `login_refusals` for operators.
 //!
 //! There is no sign-up: accounts are created by the `seed-admin` command through
 //! [`Authenticator::create_admin`].
 
-use crate::store::login_failures::{FailureKey, LoginFailureStore};
+pub mod throttle;
+
+use crate::store::login_failures::{FailureId, FailureKey, LoginFailureStore};
+use crate::store::login_refusals::LoginRefusalStore;
 use crate::store::users::{CreateUserError, UserStore};
 use crate::store::StoreError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
+use domain::{ClientNetwork, SignInRefusal};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::OnceLock;
-use std::time::Duration;
 
-/// Failures allowed per username or per address inside [`THROTTLE_WINDOW`].
-pub const MAX_FAILURES: u64 = 5;
-/// The window failures are counted in.
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+pub use throttle::THROTTLE_WINDOW;
+
 /// Shortest password `seed-admin` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -96,12 +98,10 @@ pub enum LoginError {
     /// Unknown user or wrong password; deliberately the same.
     #[error("the username or password is incorrect")]
     InvalidCredentials,
-    /// Too many recent failures for this username or address.
-    #[error("too many failed sign-in attempts; try again in {} minute(s)", retry_after.as_secs().div_ceil(60).max(1))]
-    Throttled {
-        /// How long until an attempt will be considered again.
-        retry_after: Duration,
-    },
+    /// Too many recent failures for this username and address, this address, or this username
+    /// everywhere; the password was not checked.
+    #[error("{0}")]
+    Throttled(SignInRefusal),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -126,19 +126,32 @@ pub enum AdminError {
 pub struct Authenticator {
     users: UserStore,
     failures: LoginFailureStore,
+    refusals: LoginRefusalStore,
 }
+
+/// Usernames are counted under at most this many characters: one more than a valid name has, so
+/// a name that cannot exist stays one that cannot exist, but cannot fill the store either.
+const COUNTED_NAME_CHARS: usize = 65;
 
 impl Authenticator {
     /// Uses these collections.
-    pub fn new(users: UserStore, failures: LoginFailureStore) -> Self {
-        Self { users, failures }
+    pub fn new(users: UserStore, failures: LoginFailureStore, refusals: LoginRefusalStore) -> Self {
+        Self {
+            users,
+            failures,
+            refusals,
+        }
     }
 
     /// Checks credentials at time `now` from address `ip`.
     ///
     /// The throttle is checked first: a throttled attempt is refused without looking at the
-    /// password (so it cannot be used to keep guessing) and is not counted again. Unknown users
-    /// cost a full hash verification too, so timing does not reveal which names exist.
+    /// password (so it cannot be used to keep guessing), is not counted as a failure, and is
+    /// counted in `login_refusals` instead. An attempt that passes is recorded as a failure before
+    /// its password is checked and the throttle is asked again without it, so parallel attempts
+    /// see each other (see [`crate::store::login_failures`]). Unknown users cost a full hash
+    /// verification too, so timing does not reveal which names exist. A success forgets the
+    /// failures of that username from that address.
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`], [`LoginError::Throttled`] or a database error.
@@ -149,18 +162,26 @@ impl Authenticator {
         ip: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<SessionUser, LoginError> {
-        // A name that cannot exist is still counted under its normalised form.
-        let name = username.trim().to_lowercase();
-        let ip_text = ip.to_string();
-        if let Some(retry_after) = self.throttled_for(&name, &ip_text, now).await? {
-            return Err(LoginError::Throttled { retry_after });
+        let name = counted_name(username);
+        let address = ClientNetwork::of(ip);
+        if let Some(t) = self.throttled(&name, &address, now, None).await? {
+            return Err(self.refuse(t, &name, &address, now).await);
+        }
+        let attempt = self.failures.record(&name, &address, now).await?;
+        if let Some(t) = self.throttled(&name, &address, now, Some(&attempt)).await? {
+            // Another attempt got in first.
+            self.failures.forget(&attempt).await?;
+            return Err(self.refuse(t, &name, &address, now).await);
         }
         let stored_hash = match Username::parse(&name) {
-            Ok(u) => self
-                .users
-                .find(u.as_str())
-                .await?
-                .map(|user| user.password_hash),
+            Ok(u) => match self.users.find(u.as_str()).await {
+                Ok(user) => user.map(|user| user.password_hash),
+                Err(e) => {
+                    // Not the client's failure: best effort not to count it as one.
+                    let _ = self.failures.forget(&attempt).await;
+                    return Err(e.into());
+                }
+            },
             Err(_) => None,
         };
         let verified = tokio::task::spawn_blocking(move || {
@@ -170,35 +191,72 @@ impl Authenticator {
         .await
         .unwrap_or(false);
         if verified {
-            self.failures.clear_username(&name).await?;
+            self.failures.clear(&name, &address).await?;
             Ok(SessionUser { username: name })
         } else {
-            self.failures.record(&name, &ip_text, now).await?;
+            // The recorded attempt stays, as the failure.
             Err(LoginError::InvalidCredentials)
         }
     }
 
-    /// How long until this username and address may try again, if either is throttled.
-    async fn throttled_for(
+    /// The refusal for `throttle`, counted for operators.
+    async fn refuse(
+        &self,
+        throttle: throttle::Throttle,
+        name: &str,
+        address: &ClientNetwork,
+        now: DateTime<Utc>,
+    ) -> LoginError {
+        let wait = throttle.retry_after;
+        let refusal = SignInRefusal {
+            reason: throttle.reason,
+            retry_after_s: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
+        };
+        // Counting the refusal is for operators; failing to must not let the attempt through or
+        // turn the refusal into an outage.
+        if let Err(e) = self.refusals.record(refusal, name, address, now).await {
+            tracing::warn!(error = %e, "counting a refused sign-in failed");
+        }
+        LoginError::Throttled(refusal)
+    }
+
+    /// Which throttle refuses this username from this address at `now`, if any, counting every
+    /// recorded failure but `except`.
+    async fn throttled(
         &self,
         name: &str,
-        ip: &str,
+        address: &ClientNetwork,
         now: DateTime<Utc>,
-    ) -> Result<Option<Duration>, StoreError> {
-        let window = chrono::Duration::from_std(THROTTLE_WINDOW).expect("15 minutes fits");
-        let since = now - window;
-        let mut lifts_at: Option<DateTime<Utc>> = None;
-        for key in [FailureKey::Username(name), FailureKey::Ip(ip)] {
-            if let Some(at) = self
-                .failures
-                .nth_latest_since(key, since, MAX_FAILURES)
-                .await?
-            {
-                let lift = at + window;
-                lifts_at = Some(lifts_at.map_or(lift, |l| l.max(lift)));
-            }
-        }
-        Ok(lifts_at.map(|t| (t - now).to_std().unwrap_or(Duration::from_secs(1))))
+        except: Option<&FailureId>,
+    ) -> Result<Option<throttle::Throttle>, StoreError> {
+        use throttle::{ADDRESS_BACKOFF, PAIR_BACKOFF, USERNAME_CEILING};
+        let since = now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("15 minutes fits");
+        let (pair, address, username_ceiling) = futures::try_join!(
+            self.failures.recent(
+                FailureKey::UsernameAndAddress(name, address),
+                since,
+                except,
+                PAIR_BACKOFF.saturates_at(),
+            ),
+            self.failures.recent(
+                FailureKey::Address(address),
+                since,
+                except,
+                ADDRESS_BACKOFF.saturates_at(),
+            ),
+            self.failures.nth_latest_since(
+                FailureKey::Username(name),
+                since,
+                except,
+                USERNAME_CEILING
+            ),
+        )?;
+        let counts = throttle::FailureCounts {
+            pair,
+            address,
+            username_ceiling,
+        };
+        Ok(throttle::refusal(&counts, now))
     }
 
     /// Creates an administrator, or with `reset` replaces an existing one's password.
@@ -228,6 +286,18 @@ impl Authenticator {
             Err(CreateUserError::Store(e)) => Err(e.into()),
         }
     }
+}
+
+/// The name a sign-in attempt is counted (and logged) under: normalised like [`Username::parse`]
+/// but never refused, because a name that cannot exist is guessed at too; at most
+/// [`COUNTED_NAME_CHARS`] characters.
+pub fn counted_name(username: &str) -> String {
+    username
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(COUNTED_NAME_CHARS)
+        .collect()
 }
 
 /// An argon2id hash (PHC string) of `password` with a fresh salt.
@@ -291,13 +361,14 @@ mod tests {
     }
 
     #[test]
-    fn the_throttle_message_rounds_up_to_whole_minutes() {
-        let e = LoginError::Throttled {
-            retry_after: Duration::from_secs(61),
-        };
+    fn the_throttle_error_is_the_message_people_see() {
+        let e = LoginError::Throttled(SignInRefusal {
+            reason: domain::ThrottleReason::Address,
+            retry_after_s: 40,
+        });
         assert_eq!(
             e.to_string(),
-            "too many failed sign-in attempts; try again in 2 minute(s)"
+            "Too many failed sign-ins from this address; try again in 40 s"
         );
     }
 }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod exports;
 pub mod identities;
 pub mod login_failures;
+pub mod login_refusals;
 pub mod rejects;
 pub mod rollups;
 pub mod sessions;
@@ -23,6 +24,8 @@ pub const USERS: &str = "users";
 pub const SESSIONS: &str = "sessions";
 /// `login_failures`: failed sign-ins, for throttling.
 pub const LOGIN_FAILURES: &str = "login_failures";
+/// `login_refusals`: sign-in attempts the throttle refused, counted per key and hour.
+pub const LOGIN_REFUSALS: &str = "login_refusals";
 /// `group_membership`: person ↔ team.
 pub const GROUP_MEMBERSHIP: &str = "group_membership";
 /// `canonical_groups`: the teams.
@@ -79,6 +82,8 @@ pub struct Store {
     pub users: users::UserStore,
     /// Failed sign-ins.
     pub login_failures: login_failures::LoginFailureStore,
+    /// Refused sign-ins.
+    pub login_refusals: login_refusals::LoginRefusalStore,
     /// Sessions (tower-sessions store).
     pub sessions: sessions::MongoSessionStore,
     /// Teams and membership.
@@ -102,6 +107,7 @@ impl Store {
             events: events::EventStore::new(&db),
             users: users::UserStore::new(&db),
             login_failures: login_failures::LoginFailureStore::new(&db),
+            login_refusals: login_refusals::LoginRefusalStore::new(&db),
             sessions: sessions::MongoSessionStore::new(&db),
             teams: teams::TeamStore::new(&db),
             identities: identities::IdentityStore::new(&db),
@@ -121,6 +127,7 @@ impl Store {
         self.events.ensure_indexes(retention_days).await?;
         self.users.ensure_indexes().await?;
         self.login_failures.ensure_indexes().await?;
+        self.login_refusals.ensure_indexes().await?;
         self.sessions.ensure_indexes().await?;
         self.teams.ensure_indexes().await?;
         self.identities.ensure_indexes().await?;

@@ -1,6 +1,7 @@
 //! `POST /api/login` and `POST /api/logout`: plain form endpoints, so signing in works without
-//! JavaScript. Browsers get redirects (back to `/login?error=…` on failure); clients that ask for
-//! JSON get status codes and JSON bodies.
+//! JavaScript. Browsers get redirects (back to `/login?error=…` on failure, with the throttle's
+//! reason and wait in seconds when it refused: `error=throttled&reason=address&retry=40`);
+//! clients that ask for JSON get status codes and JSON bodies (`429` with `Retry-After`).
 
 use crate::startup::ServerState;
 use app::url::encode_component;
@@ -11,7 +12,7 @@ use axum::{Form, Json};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
-use services::auth::{LoginError, SESSION_USER_KEY};
+use services::auth::{counted_name, LoginError, SESSION_USER_KEY};
 use std::net::SocketAddr;
 use tower_sessions::Session;
 
@@ -103,26 +104,34 @@ pub async fn login(
                 back_to_login("invalid", "", next)
             }
         }
-        Err(e @ LoginError::Throttled { retry_after }) => {
+        Err(LoginError::Throttled(refusal)) => {
             tracing::warn!(
-                login.result = "throttled",
+                login.result = "refused",
+                login.reason = refusal.reason.as_str(),
+                login.user = ?counted_name(&form.username),
                 client.ip = %peer.ip(),
-                retry_after_s = retry_after.as_secs(),
-                "sign-in refused: too many recent failures for this username or address"
+                retry_after_s = refusal.retry_after_s,
+                "sign-in refused by the throttle without checking the password"
             );
-            let minutes = retry_after.as_secs().div_ceil(60).max(1);
             if json {
-                let mut response = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Json(json!({ "error": e.to_string() })),
-                )
-                    .into_response();
-                if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
+                let body = json!({
+                    "error": refusal.to_string(),
+                    "reason": refusal.reason,
+                    "retry_after_s": refusal.retry_after_s,
+                });
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(refusal.retry_after_s),
+                );
                 response
             } else {
-                back_to_login("throttled", &format!("&retry={minutes}"), next)
+                let detail = format!(
+                    "&reason={}&retry={}",
+                    refusal.reason.as_str(),
+                    refusal.retry_after_s
+                );
+                back_to_login("throttled", &detail, next)
             }
         }
         Err(LoginError::Store(e)) => {

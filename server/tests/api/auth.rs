@@ -1,7 +1,10 @@
 //! Signing in and out over HTTP: redirects, cookie flags, session rotation and persistence,
 //! throttling and the cross-origin refusal.
 
-use crate::helpers::{client, location, settings, spawn_app, spawn_app_with, ADMIN, PASSWORD};
+use crate::helpers::{
+    client, location, settings, spawn_app, spawn_app_with, TestApp, ADMIN, PASSWORD,
+};
+use domain::ClientNetwork;
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()
@@ -124,28 +127,56 @@ async fn signing_out_ends_the_session() {
     assert!(location(&r).starts_with("/login"));
 }
 
-#[tokio::test]
-async fn after_five_failures_even_the_right_password_is_refused_with_a_clear_message() {
-    let app = spawn_app().await;
-    for _ in 0..5 {
-        assert_eq!(
-            location(&app.login(ADMIN, "guess").await),
-            "/login?error=invalid"
-        );
+/// Thirteen failures for the admin from the test's address just now: the longest wait, 15 minutes.
+async fn fail_thirteen_times_from_here(app: &TestApp) {
+    let here = ClientNetwork::of("127.0.0.1".parse().unwrap());
+    let now = chrono::Utc::now();
+    for _ in 0..13 {
+        app.store
+            .login_failures
+            .record(ADMIN, &here, now)
+            .await
+            .unwrap();
     }
-    let r = app.login(ADMIN, PASSWORD).await;
-    assert_eq!(location(&r), "/login?error=throttled&retry=15");
-    assert!(session_cookie(&r).is_none());
-    let page = app
-        .get("/login?error=throttled&retry=15")
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_says_which_limit_and_how_long_to_wait_with_or_without_javascript() {
+    let app = spawn_app().await;
+    fail_thirteen_times_from_here(&app).await;
+    let browser = client();
+    let r = browser
+        .post(app.url("/api/login"))
+        .header("Origin", &app.address)
+        .form(&[("username", ADMIN), ("password", PASSWORD)])
+        .send()
         .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(session_cookie(&r).is_none());
+    let to = location(&r);
+    let retry: u64 = to
+        .strip_prefix("/login?error=throttled&reason=username_and_address&retry=")
+        .unwrap_or_else(|| panic!("{to}"))
+        .parse()
+        .unwrap();
+    assert!((14 * 60..=15 * 60).contains(&retry), "{retry}");
+    let page = client()
+        .get(app.url("/login?error=throttled&reason=username_and_address&retry=900"))
+        .send()
+        .await
+        .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Too many failed sign-in attempts. Try again in 15 minute(s)."));
+    assert!(
+        page.contains(
+            "Too many failed sign-ins for this username from this address; try again in 15 min."
+        ),
+        "{page}"
+    );
 
-    let json = app
-        .client
+    let json = browser
         .post(app.url("/api/login"))
         .header("Accept", "application/json")
         .form(&[("username", ADMIN), ("password", PASSWORD)])
@@ -159,6 +190,61 @@ async fn after_five_failures_even_the_right_password_is_refused_with_a_clear_mes
         .parse()
         .unwrap();
     assert!((14 * 60..=15 * 60).contains(&retry), "{retry}");
+    let body: serde_json::Value = json.json().await.unwrap();
+    assert_eq!(body["reason"], "username_and_address");
+    assert_eq!(body["retry_after_s"], retry);
+    assert_eq!(
+        body["error"],
+        format!(
+            "Too many failed sign-ins for this username from this address; try again in {}",
+            domain::sign_in::wait_text(retry)
+        )
+    );
+}
+
+#[tokio::test]
+async fn operators_see_refused_sign_ins_on_the_sync_page() {
+    let app = spawn_app().await;
+    // The operator's own session, opened before the throttle trips.
+    app.login_as_admin().await;
+    fail_thirteen_times_from_here(&app).await;
+    for _ in 0..2 {
+        let r = client()
+            .post(app.url("/api/login"))
+            .header("Origin", &app.address)
+            .form(&[("username", ADMIN), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert!(location(&r).starts_with("/login?error=throttled"));
+    }
+    let r = app.call("/api/session/refusals", &[]).await;
+    assert_eq!(r.status(), 200);
+    let refusals: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(refusals["last_24h"], 2, "{refusals}");
+    let row = &refusals["recent"][0];
+    assert_eq!(
+        (
+            &row["username"],
+            &row["address"],
+            &row["reason"],
+            &row["count"]
+        ),
+        (
+            &serde_json::json!(ADMIN),
+            &serde_json::json!("127.0.0.1"),
+            &serde_json::json!("username_and_address"),
+            &serde_json::json!(2)
+        ),
+        "{refusals}"
+    );
+    let sync = app.get("/sync").await.text().await.unwrap();
+    assert!(
+        sync.contains("Refused sign-ins")
+            && sync.contains("2 refused in the last 24 hours")
+            && sync.contains("username from address"),
+        "{sync}"
+    );
 }
 
 #[tokio::test]

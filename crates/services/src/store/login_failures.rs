@@ -1,10 +1,21 @@
-//! The `login_failures` collection: one document per failed sign-in, kept a day, from which the
-//! throttle counts recent failures per username and per client address. It lives in the database
-//! (not in memory) so a restart does not reset it and several processes share it.
+//! The `login_failures` collection: one document per failed sign-in (username, client network,
+//! time), kept a day, from which the throttle counts recent failures per username and network,
+//! per network and per username. It lives in the database (not in memory) so a restart does not
+//! reset it and several processes share it.
+//!
+//! An attempt is recorded *before* its password is checked and forgotten again if it is refused or
+//! succeeds: the throttle then re-counts without it, so attempts racing in parallel see each other
+//! and a burst gets no more password checks than the same attempts one at a time would.
+//!
+//! Every read is bounded: the throttle only needs as many of a key's newest failures as can still
+//! lengthen its wait, so a flood of failures never turns into a long scan.
 
 use super::{StoreError, LOGIN_FAILURES};
-use bson::doc;
+use bson::oid::ObjectId;
+use bson::{doc, Document};
 use chrono::{DateTime, Utc};
+use domain::ClientNetwork;
+use futures::TryStreamExt;
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
@@ -12,10 +23,30 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct FailureDoc {
+    #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
+    id: Option<ObjectId>,
     username: String,
-    ip: String,
+    /// The client network ([`ClientNetwork`]). Documents of earlier versions have `ip` instead.
+    #[serde(default)]
+    address: String,
     at: bson::DateTime,
 }
+
+/// One key's failures inside the window, as far as the store read them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecentFailures {
+    /// How many (at most what was read).
+    pub count: u64,
+    /// When the newest happened.
+    pub latest: Option<DateTime<Utc>>,
+}
+
+/// One recorded failure (or attempt not yet decided).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureId(ObjectId);
+
+/// Indexes of earlier versions, dropped at start-up.
+const RETIRED_INDEXES: &[&str] = &["ip_1_at_-1"];
 
 /// The `login_failures` collection.
 #[derive(Debug, Clone)]
@@ -23,13 +54,41 @@ pub struct LoginFailureStore {
     coll: Collection<FailureDoc>,
 }
 
-/// Which key a throttle count is about.
+/// Which failures a count is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKey<'a> {
-    /// A normalised username.
+    /// A normalised username, from any network.
     Username(&'a str),
-    /// A client address.
-    Ip(&'a str),
+    /// A client network, any username.
+    Address(&'a ClientNetwork),
+    /// A normalised username from one client network.
+    UsernameAndAddress(&'a str, &'a ClientNetwork),
+}
+
+impl FailureKey<'_> {
+    /// The filter and the matching index order for this key's failures after `since`, other than
+    /// `except`.
+    fn query(&self, since: DateTime<Utc>, except: Option<&FailureId>) -> (Document, Document) {
+        let after = doc! { "$gt": bson::DateTime::from_chrono(since) };
+        let (mut filter, order) = match *self {
+            FailureKey::Username(u) => (
+                doc! { "username": u, "at": after },
+                doc! { "username": 1, "at": -1 },
+            ),
+            FailureKey::Address(a) => (
+                doc! { "address": a.as_str(), "at": after },
+                doc! { "address": 1, "at": -1 },
+            ),
+            FailureKey::UsernameAndAddress(u, a) => (
+                doc! { "username": u, "address": a.as_str(), "at": after },
+                doc! { "username": 1, "address": 1, "at": -1 },
+            ),
+        };
+        if let Some(FailureId(id)) = except {
+            filter.insert("_id", doc! { "$ne": id });
+        }
+        (filter, order)
+    }
 }
 
 impl LoginFailureStore {
@@ -40,7 +99,7 @@ impl LoginFailureStore {
         }
     }
 
-    /// Indexes for both counts, and a one-day TTL.
+    /// Indexes for the three counts, and a one-day TTL.
     ///
     /// # Errors
     /// When the server refuses an index.
@@ -48,10 +107,13 @@ impl LoginFailureStore {
         self.coll
             .create_indexes([
                 IndexModel::builder()
+                    .keys(doc! { "username": 1, "address": 1, "at": -1 })
+                    .build(),
+                IndexModel::builder()
                     .keys(doc! { "username": 1, "at": -1 })
                     .build(),
                 IndexModel::builder()
-                    .keys(doc! { "ip": 1, "at": -1 })
+                    .keys(doc! { "address": 1, "at": -1 })
                     .build(),
                 IndexModel::builder()
                     .keys(doc! { "at": 1 })
@@ -63,30 +125,87 @@ impl LoginFailureStore {
                     .build(),
             ])
             .await?;
+        for name in RETIRED_INDEXES {
+            if let Err(e) = self.coll.drop_index(*name).await {
+                // 27 IndexNotFound: never created here, or already dropped.
+                let absent = matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 27);
+                if !absent {
+                    return Err(e.into());
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Records a failure.
+    /// Records a failure (an attempt about to be checked is recorded as one until it is decided).
     ///
     /// # Errors
     /// A database error.
     pub async fn record(
         &self,
         username: &str,
-        ip: &str,
+        address: &ClientNetwork,
         at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<FailureId, StoreError> {
+        let id = ObjectId::new();
         let failure = FailureDoc {
+            id: Some(id),
             username: username.to_owned(),
-            ip: ip.to_owned(),
+            address: address.as_str().to_owned(),
             at: bson::DateTime::from_chrono(at),
         };
         self.coll.insert_one(failure).await?;
+        Ok(FailureId(id))
+    }
+
+    /// Forgets one recorded attempt (it was refused, so it is not a failure).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn forget(&self, id: &FailureId) -> Result<(), StoreError> {
+        self.coll.delete_one(doc! { "_id": id.0 }).await?;
         Ok(())
     }
 
-    /// The time of the `nth` most recent failure (1-based) for `key` strictly after `since`, if there
-    /// were that many. The throttle lifts when that failure leaves the window.
+    /// How many failures `key` had strictly after `since` other than `except`, counting no further
+    /// than `limit`, and when the newest was.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn recent(
+        &self,
+        key: FailureKey<'_>,
+        since: DateTime<Utc>,
+        except: Option<&FailureId>,
+        limit: u64,
+    ) -> Result<RecentFailures, StoreError> {
+        let (filter, order) = key.query(since, except);
+        let times: Vec<Document> = self
+            .coll
+            .clone_with_type::<Document>()
+            .find(filter)
+            .sort(order)
+            .projection(doc! { "_id": 0, "at": 1 })
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?
+            .try_collect()
+            .await?;
+        let latest = match times.first() {
+            Some(d) => Some(d.get_datetime("at").map_err(|e| StoreError::Corrupt {
+                collection: LOGIN_FAILURES,
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        Ok(RecentFailures {
+            count: times.len() as u64,
+            latest: latest.map(|at| at.to_chrono()),
+        })
+    }
+
+    /// The time of the `nth` most recent failure (1-based) for `key` strictly after `since` other
+    /// than `except`, if there were that many: a ceiling of `nth` lifts when that failure leaves
+    /// the window.
     ///
     /// # Errors
     /// A database error.
@@ -94,22 +213,32 @@ impl LoginFailureStore {
         &self,
         key: FailureKey<'_>,
         since: DateTime<Utc>,
+        except: Option<&FailureId>,
         nth: u64,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let (field, value) = match key {
-            FailureKey::Username(u) => ("username", u),
-            FailureKey::Ip(ip) => ("ip", ip),
-        };
+        let (filter, order) = key.query(since, except);
         let found = self
             .coll
-            .find_one(doc! { field: value, "at": { "$gt": bson::DateTime::from_chrono(since) } })
-            .sort(doc! { field: 1, "at": -1 })
+            .find_one(filter)
+            .sort(order)
             .skip(nth.saturating_sub(1))
             .await?;
         Ok(found.map(|f| f.at.to_chrono()))
     }
 
-    /// Forgets a username's failures (after a successful sign-in).
+    /// Forgets a username's failures from one network (after it signed in from there): they were
+    /// that person's own typos, so they count against neither the username nor the network.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn clear(&self, username: &str, address: &ClientNetwork) -> Result<(), StoreError> {
+        self.coll
+            .delete_many(doc! { "username": username, "address": address.as_str() })
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets every failure of a username (after its password was reset on the server).
     ///
     /// # Errors
     /// A database error.
