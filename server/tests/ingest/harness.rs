@@ -23,6 +23,11 @@ pub struct Harness {
     covered: Mutex<Option<(DateTime<Utc>, DateTime<Utc>)>>,
 }
 
+/// The simulator's clock start in these tests: a fixed Tuesday afternoon, so what the data holds
+/// around "now" never depends on the hour or weekday a test runs at. The syncs here run at the
+/// simulator's time (`Harness::sync_all`); a test that syncs through the wall clock sets its own.
+pub const ANCHOR: &str = "2026-09-15T14:00:00Z";
+
 /// A small, fast data set: a few hundred records per stream.
 pub fn small_config(seed: u64, faults: Faults) -> SimConfig {
     SimConfig {
@@ -32,7 +37,17 @@ pub fn small_config(seed: u64, faults: Faults) -> SimConfig {
         days: 2,
         events_per_day: 500,
         faults,
+        anchor: ANCHOR.parse().expect("a valid anchor"),
         ..SimConfig::default()
+    }
+}
+
+/// `config` with the simulator's clock started at the wall clock's present, for tests whose
+/// syncs run through the job queue or the CLI, which sync up to the wall clock.
+pub fn at_wall_clock(config: SimConfig) -> SimConfig {
+    SimConfig {
+        anchor: SimConfig::default().anchor,
+        ..config
     }
 }
 

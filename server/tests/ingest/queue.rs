@@ -1,7 +1,7 @@
 //! Syncs run as jobs: queued, run by workers, recorded; a failing source fails its own job and
 //! stream only.
 
-use crate::harness::{small_config, start, DEPLOYMENT};
+use crate::harness::{at_wall_clock, small_config, start, DEPLOYMENT};
 use server::background::Background;
 use services::crypto::KeyRing;
 use services::deployments::{Deployments, StreamKey};
@@ -13,7 +13,8 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_queued_sync_runs_to_done_and_a_refused_credential_fails_only_its_stream() {
-    let h = start(small_config(5, Faults::default())).await;
+    // The queue's workers sync up to the wall clock.
+    let h = start(at_wall_clock(small_config(5, Faults::default()))).await;
     let jobs = jobs::JobStore::new(&h.store.db);
     jobs.setup().await.unwrap();
 

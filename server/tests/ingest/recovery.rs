@@ -2,7 +2,7 @@
 //! once the lease lapses, completed by another worker, and the store ends equal to the source —
 //! nothing lost, nothing twice.
 
-use crate::harness::{expected_ids, small_config, start, DEPLOYMENT};
+use crate::harness::{at_wall_clock, expected_ids, small_config, start, DEPLOYMENT};
 use base64::Engine;
 use server::background::Background;
 use services::crypto::KeyRing;
@@ -19,7 +19,8 @@ const KEY: [u8; 32] = [7u8; 32];
 async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once() {
     // Enough records for several pages and batches, and slow responses, keep the child busy long
     // enough to be killed mid-run.
-    let h = start(simulator::SimConfig {
+    // The killed child and the worker here sync up to the wall clock, so the data ends there.
+    let h = start(at_wall_clock(simulator::SimConfig {
         events_per_day: 4000,
         ..small_config(
             77,
@@ -28,7 +29,7 @@ async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once()
                 ..Faults::default()
             },
         )
-    })
+    }))
     .await;
     let jobs = jobs::JobStore::new(&h.store.db);
     jobs.setup().await.unwrap();
