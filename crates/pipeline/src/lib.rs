@@ -15,7 +15,7 @@ mod products;
 
 use chrono::{DateTime, Utc};
 use connectors::{RecordKind, SourceRecord};
-use domain::{DeploymentId, Event, IdError};
+use domain::{DeploymentId, Event, IdError, Operation, Product};
 
 pub use fields::parse_author_raw;
 
@@ -142,4 +142,28 @@ pub fn normalize(
         RecordKind::JsmRequestCreated => products::jsm::created(deployment, raw, now),
         RecordKind::JsmRequestResolved => products::jsm::resolved(deployment, raw, now),
     }
+}
+
+/// The operation a stored audit record of `product` maps to under the current vocabulary, read
+/// from its raw payload alone (audit records need no context), so records stored under an older
+/// vocabulary can be reclassified. `None` for products without an audit pipeline of their own,
+/// or a record that no longer normalises.
+pub fn audit_operation_of(product: Product, raw: &serde_json::Value) -> Option<Operation> {
+    let kind = match product {
+        Product::Org => RecordKind::OrgEvent,
+        Product::Jira => RecordKind::JiraAudit,
+        Product::Confluence => RecordKind::ConfluenceAudit,
+        Product::Bitbucket | Product::Jsm => return None,
+    };
+    let record = SourceRecord {
+        kind,
+        raw: raw.clone(),
+        context: serde_json::Value::Null,
+    };
+    let deployment = DeploymentId::parse("reclassify").ok()?;
+    // A stored record's time was plausible when it was stored; judge it against the far future.
+    let now = DateTime::<Utc>::MAX_UTC - chrono::TimeDelta::days(2);
+    normalize(&deployment, &record, now)
+        .ok()
+        .map(|n| n.event.operation)
 }

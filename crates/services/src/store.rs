@@ -54,6 +54,9 @@ pub const UPGRADES: &str = "upgrades";
 /// The one-time data upgrades [`Store::upgrade`] runs, by the name recorded in [`UPGRADES`].
 const EVENTS_SEARCH_FIELD: &str = "events.search";
 const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
+/// Named after the policy it applies (`docs/normalisation.md`); a later policy change adds a
+/// new name, so stored events are reclassified once per change.
+const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +155,25 @@ impl Store {
         if !self.upgraded(ROLLUPS_HOURS_AND_KINDS).await? {
             let changed = self.rollups.upgrade().await?;
             self.record_upgrade(ROLLUPS_HOURS_AND_KINDS, changed)
+                .await?;
+        }
+        if !self.upgraded(EVENTS_CLASSIFICATION).await? {
+            let changed = self
+                .events
+                .reclassify(pipeline::classify::severity, &pipeline::audit_operation_of)
+                .await?;
+            if !changed.days.is_empty() {
+                let days: Vec<_> = changed.days.iter().copied().collect();
+                self.rollups
+                    .rebuild(&days, &rollups::RollupScope::default())
+                    .await?;
+                tracing::info!(
+                    events = changed.events,
+                    days = days.len(),
+                    "reclassified stored events under the current severity policy and rebuilt their days' rollups"
+                );
+            }
+            self.record_upgrade(EVENTS_CLASSIFICATION, changed.events)
                 .await?;
         }
         Ok(())

@@ -568,3 +568,110 @@ async fn start_up_upgrades_run_until_they_complete_once_and_are_then_skipped() {
     store.upgrade().await.unwrap();
     assert!(ids(&store, text, ActorScope::Anyone).await.is_empty());
 }
+
+/// An event as an earlier version classified it: `op` at `severity`, with `raw` as received.
+fn stored_as(
+    source: &str,
+    product: Product,
+    op: Operation,
+    severity: Severity,
+    raw: serde_json::Value,
+) -> Event {
+    Event {
+        severity,
+        raw,
+        ..event(source, 5, product, op)
+    }
+}
+
+fn org_action(action: &str) -> serde_json::Value {
+    serde_json::json!({ "id": action, "attributes": {
+        "time": "2026-03-01T12:05:00Z", "action": action, "actor": { "id": "5f8a-acc" } } })
+}
+
+/// Regression: events stored before the severity policy changed kept their old severity, and
+/// audit actions the vocabulary has since learnt to name stayed `audit_other`; the first start-up
+/// of this version reclassifies them (the raw payload untouched) and rebuilds their days' rollups.
+#[tokio::test]
+async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_up() {
+    let store = store().await;
+    let joined = org_action("User added to the organization");
+    store
+        .events
+        .insert_new(&[
+            stored_as(
+                "joined",
+                Product::Org,
+                Operation::AuditOther,
+                Severity::Low,
+                joined.clone(),
+            ),
+            stored_as(
+                "unknown",
+                Product::Org,
+                Operation::AuditOther,
+                Severity::Low,
+                org_action("marketplace_app_installed"),
+            ),
+            stored_as(
+                "export",
+                Product::Confluence,
+                Operation::ContentExported,
+                Severity::Medium,
+                serde_json::json!({ "summary": "Space exported" }),
+            ),
+            stored_as(
+                "login",
+                Product::Org,
+                Operation::Login,
+                Severity::Low,
+                org_action("user_login"),
+            ),
+        ])
+        .await
+        .unwrap();
+    store.upgrade().await.unwrap();
+
+    let classified = |source: &str| {
+        let store = store.clone();
+        let id = EventId::new(
+            &DeploymentId::parse("acme").unwrap(),
+            if source == "export" {
+                Product::Confluence
+            } else {
+                Product::Org
+            },
+            &SourceId::parse(source).unwrap(),
+        );
+        async move {
+            let e = store.events.get(&id).await.unwrap().unwrap();
+            (e.operation, e.severity, e.raw)
+        }
+    };
+    assert_eq!(
+        classified("joined").await,
+        (Operation::UserAddedToOrg, Severity::Medium, joined),
+        "named now, at its severity, the payload as it was"
+    );
+    let (op, severity, _) = classified("unknown").await;
+    assert_eq!((op, severity), (Operation::AuditOther, Severity::Medium));
+    assert_eq!(classified("export").await.1, Severity::High);
+    assert_eq!(classified("login").await.1, Severity::Low);
+
+    let rollup = store
+        .db
+        .collection::<bson::Document>("rollups_daily")
+        .find_one(doc! { "operation": "content_exported" })
+        .await
+        .unwrap()
+        .expect("the reclassified day was rolled up");
+    assert_eq!(rollup.get_str("severity").unwrap(), "high");
+    let recorded = store
+        .db
+        .collection::<bson::Document>("upgrades")
+        .find_one(doc! { "_id": "events.classification.2026-12" })
+        .await
+        .unwrap()
+        .expect("the reclassification is recorded");
+    assert_eq!(recorded.get_i64("changed").unwrap(), 3);
+}

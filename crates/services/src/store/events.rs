@@ -8,8 +8,10 @@
 //! Listing is keyset-paginated over `(occurred_at, _id)` descending, so page N costs the same as
 //! page 1. A TTL index on `occurred_at` is the only way an event is ever removed.
 
+mod classification;
 mod vocabulary_gaps;
 
+pub use classification::Reclassified;
 pub use vocabulary_gaps::UnmappedAction;
 
 use super::{StoreError, EVENTS};
