@@ -9,12 +9,15 @@
 //!   activity inside the window may have changed since. Records outside the exact window are
 //!   dropped here. An issue's changelog is listed by its id, else its key (the endpoint takes
 //!   either); an issue with neither is handed to the sink as a reject, not skipped.
+//! - The search is not paged by `nextPageToken` alone: an issue updated while the run pages would
+//!   shift a position token and the issue at the next boundary would never be read. Each page is
+//!   a fresh keyset query instead (`jira/search.rs` says why, and what was weighed against it).
+
+mod search;
 
 use crate::http::{display_url, endpoint, HttpClient};
 use crate::time::{jira_datetime, parse_time};
-use crate::{
-    id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
-};
+use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -235,32 +238,29 @@ impl Connector for JiraIssues {
         let zone = self.user_zone().await?;
         // No upper bound: `updated` is an issue's latest change, so an issue with activity inside
         // the window may have been updated since; its in-window records must still be found.
-        // The lower bound is floored to the minute; exact filtering follows.
-        let jql = format!(
-            "updated >= \"{}\" ORDER BY updated ASC",
-            jql_minute(window.from, zone)
-        );
-        let mut token: Option<String> = None;
+        // The lower bound is floored to the minute; exact filtering follows. Each page is a fresh
+        // query from the last page's latest minute (`search`), never a bare token.
+        let mut walk = search::Walk::new(window.from, zone);
         let mut records = 0;
         let mut rejects = 0;
         loop {
+            let (jql, token) = walk.request();
             let mut query = vec![
-                ("jql", jql.clone()),
+                ("jql", jql),
                 ("maxResults", SEARCH_PAGE.to_string()),
                 (
                     "fields",
                     "summary,status,issuetype,project,creator,reporter,created,updated".to_owned(),
                 ),
             ];
-            if let Some(t) = &token {
-                query.push(("nextPageToken", t.clone()));
+            if let Some(t) = token {
+                query.push(("nextPageToken", t));
             }
             let url = endpoint(&self.site, "/rest/api/3/search/jql", &query)?;
             let page: SearchPage = self.http.get_json(url.clone()).await?.body;
             let mut batch = Vec::new();
             for issue in &page.issues {
-                let Some(id_or_key) = id_text(&issue["id"]).or_else(|| id_text(&issue["key"]))
-                else {
+                let Some(id_or_key) = search::handle(issue) else {
                     rejects += 1;
                     sink.reject(
                         issue.clone(),
@@ -271,6 +271,9 @@ impl Connector for JiraIssues {
                     .map_err(ConnectorError::Sink)?;
                     continue;
                 };
+                if !walk.should_read(&id_or_key, issue) {
+                    continue;
+                }
                 let created = issue["fields"]["created"].as_str().and_then(parse_time);
                 if created.is_none_or(|t| window.contains(t)) {
                     batch.push(SourceRecord {
@@ -283,17 +286,15 @@ impl Connector for JiraIssues {
             }
             records += batch.len() as u64;
             sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-            let next = page.next_page_token.filter(|t| !t.is_empty());
-            if page.issues.is_empty() || page.is_last == Some(true) || next.is_none() {
+            let next = walk
+                .after(&page.issues, page.next_page_token, page.is_last)
+                .map_err(|detail| ConnectorError::Decode {
+                    url: display_url(&url),
+                    detail,
+                })?;
+            if next == search::Next::Done {
                 break;
             }
-            if next == token {
-                return Err(ConnectorError::Decode {
-                    url: display_url(&url),
-                    detail: "nextPageToken did not change; refusing to loop".into(),
-                });
-            }
-            token = next;
         }
         Ok(FetchStats {
             records,

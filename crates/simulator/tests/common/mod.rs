@@ -121,12 +121,17 @@ pub async fn fetch(connector: &dyn Connector, window: Window, now: DateTime<Utc>
                 connector.pipeline()
             )
         });
+    reduce(&sink.0, now)
+}
+
+/// Normalises `records` at the simulated time `now` and reduces them for comparison.
+pub fn reduce(records: &[SourceRecord], now: DateTime<Utc>) -> Fetched {
     let deployment = domain::DeploymentId::parse("acme").unwrap();
     let mut out = Fetched {
-        records: sink.0.len(),
+        records: records.len(),
         ..Fetched::default()
     };
-    for record in &sink.0 {
+    for record in records {
         match pipeline::normalize(&deployment, record, now) {
             Ok(n) => {
                 let id = n
