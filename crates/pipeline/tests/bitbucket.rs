@@ -2,19 +2,12 @@
 //! repository known only by `full_name` or `uuid`, and accounts carrying only `uuid` and
 //! `display_name`.
 
-use chrono::{TimeZone, Utc};
-use connectors::{RecordKind, SourceRecord};
-use domain::DeploymentId;
-use pipeline::{normalize, AccountRef, NormalizeError, Normalized};
-use serde_json::{json, Value};
+mod common;
 
-fn run(kind: RecordKind, raw: Value, context: Value) -> Result<Normalized, NormalizeError> {
-    normalize(
-        &DeploymentId::parse("acme").unwrap(),
-        &SourceRecord { kind, raw, context },
-        Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
-    )
-}
+use common::run;
+use connectors::RecordKind;
+use pipeline::{AccountRef, NormalizeError, Normalized};
+use serde_json::{json, Value};
 
 fn id(n: &Normalized) -> &str {
     n.event.id.as_str()

@@ -2,24 +2,14 @@
 //! that read as something else, and nesting deep enough to exhaust a stack. Each is rejected
 //! with a reason that names the field and the value.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod common;
+
+use common::{now, run};
 use connectors::{RecordKind, SourceRecord};
 use domain::DeploymentId;
 use pipeline::nesting::{self, MAX_DEPTH};
-use pipeline::{normalize, NormalizeError, Normalized};
+use pipeline::{normalize, NormalizeError};
 use serde_json::{json, Value};
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()
-}
-
-fn run(kind: RecordKind, raw: Value, context: Value) -> Result<Normalized, NormalizeError> {
-    normalize(
-        &DeploymentId::parse("acme").unwrap(),
-        &SourceRecord { kind, raw, context },
-        now(),
-    )
-}
 
 fn org_event(time: Value) -> Value {
     json!({ "id": "e-1", "attributes": { "time": time, "action": "user_login" } })

@@ -2,23 +2,14 @@
 //! operation, classification, object, address and actor — and malformed records refused with
 //! the field at fault.
 
+mod common;
+
 use chrono::{DateTime, TimeZone, Utc};
-use connectors::{RecordKind, SourceRecord};
-use domain::{Category, DeploymentId, Operation, Pipeline, Product, Severity};
-use pipeline::{normalize, AccountRef, NormalizeError, Normalized};
+use common::{now, run};
+use connectors::RecordKind;
+use domain::{Category, Operation, Pipeline, Product, Severity};
+use pipeline::{AccountRef, NormalizeError};
 use serde_json::{json, Value};
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()
-}
-
-fn run(kind: RecordKind, raw: Value, context: Value) -> Result<Normalized, NormalizeError> {
-    normalize(
-        &DeploymentId::parse("acme").unwrap(),
-        &SourceRecord { kind, raw, context },
-        now(),
-    )
-}
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
