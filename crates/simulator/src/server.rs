@@ -12,6 +12,7 @@ pub(crate) mod confluence;
 mod control;
 mod jira;
 pub(crate) mod jsm;
+mod query_tokens;
 
 use crate::clock::Clock;
 use crate::dataset::Dataset;

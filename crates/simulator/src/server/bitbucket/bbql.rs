@@ -9,6 +9,7 @@
 //! does not carry reads as `null`. A query that does not parse is refused with Bitbucket's `400`.
 
 use crate::format::parse_instant;
+use crate::server::query_tokens::{tokens, Dialect, Tok};
 use chrono::NaiveDate;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -24,73 +25,13 @@ pub(crate) enum Query {
     Cmp(String, &'static str, Value),
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Op(&'static str),
-    Open,
-    Close,
-}
-
-fn tokens(q: &str) -> Result<Vec<Tok>, String> {
-    let mut out = Vec::new();
-    let mut chars = q.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '(' | ')' => {
-                chars.next();
-                out.push(if c == '(' { Tok::Open } else { Tok::Close });
-            }
-            '"' => {
-                chars.next();
-                let mut s = String::new();
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => s.extend(chars.next()),
-                        Some(ch) => s.push(ch),
-                        None => return Err("unterminated string".into()),
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '=' | '!' | '~' | '<' | '>' => {
-                chars.next();
-                let op = match (c, chars.peek().copied()) {
-                    ('!', Some('=')) => "!=",
-                    ('!', Some('~')) => "!~",
-                    ('>', Some('=')) => ">=",
-                    ('<', Some('=')) => "<=",
-                    ('!', _) => return Err("'!' must be followed by '=' or '~'".into()),
-                    ('=', _) => "=",
-                    ('~', _) => "~",
-                    ('>', _) => ">",
-                    _ => "<",
-                };
-                if op.len() == 2 {
-                    chars.next();
-                }
-                out.push(Tok::Op(op));
-            }
-            _ => {
-                let mut w = String::new();
-                while let Some(&ch) = chars.peek() {
-                    if ch.is_whitespace() || "()\"=!~<>".contains(ch) {
-                        break;
-                    }
-                    w.push(ch);
-                    chars.next();
-                }
-                out.push(Tok::Word(w));
-            }
-        }
-    }
-    Ok(out)
-}
+/// BBQL quotes with `"` only; a comma is part of a word.
+const BBQL: Dialect = Dialect {
+    quotes: "\"",
+    commas: false,
+    unterminated: |_| "unterminated string".into(),
+    lone_bang: || "'!' must be followed by '=' or '~'".into(),
+};
 
 struct Parser {
     toks: Vec<Tok>,
@@ -168,7 +109,7 @@ impl Parser {
 /// What could not be read.
 pub(crate) fn parse(q: &str) -> Result<Query, String> {
     let mut p = Parser {
-        toks: tokens(q)?,
+        toks: tokens(q, &BBQL)?,
         pos: 0,
     };
     let query = p.or()?;

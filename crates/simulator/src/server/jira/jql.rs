@@ -13,6 +13,7 @@
 
 mod dates;
 
+use crate::server::query_tokens::{tokens, Dialect, Tok};
 use dates::{function, literal, period};
 
 /// The account id `currentUser()` stands for: the API user (`/myself`).
@@ -167,87 +168,17 @@ impl Jql {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Op(&'static str),
-    Open,
-    Close,
-    Comma,
-}
-
 fn syntax(detail: &str) -> String {
     format!("Error in the JQL Query: {detail}")
 }
 
-fn tokens(jql: &str) -> Result<Vec<Tok>, String> {
-    let mut out = Vec::new();
-    let mut chars = jql.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '(' | ')' | ',' => {
-                chars.next();
-                out.push(match c {
-                    '(' => Tok::Open,
-                    ')' => Tok::Close,
-                    _ => Tok::Comma,
-                });
-            }
-            '"' | '\'' => {
-                chars.next();
-                let mut s = String::new();
-                loop {
-                    match chars.next() {
-                        Some(ch) if ch == c => break,
-                        Some('\\') => s.extend(chars.next()),
-                        Some(ch) => s.push(ch),
-                        None => {
-                            return Err(syntax(&format!(
-                                "The quoted string '{s}' has not been completed."
-                            )))
-                        }
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            '=' | '!' | '<' | '>' | '~' => {
-                chars.next();
-                let next_is_eq = chars.peek() == Some(&'=');
-                let op = match (c, next_is_eq) {
-                    ('>', true) => ">=",
-                    ('<', true) => "<=",
-                    ('!', true) => "!=",
-                    ('!', false) if chars.peek() == Some(&'~') => "!~",
-                    ('!', false) => return Err(syntax("Expecting '=' or '~' after '!'.")),
-                    ('=', _) => "=",
-                    ('>', false) => ">",
-                    ('<', false) => "<",
-                    _ => "~",
-                };
-                if op.len() == 2 {
-                    chars.next();
-                }
-                out.push(Tok::Op(op));
-            }
-            _ => {
-                let mut w = String::new();
-                while let Some(&ch) = chars.peek() {
-                    if ch.is_whitespace() || "()\",'=!<>~".contains(ch) {
-                        break;
-                    }
-                    w.push(ch);
-                    chars.next();
-                }
-                out.push(Tok::Word(w));
-            }
-        }
-    }
-    Ok(out)
-}
+/// JQL quotes with `"` or `'` and lists values with commas.
+const JQL: Dialect = Dialect {
+    quotes: "\"'",
+    commas: true,
+    unterminated: |s| syntax(&format!("The quoted string '{s}' has not been completed.")),
+    lone_bang: || syntax("Expecting '=' or '~' after '!'."),
+};
 
 fn keyword(t: Option<&Tok>, k: &str) -> bool {
     matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k))
@@ -323,7 +254,7 @@ impl Parser {
 /// The message Jira gives for a query it cannot run (an unbounded query among them).
 pub(crate) fn parse(jql: &str, now_ms: i64) -> Result<Jql, String> {
     let mut p = Parser {
-        toks: tokens(jql)?,
+        toks: tokens(jql, &JQL)?,
         pos: 0,
     };
     let mut out = Jql::default();
