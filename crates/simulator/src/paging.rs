@@ -72,6 +72,16 @@ impl Params {
             .collect()
     }
 
+    /// The comma-separated values of every occurrence of `name` (`id=1,2&id=3`), blanks dropped.
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        self.all(name)
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
     /// A non-negative integer parameter: its default when absent, `Err` when unreadable.
     pub fn number(&self, name: &str, default: usize) -> Result<usize, String> {
         match self.get(name) {

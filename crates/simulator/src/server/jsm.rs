@@ -35,16 +35,6 @@ fn jsm_error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "errorMessage": message }))).into_response()
 }
 
-/// Comma-separated values of every occurrence of `name`.
-fn values<'a>(p: &'a Params, name: &str) -> Vec<&'a str> {
-    p.all(name)
-        .into_iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect()
-}
-
 fn check<'a>(name: &str, value: &'a str, allowed: &[&str]) -> Result<&'a str, String> {
     allowed.contains(&value).then_some(value).ok_or_else(|| {
         format!(
@@ -78,7 +68,7 @@ struct Filter {
 impl Filter {
     fn parse(p: &Params) -> Result<Self, Box<Response>> {
         let bad = |e: String| Box::new(jsm_error(StatusCode::BAD_REQUEST, &e));
-        let ownership = values(p, "requestOwnership");
+        let ownership = p.list("requestOwnership");
         for o in &ownership {
             check(
                 "requestOwnership",
@@ -139,7 +129,7 @@ impl Filter {
             search: p
                 .get("searchTerm")
                 .map(|t| t.replace('*', "").trim().to_lowercase()),
-            expand_status: values(p, "expand").contains(&"status"),
+            expand_status: p.list("expand").contains(&"status"),
         })
     }
 }

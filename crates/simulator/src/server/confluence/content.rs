@@ -53,40 +53,53 @@ fn version_json(state: &Shared, data: &SiteData, view: &View, c: &Content, v: us
     })
 }
 
-fn cursor_response(body: Value, next: Option<String>, wiki: &str) -> Response {
-    let mut body = body;
-    body["_links"] = json!({ "base": wiki });
-    let link = next.map(|n| {
-        body["_links"]["next"] = json!(n);
-        format!("<{n}>; rel=\"next\", <{wiki}>; rel=\"base\"")
-    });
-    let mut r = ok(body);
-    if let Some(l) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        r.headers_mut().insert(LINK, l);
-    }
-    r
+/// Where a v2 page of results stands: what the next page's cursor and link are made of.
+struct PageAt<'a> {
+    /// Index of the page's first result.
+    start: usize,
+    /// Results in the whole listing.
+    total: usize,
+    /// What the cursor is tagged with (the listing it belongs to).
+    tag: &'a str,
+    /// The listing's path, for the next link.
+    path: String,
+    /// The request's parameters, repeated in the next link.
+    params: &'a Params,
+    /// The page size.
+    limit: usize,
+    /// Whether pages overlap (the duplicate fault).
+    duplicate: bool,
+    /// The wiki's base URL (`_links.base`).
+    wiki: String,
 }
 
-/// The link to the page after this one: the request's own parameters with the new cursor.
-fn next_link(path: &str, p: &Params, limit: usize, cursor: String) -> String {
-    let mut pairs: Vec<(&str, String)> =
-        p.0.iter()
+/// A v2 page: `{results, _links: {base, next?}}` and, when more follow, a `Link` header naming
+/// the next page (the request's own parameters with a new cursor) and the base.
+fn v2_page(results: Vec<Value>, at: PageAt<'_>) -> Response {
+    let served = results.len();
+    let mut body = json!({ "results": results, "_links": { "base": at.wiki } });
+    if at.start + served < at.total {
+        let cursor = encode_cursor(at.tag, next_start(at.start, served, at.duplicate), &[]);
+        let mut pairs: Vec<(&str, String)> = at
+            .params
+            .0
+            .iter()
             .filter(|(k, _)| k != "cursor" && k != "limit")
             .map(|(k, v)| (k.as_str(), v.clone()))
             .collect();
-    pairs.push(("limit", limit.to_string()));
-    pairs.push(("cursor", cursor));
-    format!("{path}?{}", query_string(&pairs))
-}
-
-/// Comma-separated values of every occurrence of `name`.
-fn list_param<'a>(p: &'a Params, name: &str) -> Vec<&'a str> {
-    p.all(name)
-        .into_iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .collect()
+        pairs.push(("limit", at.limit.to_string()));
+        pairs.push(("cursor", cursor));
+        let next = format!("{}?{}", at.path, query_string(&pairs));
+        body["_links"]["next"] = json!(next);
+        let link = format!("<{next}>; rel=\"next\", <{}>; rel=\"base\"", at.wiki);
+        let mut r = ok(body);
+        if let Ok(l) = HeaderValue::from_str(&link) {
+            r.headers_mut().insert(LINK, l);
+        }
+        r
+    } else {
+        ok(body)
+    }
 }
 
 /// `value` when it is one of `allowed`, else the title of v2's refusal naming the parameter.
@@ -169,15 +182,15 @@ impl<'a> ListQuery<'a> {
     /// # Errors
     /// The title of v2's refusal.
     fn parse(p: &'a Params, blog: bool) -> Result<Self, String> {
-        let ids = list_param(p, "id");
-        let spaces = list_param(p, "space-id");
+        let ids = p.list("id");
+        let spaces = p.list("space-id");
         numbers("space-id", &spaces, 100)?;
         let statuses: &[&str] = if blog {
             &["current", "deleted", "trashed"]
         } else {
             &["current", "archived", "deleted", "trashed"]
         };
-        let asked = list_param(p, "status");
+        let asked = p.list("status");
         for s in &asked {
             one_of("status", s, statuses)?;
         }
@@ -333,20 +346,18 @@ pub async fn list(
             item
         })
         .collect();
-    let served = results.len();
-    let next = (start + served < items.len()).then(|| {
-        let cursor = encode_cursor(&kind_path, next_start(start, served, view.duplicate), &[]);
-        next_link(
-            &format!("/site/{site}/wiki/api/v2/{kind_path}"),
-            &p,
+    v2_page(
+        results,
+        PageAt {
+            start,
+            total: items.len(),
+            tag: &kind_path,
+            path: format!("/site/{site}/wiki/api/v2/{kind_path}"),
+            params: &p,
             limit,
-            cursor,
-        )
-    });
-    cursor_response(
-        json!({ "results": results }),
-        next,
-        &format!("{base}/site/{site}/wiki"),
+            duplicate: view.duplicate,
+            wiki: format!("{base}/site/{site}/wiki"),
+        },
     )
 }
 
@@ -419,19 +430,17 @@ pub async fn versions(
             j
         })
         .collect();
-    let served = results.len();
-    let next = (start + served < all.len()).then(|| {
-        let cursor = encode_cursor(&tag, next_start(start, served, view.duplicate), &[]);
-        next_link(
-            &format!("/site/{site}/wiki/api/v2/{kind_path}/{id}/versions"),
-            &p,
+    v2_page(
+        results,
+        PageAt {
+            start,
+            total: all.len(),
+            tag: &tag,
+            path: format!("/site/{site}/wiki/api/v2/{kind_path}/{id}/versions"),
+            params: &p,
             limit,
-            cursor,
-        )
-    });
-    cursor_response(
-        json!({ "results": results }),
-        next,
-        &format!("{base}/site/{site}/wiki"),
+            duplicate: view.duplicate,
+            wiki: format!("{base}/site/{site}/wiki"),
+        },
     )
 }
