@@ -5,7 +5,8 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ATLASLENS_ROOT"
 
-bin="$CARGO_TARGET_DIR/debug/atlaslens"
+# ATLASLENS_E2E_BIN runs another binary, or a wrapper of it (scripts/at-time.sh fakes the clock).
+bin="${ATLASLENS_E2E_BIN:-$CARGO_TARGET_DIR/debug/atlaslens}"
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 unset MONGODB_URI
