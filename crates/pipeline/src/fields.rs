@@ -1,5 +1,7 @@
-//! Reading fields out of source JSON: required strings, optional strings, times in every format the
-//! products use, and IP addresses. Errors name the field so a quarantined record explains itself.
+//! Reading fields out of source JSON: required strings, optional strings, times (ISO 8601 with a
+//! zone, or epoch milliseconds, each field in the one format its product uses, and only within
+//! plausible bounds), and IP addresses. Errors name the field so a quarantined record explains
+//! itself.
 
 use crate::NormalizeError;
 use chrono::{DateTime, TimeZone, Utc};

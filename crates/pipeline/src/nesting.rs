@@ -85,6 +85,15 @@ fn json_text(v: &Value, max: usize) -> String {
                     }
                 }
             }
+            Step::Value(Value::String(text)) if text.len() > max - out.len() => {
+                // One long string must not carry the text past its budget.
+                let mut end = max - out.len();
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let _ = write!(out, "{}…", Value::String(text[..end].to_owned()));
+                break;
+            }
             Step::Value(scalar) => {
                 let _ = write!(out, "{scalar}");
             }
@@ -137,6 +146,9 @@ mod tests {
         assert_eq!(json_text(&v, 1 << 20), v.to_string());
         let deep = nested(100_000);
         assert!(json_text(&deep, 100).ends_with('…'));
+        let long = json!({"a": "x".repeat(10_000)});
+        let cut = json_text(&long, 100);
+        assert!(cut.len() < 120 && cut.ends_with('…'), "{cut}");
         drop_flat(deep);
     }
 

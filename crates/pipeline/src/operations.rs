@@ -106,8 +106,13 @@ pub const RULES: &[(&[&str], Operation)] = &[
     (&["group", "delet"], Operation::GroupDeleted),
     (&["token", "creat"], Operation::ApiTokenCreated),
     (&["token", "revok"], Operation::ApiTokenRevoked),
-    (&["added to", "organi"], Operation::UserAddedToOrg),
-    (&["removed from", "organi"], Operation::UserRemovedFromOrg),
+    // An account, not an app, domain or policy, joining or leaving (membership of a group in the
+    // organization is caught by "to group" / "from group" above).
+    (&["user", "added to", "organi"], Operation::UserAddedToOrg),
+    (
+        &["user", "removed from", "organi"],
+        Operation::UserRemovedFromOrg,
+    ),
     (&["role", "grant"], Operation::RoleGranted),
     (&["role", "assign"], Operation::RoleGranted),
     (&["role", "revok"], Operation::RoleRevoked),
@@ -115,11 +120,14 @@ pub const RULES: &[(&[&str], Operation)] = &[
     (&["access", "grant"], Operation::RoleGranted),
     (&["access", "revok"], Operation::RoleRevoked),
     (&["permission"], Operation::PermissionChanged),
-    (&["project", "delet"], Operation::ContainerDeleted),
-    (&["space", "delet"], Operation::ContainerDeleted),
-    (&["space", "purg"], Operation::ContainerDeleted),
-    (&["space", "trash"], Operation::ContainerDeleted),
-    (&["repositor", "delet"], Operation::ContainerDeleted),
+    // Phrases, not words: "project role deleted" or "page trashed in space" delete
+    // something inside a container, not the container.
+    (&["project deleted"], Operation::ContainerDeleted),
+    (&["project moved to", "trash"], Operation::ContainerDeleted),
+    (&["space deleted"], Operation::ContainerDeleted),
+    (&["space purged"], Operation::ContainerDeleted),
+    (&["space moved to", "trash"], Operation::ContainerDeleted),
+    (&["repository deleted"], Operation::ContainerDeleted),
     (&["export"], Operation::ContentExported),
     (&["user", "deactivat"], Operation::UserDeactivated),
     (&["user", "creat"], Operation::UserCreated),
@@ -234,9 +242,10 @@ mod tests {
                 "Issue security level permission changed",
                 Operation::PermissionChanged,
             ),
-            ("Project archived and deleted", Operation::ContainerDeleted),
+            ("Project deleted permanently", Operation::ContainerDeleted),
+            ("Project moved to the trash", Operation::ContainerDeleted),
             ("Space deleted permanently", Operation::ContainerDeleted),
-            ("Space purged", Operation::ContainerDeleted),
+            ("Space purged from the trash", Operation::ContainerDeleted),
             ("Space moved to the trash", Operation::ContainerDeleted),
             ("bitbucket_repository_deleted", Operation::ContainerDeleted),
             ("personal_access_token_created", Operation::ApiTokenCreated),
@@ -254,6 +263,24 @@ mod tests {
         assert_eq!(cases.len(), RULES.len(), "one case per rule");
         for (name, op) in cases {
             assert_eq!(audit_operation(name), op, "{name}");
+        }
+    }
+
+    /// Names that share a rule's words but not its meaning: deleting something inside a
+    /// container, or adding something other than an account to the organization.
+    #[test]
+    fn near_misses_do_not_take_a_rule_they_only_share_words_with() {
+        for name in [
+            "Project role deleted",
+            "Project component deleted",
+            "Page moved to the trash",
+            "Page trashed in space",
+            "Blog post deleted from space",
+            "Repository branch deleted",
+            "App added to the organization",
+            "Domain removed from organization",
+        ] {
+            assert_eq!(audit_operation(name), Operation::AuditOther, "{name}");
         }
     }
 

@@ -158,30 +158,69 @@ impl Store {
                 .await?;
         }
         if !self.upgraded(EVENTS_CLASSIFICATION).await? {
-            let changed = self
-                .events
-                .reclassify(pipeline::classify::severity, &pipeline::audit_operation_of)
-                .await?;
-            if !changed.days.is_empty() {
-                let days: Vec<_> = changed.days.iter().copied().collect();
-                self.rollups
-                    .rebuild(&days, &rollups::RollupScope::default())
-                    .await?;
-                tracing::info!(
-                    events = changed.events,
-                    days = days.len(),
-                    "reclassified stored events under the current severity policy and rebuilt their days' rollups"
-                );
-            }
-            self.record_upgrade(EVENTS_CLASSIFICATION, changed.events)
-                .await?;
+            self.reclassify_events().await?;
         }
         Ok(())
     }
 
+    /// Reclassifies stored events under the current policy and rebuilds the rollups of the days
+    /// concerned. The days are recorded in [`UPGRADES`] before any event is rewritten, so a
+    /// start-up killed half-way rebuilds them at the next one, whose plan no longer sees the
+    /// events it already rewrote. Two processes starting at once do the same idempotent work.
+    async fn reclassify_events(&self) -> Result<(), StoreError> {
+        let upgrades = self.db.collection::<Document>(UPGRADES);
+        let plan = self
+            .events
+            .plan_reclassification(pipeline::classify::severity, &pipeline::audit_operation_of)
+            .await?;
+        let mut days = plan.days.clone();
+        if let Some(pending) = upgrades
+            .find_one(doc! { "_id": EVENTS_CLASSIFICATION })
+            .await?
+            .and_then(|d| d.get_array("pending_days").ok().cloned())
+        {
+            days.extend(
+                pending
+                    .iter()
+                    .filter_map(|d| d.as_str()?.parse::<chrono::NaiveDate>().ok()),
+            );
+        }
+        if !plan.is_empty() {
+            let pending: Vec<String> = days.iter().map(ToString::to_string).collect();
+            upgrades
+                .update_one(
+                    doc! { "_id": EVENTS_CLASSIFICATION },
+                    doc! { "$set": { "pending_days": pending } },
+                )
+                .upsert(true)
+                .await?;
+        }
+        let changed = self
+            .events
+            .apply_reclassification(&plan, pipeline::classify::severity)
+            .await?;
+        if !days.is_empty() {
+            let days: Vec<_> = days.into_iter().collect();
+            self.rollups
+                .rebuild(&days, &rollups::RollupScope::default())
+                .await?;
+            tracing::info!(
+                events = changed,
+                days = days.len(),
+                "reclassified stored events under the current severity policy and rebuilt their days' rollups"
+            );
+        }
+        self.record_upgrade(EVENTS_CLASSIFICATION, changed).await
+    }
+
+    /// Whether the upgrade `name` has completed (a document with `done_at`; one with only
+    /// `pending_days` is an upgrade that was interrupted).
     async fn upgraded(&self, name: &str) -> Result<bool, StoreError> {
         let done = self.db.collection::<Document>(UPGRADES);
-        Ok(done.find_one(doc! { "_id": name }).await?.is_some())
+        Ok(done
+            .find_one(doc! { "_id": name, "done_at": { "$exists": true } })
+            .await?
+            .is_some())
     }
 
     async fn record_upgrade(&self, name: &str, changed: u64) -> Result<(), StoreError> {
@@ -189,7 +228,10 @@ impl Store {
         let changed = i64::try_from(changed).unwrap_or(i64::MAX);
         done.update_one(
             doc! { "_id": name },
-            doc! { "$set": { "done_at": bson::DateTime::now(), "changed": changed } },
+            doc! {
+                "$set": { "done_at": bson::DateTime::now(), "changed": changed },
+                "$unset": { "pending_days": "" },
+            },
         )
         .upsert(true)
         .await?;

@@ -35,7 +35,10 @@ fn minutes(m: i64) -> i64 {
 
 async fn authenticator() -> (Authenticator, Store) {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let auth = Authenticator::new(
         store.users.clone(),
         store.login_failures.clone(),

@@ -9,6 +9,7 @@ use domain::{
 };
 use futures::TryStreamExt;
 use services::store::events::ActorScope;
+use services::store::rollups::RollupScope;
 use services::store::teams::GroupSnapshot;
 use services::store::{Store, EVENTS};
 
@@ -52,7 +53,10 @@ fn event(source: &str, minute: i64, product: Product, op: Operation) -> Event {
 
 async fn store() -> Store {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     store
 }
 
@@ -674,4 +678,68 @@ async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_u
         .unwrap()
         .expect("the reclassification is recorded");
     assert_eq!(recorded.get_i64("changed").unwrap(), 3);
+}
+
+/// A start-up killed after rewriting the events but before rebuilding their rollups: the next
+/// one finds nothing left to reclassify, and still rebuilds the days it had recorded as pending.
+#[tokio::test]
+async fn a_reclassification_interrupted_before_its_rollups_rebuilds_them_at_the_next_start_up() {
+    let store = store().await;
+    let export = stored_as(
+        "export",
+        Product::Confluence,
+        Operation::ContentExported,
+        Severity::Medium,
+        serde_json::json!({ "summary": "Space exported" }),
+    );
+    let day = export.occurred_at.date_naive();
+    store.events.insert_new(&[export]).await.unwrap();
+    store
+        .rollups
+        .rebuild(&[day], &RollupScope::default())
+        .await
+        .unwrap();
+    // The killed start-up: days recorded, the event rewritten, the rollup not yet rebuilt.
+    store
+        .db
+        .collection::<bson::Document>("upgrades")
+        .insert_one(doc! {
+            "_id": "events.classification.2026-12",
+            "pending_days": [day.to_string()],
+        })
+        .await
+        .unwrap();
+    store
+        .db
+        .collection::<bson::Document>(EVENTS)
+        .update_many(doc! {}, doc! { "$set": { "severity": "high" } })
+        .await
+        .unwrap();
+    let rollup_severity = || async {
+        let rollup = store
+            .db
+            .collection::<bson::Document>("rollups_daily")
+            .find_one(doc! { "operation": "content_exported" })
+            .await
+            .unwrap()
+            .expect("the day is rolled up");
+        rollup.get_str("severity").unwrap().to_owned()
+    };
+    assert_eq!(
+        rollup_severity().await,
+        "medium",
+        "stale before the restart"
+    );
+
+    store.upgrade().await.unwrap();
+    assert_eq!(rollup_severity().await, "high");
+    let recorded = store
+        .db
+        .collection::<bson::Document>("upgrades")
+        .find_one(doc! { "_id": "events.classification.2026-12" })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(recorded.get_datetime("done_at").is_ok(), "{recorded}");
+    assert!(!recorded.contains_key("pending_days"), "{recorded}");
 }

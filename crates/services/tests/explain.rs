@@ -562,7 +562,10 @@ fn values_in(filter: &Document) -> u64 {
 #[tokio::test]
 async fn no_query_the_events_page_can_send_reads_the_whole_collection() {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     for batch in seed_events().chunks(4_000) {
         store.events.insert_new(batch).await.unwrap();
     }
@@ -703,7 +706,10 @@ async fn filter_indexes_of_earlier_versions_are_dropped_at_start_up() {
         )
         .await
         .unwrap();
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let names = events.list_index_names().await.unwrap();
     assert!(!names.contains(&"actor_time".to_owned()), "{names:?}");
     assert!(names.contains(&"actor_newest".to_owned()), "{names:?}");

@@ -82,7 +82,10 @@ fn event(n: usize, actor: Option<&PersonId>) -> Event {
 /// 2,500 events (more than one cursor batch and many chunks), inserted in scrambled order.
 async fn fixture() -> Fixture {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let keys = Arc::new(KeyRing::new(&[9u8; 32], &[]));
     let resolver = IdentityResolver::new(store.identities.clone(), keys.clone());
     let learn = |id: &'static str, name: &'static str| {

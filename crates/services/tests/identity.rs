@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 async fn resolver(keys: &Arc<KeyRing>) -> (Store, IdentityResolver) {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let resolver = IdentityResolver::new(store.identities.clone(), keys.clone());
     (store, resolver)
 }

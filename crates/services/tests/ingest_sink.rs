@@ -15,7 +15,10 @@ const STREAM: &str = "acme/bitbucket/activity";
 
 async fn sink() -> (Store, IngestSink) {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let keys = Arc::new(KeyRing::new(&[1u8; 32], &[]));
     let resolver = IdentityResolver::new(store.identities.clone(), keys);
     let sink = IngestSink::new(

@@ -85,7 +85,10 @@ async fn one_team(store: &Store, name: &str, member: &str) -> TeamId {
 #[tokio::test]
 async fn rollups_count_every_event_once_and_rebuild_identically() {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let mut events = Vec::new();
     // Day 1: three logins by person:a (in two teams), one by nobody; one Jira change by person:b.
     for n in 0..3 {
@@ -232,7 +235,10 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
 #[tokio::test]
 async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let high = |mut e: Event| {
         e.severity = Severity::High;
         e
@@ -380,7 +386,10 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
 #[tokio::test]
 async fn totals_come_from_rollups_with_partial_hours_counted_exactly() {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     let mut events = Vec::new();
     for n in 0..60u32 {
         // Every 37 minutes from day 1 00:05, alternating products and two people.

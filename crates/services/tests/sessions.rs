@@ -22,7 +22,10 @@ fn record(expires_in: Duration) -> Record {
 
 async fn store() -> Store {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     store
 }
 

@@ -84,6 +84,11 @@ fn test_dir() -> tempfile::TempDir {
         .expect("a temporary directory for the test database")
 }
 
+/// The event retention tests give the store: tests store events at fixed dates, so a retention
+/// counted from the real today would let the TTL monitor delete them once those dates are old
+/// enough. About 55 years, under MongoDB's largest `expireAfterSeconds`.
+pub const RETAIN_FIXED_DATES_DAYS: u32 = 20_000;
+
 /// A fresh database on the shared server, with a name no other test uses.
 pub async fn fresh_database() -> Database {
     let client = client().await;

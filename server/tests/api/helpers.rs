@@ -54,7 +54,10 @@ pub const API_KEY: [u8; 32] = [5u8; 32];
 /// The app over a fresh database holding one administrator.
 pub async fn spawn_app() -> TestApp {
     let store = Store::new(testkit::fresh_database().await);
-    store.ensure_indexes(365).await.unwrap();
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
     Authenticator::new(
         store.users.clone(),
         store.login_failures.clone(),

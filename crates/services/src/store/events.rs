@@ -11,7 +11,7 @@
 mod classification;
 mod vocabulary_gaps;
 
-pub use classification::Reclassified;
+pub use classification::ReclassificationPlan;
 pub use vocabulary_gaps::UnmappedAction;
 
 use super::{StoreError, EVENTS};

@@ -38,8 +38,21 @@ pub struct Reject {
     pub stream: String,
     /// Why it was refused.
     pub reason: String,
-    /// The record as the source sent it.
-    pub raw: serde_json::Value,
+    /// The record as the source sent it, in a form BSON can take (see [`Reject::new`]).
+    raw: serde_json::Value,
+}
+
+impl Reject {
+    /// A reject of `raw` from `stream`. A record nested deeper than
+    /// [`pipeline::nesting::MAX_DEPTH`] is kept as the start of its JSON text, because converting
+    /// it to BSON would recurse once per level; every reject is built here so none escapes that.
+    pub fn new(stream: String, reason: String, raw: serde_json::Value) -> Self {
+        Self {
+            stream,
+            reason,
+            raw: pipeline::nesting::storable(raw),
+        }
+    }
 }
 
 /// The `rejects` collection.

@@ -43,11 +43,11 @@ pub(super) async fn run(
                 bitbucket_uuid: None,
             };
             if account.account_id.is_none() {
-                rejects.push(Reject {
-                    stream: stream.clone(),
-                    reason: "organization user without account_id".into(),
-                    raw: user,
-                });
+                rejects.push(Reject::new(
+                    stream.clone(),
+                    "organization user without account_id".into(),
+                    user,
+                ));
                 continue;
             }
             syncer
@@ -69,11 +69,11 @@ pub(super) async fn run(
             counters.records += 1;
             let (Some(group_id), Some(name)) = (text(&group, "groupId"), text(&group, "name"))
             else {
-                rejects.push(Reject {
-                    stream: stream.clone(),
-                    reason: "group without groupId or name".into(),
-                    raw: group,
-                });
+                rejects.push(Reject::new(
+                    stream.clone(),
+                    "group without groupId or name".into(),
+                    group,
+                ));
                 continue;
             };
             let mut members = Vec::new();
@@ -95,11 +95,11 @@ pub(super) async fn run(
                     .map_err(|e| fail(e.into(), counters))?
                 {
                     Some(person) => members.push(person),
-                    None => rejects.push(Reject {
-                        stream: stream.clone(),
-                        reason: format!("member of group {group_id} without accountId"),
-                        raw: member,
-                    }),
+                    None => rejects.push(Reject::new(
+                        stream.clone(),
+                        format!("member of group {group_id} without accountId"),
+                        member,
+                    )),
                 }
             }
             snapshots.push(GroupSnapshot {

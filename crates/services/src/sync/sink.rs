@@ -90,7 +90,11 @@ impl IngestSink {
                     }
                     self.buffer.push(event);
                 }
-                Err(reason) => self.quarantine(record.raw, reason.to_string()),
+                Err(reason) => {
+                    // A context as deep as a refused record must not be dropped recursively.
+                    pipeline::nesting::drop_flat(record.context);
+                    self.quarantine(record.raw, reason.to_string());
+                }
             }
             if self.buffer.len() >= BATCH {
                 self.write_events().await?;
@@ -111,13 +115,10 @@ impl IngestSink {
         self.quarantine(raw, reason);
     }
 
-    /// Buffers a reject of this stream; its payload in a form the store can take at any depth.
+    /// Buffers a reject of this stream.
     fn quarantine(&mut self, raw: serde_json::Value, reason: String) {
-        self.rejects.push(Reject {
-            stream: self.stream.clone(),
-            reason,
-            raw: pipeline::nesting::storable(raw),
-        });
+        self.rejects
+            .push(Reject::new(self.stream.clone(), reason, raw));
     }
 
     /// Writes everything still buffered.

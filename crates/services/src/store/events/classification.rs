@@ -1,7 +1,12 @@
 //! Reclassifying stored events when the classification policy changes (a new entry in the
 //! operation vocabulary, a severity raised): the derived fields `operation`, `severity` and
 //! `search` are brought in line with the current policy; `raw`, the evidence, is never touched.
-//! The caller rebuilds the rollups of the days returned.
+//!
+//! It runs in two steps so that a start-up killed half-way loses nothing: [`EventStore::
+//! plan_reclassification`] only reads, and says which events change and on which days; the caller
+//! records those days before [`EventStore::apply_reclassification`] rewrites anything, and
+//! rebuilds their rollups after — the next start-up finds the recorded days even when the events
+//! were already rewritten.
 
 use super::{search_text, EventStore};
 use crate::store::StoreError;
@@ -11,13 +16,22 @@ use domain::{Operation, Pipeline, Product, Severity};
 use futures::TryStreamExt;
 use std::collections::BTreeSet;
 
-/// What a reclassification changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reclassified {
-    /// Events whose operation or severity changed.
-    pub events: u64,
-    /// The UTC days they occurred on, whose rollups are now stale.
+/// What a reclassification will change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReclassificationPlan {
+    /// `audit_other` events the vocabulary names now: (id, operation, object name).
+    renamed: Vec<(Bson, Operation, Option<String>)>,
+    /// Operations some of whose events carry another severity than the policy's now.
+    reseverity: Vec<Operation>,
+    /// The UTC days of every event that changes, whose rollups go stale.
     pub days: BTreeSet<NaiveDate>,
+}
+
+impl ReclassificationPlan {
+    /// Whether nothing needs to change.
+    pub fn is_empty(&self) -> bool {
+        self.renamed.is_empty() && self.reseverity.is_empty()
+    }
 }
 
 fn day_of(d: &Document) -> Option<NaiveDate> {
@@ -27,20 +41,19 @@ fn day_of(d: &Document) -> Option<NaiveDate> {
 }
 
 impl EventStore {
-    /// Gives each `audit_other` audit event the operation `remap` reads from its raw payload now
-    /// (when it names one), and every event the severity `severity_of` gives its operation.
+    /// Finds, without writing, the `audit_other` audit events whose raw payload `remap` now
+    /// names an operation for, and the events whose severity is not the one `severity_of` gives
+    /// their operation.
     ///
     /// # Errors
     /// A database error.
-    pub async fn reclassify(
+    pub async fn plan_reclassification(
         &self,
         severity_of: fn(Operation) -> Severity,
         remap: &dyn Fn(Product, &serde_json::Value) -> Option<Operation>,
-    ) -> Result<Reclassified, StoreError> {
+    ) -> Result<ReclassificationPlan, StoreError> {
         let raw = self.coll.clone_with_type::<Document>();
-        let mut out = Reclassified::default();
-
-        // Audit actions the vocabulary has learnt to name since they were stored.
+        let mut plan = ReclassificationPlan::default();
         let mut found = raw
             .find(doc! {
                 "operation": Operation::AuditOther.as_str(),
@@ -48,7 +61,6 @@ impl EventStore {
             })
             .projection(doc! { "product": 1, "occurred_at": 1, "raw": 1, "object_ref.name": 1 })
             .await?;
-        let mut renamed = Vec::new();
         while let Some(d) = found.try_next().await? {
             let Some(product) = d.get_str("product").ok().and_then(|p| p.parse().ok()) else {
                 continue;
@@ -67,41 +79,66 @@ impl EventStore {
                 .ok()
                 .and_then(|o| o.get_str("name").ok())
                 .map(str::to_owned);
-            renamed.push((d.get("_id").cloned(), op, name, day_of(&d)));
+            plan.days.extend(day_of(&d));
+            plan.renamed
+                .push((d.get("_id").cloned().unwrap_or(Bson::Null), op, name));
         }
-        for (id, op, name, day) in renamed {
-            raw.update_one(
-                doc! { "_id": id.unwrap_or(Bson::Null) },
-                doc! { "$set": {
-                    "operation": op.as_str(),
-                    "severity": severity_of(op).as_str(),
-                    "search": search_text(op.as_str(), name.as_deref()),
-                } },
-            )
-            .await?;
-            out.events += 1;
-            out.days.extend(day);
-        }
-
-        // Severities the policy now sets differently, one operation at a time (its index).
         for op in Operation::ALL {
-            let severity = severity_of(*op).as_str();
-            let stale = doc! { "operation": op.as_str(), "severity": { "$ne": severity } };
-            let days: Vec<Document> = raw
-                .find(stale.clone())
+            let stale = doc! {
+                "operation": op.as_str(),
+                "severity": { "$ne": severity_of(*op).as_str() },
+            };
+            let mut days = raw
+                .find(stale)
                 .projection(doc! { "occurred_at": 1 })
-                .await?
-                .try_collect()
                 .await?;
-            if days.is_empty() {
-                continue;
+            let mut any = false;
+            while let Some(d) = days.try_next().await? {
+                any = true;
+                plan.days.extend(day_of(&d));
             }
-            out.days.extend(days.iter().filter_map(day_of));
-            let result = raw
-                .update_many(stale, doc! { "$set": { "severity": severity } })
-                .await?;
-            out.events += result.modified_count;
+            if any {
+                plan.reseverity.push(*op);
+            }
         }
-        Ok(out)
+        Ok(plan)
+    }
+
+    /// Writes what `plan` found, under the same `severity_of` it was planned with; returns how
+    /// many events changed. Safe to repeat: every write sets the value the policy gives.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn apply_reclassification(
+        &self,
+        plan: &ReclassificationPlan,
+        severity_of: fn(Operation) -> Severity,
+    ) -> Result<u64, StoreError> {
+        let raw = self.coll.clone_with_type::<Document>();
+        let mut changed = 0;
+        for (id, op, name) in &plan.renamed {
+            let result = raw
+                .update_one(
+                    doc! { "_id": id.clone() },
+                    doc! { "$set": {
+                        "operation": op.as_str(),
+                        "severity": severity_of(*op).as_str(),
+                        "search": search_text(op.as_str(), name.as_deref()),
+                    } },
+                )
+                .await?;
+            changed += result.modified_count;
+        }
+        for op in &plan.reseverity {
+            let severity = severity_of(*op).as_str();
+            let result = raw
+                .update_many(
+                    doc! { "operation": op.as_str(), "severity": { "$ne": severity } },
+                    doc! { "$set": { "severity": severity } },
+                )
+                .await?;
+            changed += result.modified_count;
+        }
+        Ok(changed)
     }
 }

@@ -25,12 +25,11 @@ pub struct UnmappedAction {
 
 /// The name a raw audit record gives its action: the organization event's `attributes.action`,
 /// else the Jira or Confluence audit record's `summary`.
-fn action_name(raw: &Document) -> String {
+fn action_name(raw: Option<&Document>) -> String {
     let org = raw
-        .get_document("attributes")
-        .ok()
+        .and_then(|r| r.get_document("attributes").ok())
         .and_then(|a| a.get_str("action").ok());
-    org.or_else(|| raw.get_str("summary").ok())
+    org.or_else(|| raw.and_then(|r| r.get_str("summary").ok()))
         .map_or_else(|| "(unnamed)".to_owned(), str::to_owned)
 }
 
@@ -71,7 +70,7 @@ impl EventStore {
                 .get_datetime("occurred_at")
                 .map_err(|e| corrupt(e.to_string()))?
                 .to_chrono();
-            let action = d.get_document("raw").map(action_name).unwrap_or_default();
+            let action = action_name(d.get_document("raw").ok());
             let entry = counts.entry((product, action)).or_insert((0, at));
             entry.0 += 1;
             entry.1 = entry.1.max(at);
