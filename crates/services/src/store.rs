@@ -56,7 +56,7 @@ const EVENTS_SEARCH_FIELD: &str = "events.search";
 const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
 /// Named after the policy it applies (`docs/normalisation.md`); a later policy change adds a
 /// new name, so stored events are reclassified once per change.
-const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12";
+const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12-02";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]

@@ -631,6 +631,13 @@ async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_u
                 Severity::Low,
                 org_action("user_login"),
             ),
+            stored_as(
+                "role-deleted",
+                Product::Org,
+                Operation::ContainerDeleted,
+                Severity::High,
+                org_action("project_role_deleted"),
+            ),
         ])
         .await
         .unwrap();
@@ -661,6 +668,11 @@ async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_u
     assert_eq!((op, severity), (Operation::AuditOther, Severity::Medium));
     assert_eq!(classified("export").await.1, Severity::High);
     assert_eq!(classified("login").await.1, Severity::Low);
+    assert_eq!(
+        classified("role-deleted").await.0,
+        Operation::AuditOther,
+        "a name an older, looser rule caught is released"
+    );
 
     let rollup = store
         .db
@@ -673,11 +685,11 @@ async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_u
     let recorded = store
         .db
         .collection::<bson::Document>("upgrades")
-        .find_one(doc! { "_id": "events.classification.2026-12" })
+        .find_one(doc! { "_id": "events.classification.2026-12-02" })
         .await
         .unwrap()
         .expect("the reclassification is recorded");
-    assert_eq!(recorded.get_i64("changed").unwrap(), 3);
+    assert_eq!(recorded.get_i64("changed").unwrap(), 4);
 }
 
 /// A start-up killed after rewriting the events but before rebuilding their rollups: the next
@@ -704,7 +716,7 @@ async fn a_reclassification_interrupted_before_its_rollups_rebuilds_them_at_the_
         .db
         .collection::<bson::Document>("upgrades")
         .insert_one(doc! {
-            "_id": "events.classification.2026-12",
+            "_id": "events.classification.2026-12-02",
             "pending_days": [day.to_string()],
         })
         .await
@@ -736,7 +748,7 @@ async fn a_reclassification_interrupted_before_its_rollups_rebuilds_them_at_the_
     let recorded = store
         .db
         .collection::<bson::Document>("upgrades")
-        .find_one(doc! { "_id": "events.classification.2026-12" })
+        .find_one(doc! { "_id": "events.classification.2026-12-02" })
         .await
         .unwrap()
         .unwrap();

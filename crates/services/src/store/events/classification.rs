@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 /// What a reclassification will change.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReclassificationPlan {
-    /// `audit_other` events the vocabulary names now: (id, operation, object name).
+    /// Audit events the vocabulary maps to another operation now: (id, operation, object name).
     renamed: Vec<(Bson, Operation, Option<String>)>,
     /// Operations some of whose events carry another severity than the policy's now.
     reseverity: Vec<Operation>,
@@ -41,9 +41,10 @@ fn day_of(d: &Document) -> Option<NaiveDate> {
 }
 
 impl EventStore {
-    /// Finds, without writing, the `audit_other` audit events whose raw payload `remap` now
-    /// names an operation for, and the events whose severity is not the one `severity_of` gives
-    /// their operation.
+    /// Finds, without writing, the audit events of products with an audit pipeline whose raw
+    /// payload `remap` now maps to another operation than the stored one (a name the vocabulary
+    /// learnt, or a rule made stricter), and the events whose severity is not the one
+    /// `severity_of` gives their operation.
     ///
     /// # Errors
     /// A database error.
@@ -55,11 +56,10 @@ impl EventStore {
         let raw = self.coll.clone_with_type::<Document>();
         let mut plan = ReclassificationPlan::default();
         let mut found = raw
-            .find(doc! {
-                "operation": Operation::AuditOther.as_str(),
-                "pipeline": Pipeline::Audit.as_str(),
+            .find(doc! { "pipeline": Pipeline::Audit.as_str() })
+            .projection(doc! {
+                "product": 1, "operation": 1, "occurred_at": 1, "raw": 1, "object_ref.name": 1,
             })
-            .projection(doc! { "product": 1, "occurred_at": 1, "raw": 1, "object_ref.name": 1 })
             .await?;
         while let Some(d) = found.try_next().await? {
             let Some(product) = d.get_str("product").ok().and_then(|p| p.parse().ok()) else {
@@ -70,7 +70,8 @@ impl EventStore {
                 .cloned()
                 .unwrap_or(Bson::Null)
                 .into_relaxed_extjson();
-            let Some(op) = remap(product, &payload).filter(|op| *op != Operation::AuditOther)
+            let Some(op) = remap(product, &payload)
+                .filter(|op| Some(op.as_str()) != d.get_str("operation").ok())
             else {
                 continue;
             };
