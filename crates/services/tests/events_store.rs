@@ -674,22 +674,32 @@ async fn events_classified_under_the_old_policy_are_reclassified_once_at_start_u
         "a name an older, looser rule caught is released"
     );
 
+    assert_eq!(exports_rollup_severity(&store).await, "high");
+    let recorded = classification_upgrade(&store).await;
+    assert_eq!(recorded.get_i64("changed").unwrap(), 4, "{recorded}");
+}
+
+/// The severity the daily rollup of `content_exported` events holds.
+async fn exports_rollup_severity(store: &Store) -> String {
     let rollup = store
         .db
         .collection::<bson::Document>("rollups_daily")
         .find_one(doc! { "operation": "content_exported" })
         .await
         .unwrap()
-        .expect("the reclassified day was rolled up");
-    assert_eq!(rollup.get_str("severity").unwrap(), "high");
-    let recorded = store
+        .expect("the day is rolled up");
+    rollup.get_str("severity").unwrap().to_owned()
+}
+
+/// What the `upgrades` collection records of the reclassification.
+async fn classification_upgrade(store: &Store) -> bson::Document {
+    store
         .db
         .collection::<bson::Document>("upgrades")
         .find_one(doc! { "_id": "events.classification.2026-12-02" })
         .await
         .unwrap()
-        .expect("the reclassification is recorded");
-    assert_eq!(recorded.get_i64("changed").unwrap(), 4);
+        .expect("the reclassification is recorded")
 }
 
 /// A start-up killed after rewriting the events but before rebuilding their rollups: the next
@@ -727,31 +737,15 @@ async fn a_reclassification_interrupted_before_its_rollups_rebuilds_them_at_the_
         .update_many(doc! {}, doc! { "$set": { "severity": "high" } })
         .await
         .unwrap();
-    let rollup_severity = || async {
-        let rollup = store
-            .db
-            .collection::<bson::Document>("rollups_daily")
-            .find_one(doc! { "operation": "content_exported" })
-            .await
-            .unwrap()
-            .expect("the day is rolled up");
-        rollup.get_str("severity").unwrap().to_owned()
-    };
     assert_eq!(
-        rollup_severity().await,
+        exports_rollup_severity(&store).await,
         "medium",
         "stale before the restart"
     );
 
     store.upgrade().await.unwrap();
-    assert_eq!(rollup_severity().await, "high");
-    let recorded = store
-        .db
-        .collection::<bson::Document>("upgrades")
-        .find_one(doc! { "_id": "events.classification.2026-12-02" })
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(exports_rollup_severity(&store).await, "high");
+    let recorded = classification_upgrade(&store).await;
     assert!(recorded.get_datetime("done_at").is_ok(), "{recorded}");
     assert!(!recorded.contains_key("pending_days"), "{recorded}");
 }
