@@ -3,7 +3,8 @@
 //! links, never built by hand.
 //!
 //! Commits have no date filter and come newest first, so a repository's listing stops after a page
-//! holding only commits older than the window. Pull requests are filtered and sorted by
+//! holding only commits older than the window; a commit whose date is unreadable or implausible
+//! ([`Window::plausible`]) is not older, so a page of them does not stop it. Pull requests are filtered and sorted by
 //! `updated_on` on the server. Bitbucket Cloud has no audit API: its audit events exist only in
 //! the organization log, with Atlassian Guard.
 //!
@@ -11,7 +12,7 @@
 //! repository is addressed by whichever of them it has ([`repository_key`]); one with none of them
 //! is handed to the sink as a reject, so its absent history is visible rather than silent.
 
-use crate::http::{display_url, endpoint, follow, HttpClient};
+use crate::http::{follow, resource, unaddressable, HttpClient};
 use crate::time::{bitbucket_datetime, parse_time};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use domain::{Pipeline, Product};
@@ -62,9 +63,9 @@ impl BitbucketActivity {
 
     async fn repositories(&self) -> Result<Vec<Value>, ConnectorError> {
         let mut repos = Vec::new();
-        let mut next = Some(endpoint(
+        let mut next = Some(resource(
             &self.base,
-            &format!("/repositories/{}", self.workspace),
+            &["repositories", &self.workspace],
             &[("pagelen", "100".to_owned())],
         )?);
         while let Some(url) = next.take() {
@@ -83,18 +84,11 @@ impl BitbucketActivity {
         leaf: &str,
         query: &[(&str, String)],
     ) -> Result<Url, ConnectorError> {
-        let mut url = endpoint(
+        resource(
             &self.base,
-            &format!("/repositories/{}", self.workspace),
+            &["repositories", &self.workspace, key, leaf],
             query,
-        )?;
-        url.path_segments_mut()
-            .map_err(|()| ConnectorError::Decode {
-                url: display_url(&self.base),
-                detail: "the API base URL cannot hold a path".into(),
-            })?
-            .extend([key, leaf]);
-        Ok(url)
+        )
     }
 }
 
@@ -158,16 +152,21 @@ impl Connector for BitbucketActivity {
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
         let mut records = 0;
-        let mut rejects = 0;
         for repo in self.repositories().await? {
             let context = repo_context(&repo);
             let Some(key) = repository_key(&context) else {
-                rejects += 1;
                 sink.reject(repo, UNADDRESSABLE.to_owned())
                     .await
                     .map_err(ConnectorError::Sink)?;
                 continue;
             };
+            if let Some(why) = unaddressable(&key) {
+                let reason = format!("repository {key:?} cannot be addressed: {why}");
+                sink.reject(repo, reason)
+                    .await
+                    .map_err(ConnectorError::Sink)?;
+                continue;
+            }
 
             // Commits come newest first without a date filter: stop at the first page that
             // holds nothing as recent as the window. Each page goes to the sink as it arrives.
@@ -175,10 +174,11 @@ impl Connector for BitbucketActivity {
                 Some(self.repo_endpoint(&key, "commits", &[("pagelen", "100".to_owned())])?);
             while let Some(url) = next.take() {
                 let (values, following) = self.page(url).await?;
+                // An empty page, or one holding a commit not known to be older, goes on.
                 let mut any_recent = values.is_empty();
                 let mut batch = Vec::with_capacity(values.len());
                 for commit in values {
-                    let date = commit["date"].as_str().and_then(parse_time);
+                    let date = window.plausible(commit["date"].as_str().and_then(parse_time));
                     if date.is_none_or(|t| t >= window.from) {
                         any_recent = true;
                     }
@@ -213,7 +213,7 @@ impl Connector for BitbucketActivity {
                 let (values, following) = self.page(url).await?;
                 let mut batch = Vec::with_capacity(values.len());
                 for pr in values {
-                    let created = pr["created_on"].as_str().and_then(parse_time);
+                    let created = window.plausible(pr["created_on"].as_str().and_then(parse_time));
                     if created.is_none_or(|t| window.contains(t)) {
                         batch.push(SourceRecord {
                             kind: RecordKind::BitbucketPrOpened,
@@ -222,7 +222,7 @@ impl Connector for BitbucketActivity {
                         });
                     }
                     let closed = matches!(pr["state"].as_str(), Some("MERGED" | "DECLINED"));
-                    let updated = pr["updated_on"].as_str().and_then(parse_time);
+                    let updated = window.plausible(pr["updated_on"].as_str().and_then(parse_time));
                     if closed && updated.is_none_or(|t| window.contains(t)) {
                         batch.push(SourceRecord {
                             kind: RecordKind::BitbucketPrClosed,
@@ -238,7 +238,6 @@ impl Connector for BitbucketActivity {
         }
         Ok(FetchStats {
             records,
-            rejects,
             ..self.http.take_stats()
         })
     }

@@ -4,10 +4,12 @@
 //!
 //! v2 has no "modified since" filter, so content is listed newest-modified first and the listing
 //! stops at the first item last modified before the window; each item modified inside it has its
-//! versions listed, and the versions inside the window become records. An item without an id
-//! cannot have its versions listed; it is handed to the sink as a reject, not skipped.
+//! versions listed, and the versions inside the window become records. An item or version whose
+//! time is unreadable or implausible ([`Window::plausible`]) ends neither listing: the item has its
+//! versions listed, the version is handed on. An item without an id cannot have its versions
+//! listed; it is handed to the sink as a reject, not skipped.
 
-use crate::http::{endpoint, follow, HttpClient};
+use crate::http::{endpoint, follow, resource, unaddressable, HttpClient};
 use crate::time::parse_time;
 use crate::{
     id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
@@ -142,19 +144,20 @@ impl ConfluenceContent {
             ("sort", "-modified-date".to_owned()),
             ("limit", "250".to_owned()),
         ];
-        let mut url = endpoint(
+        let mut url = resource(
             &self.site,
-            &format!("/wiki/api/v2/{kind}/{id}/versions"),
+            &["wiki", "api", "v2", kind, id, "versions"],
             &query,
         )?;
         loop {
             let page: CursorPage = self.http.get_json(url.clone()).await?.body;
             let mut older_seen = false;
             for version in &page.results {
-                match version["createdAt"].as_str().and_then(parse_time) {
+                match window.plausible(version["createdAt"].as_str().and_then(parse_time)) {
                     Some(t) if t < window.from => older_seen = true,
                     Some(t) if !window.contains(t) => {}
-                    // Unparsable times go on, so the pipeline can quarantine them with a reason.
+                    // Unreadable and implausible times go on, for the pipeline to quarantine
+                    // with the reason.
                     _ => out.push(SourceRecord {
                         kind: RecordKind::ConfluenceVersion,
                         raw: version.clone(),
@@ -188,33 +191,39 @@ impl Connector for ConfluenceContent {
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
         let mut records = 0;
-        let mut rejects = 0;
         for kind in ["pages", "blogposts"] {
             let query = [
                 ("sort", "-modified-date".to_owned()),
                 ("limit", "250".to_owned()),
             ];
-            let mut url = endpoint(&self.site, &format!("/wiki/api/v2/{kind}"), &query)?;
+            let mut url = resource(&self.site, &["wiki", "api", "v2", kind], &query)?;
             'listing: loop {
                 let page: CursorPage = self.http.get_json(url.clone()).await?.body;
                 let mut batch = Vec::new();
                 let mut reached_older = false;
                 for item in &page.results {
-                    let modified = item["version"]["createdAt"].as_str().and_then(parse_time);
+                    let modified = window
+                        .plausible(item["version"]["createdAt"].as_str().and_then(parse_time));
                     if modified.is_some_and(|t| t < window.from) {
                         reached_older = true;
                         break;
                     }
-                    let Some(id) = id_text(&item["id"]) else {
-                        rejects += 1;
-                        let reason = format!(
-                            "{} without id: its versions cannot be listed",
-                            kind.trim_end_matches('s')
-                        );
-                        sink.reject(item.clone(), reason)
-                            .await
-                            .map_err(ConnectorError::Sink)?;
-                        continue;
+                    let noun = kind.trim_end_matches('s');
+                    let refused = match id_text(&item["id"]) {
+                        None => Err(format!("{noun} without id: its versions cannot be listed")),
+                        Some(id) => match unaddressable(&id) {
+                            Some(why) => Err(format!("{noun} {id:?} cannot be addressed: {why}")),
+                            None => Ok(id),
+                        },
+                    };
+                    let id = match refused {
+                        Ok(id) => id,
+                        Err(reason) => {
+                            sink.reject(item.clone(), reason)
+                                .await
+                                .map_err(ConnectorError::Sink)?;
+                            continue;
+                        }
                     };
                     batch.extend(self.versions(kind, &id, item, window).await?);
                 }
@@ -230,7 +239,6 @@ impl Connector for ConfluenceContent {
         }
         Ok(FetchStats {
             records,
-            rejects,
             ..self.http.take_stats()
         })
     }

@@ -2,12 +2,17 @@
 //! credentials and timeouts, GET-only requests, classification of failures, and the retry loop —
 //! `429` waits for `Retry-After` (or `X-RateLimit-Reset`), other transient failures back off
 //! exponentially with full jitter, both capped. Every request, retry and wait is counted.
+//!
+//! URLs are built here too: [`endpoint`] for fixed paths, [`resource`] for any path holding an id,
+//! a key or a configured name, each percent-encoded as exactly one segment — an id is data from
+//! the network, and a `/`, `?` or `#` in it must not change the resource asked for.
 
 mod retry;
 
 pub use retry::RetryPolicy;
 
 use crate::{ConnectorError, FetchStats};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -263,17 +268,76 @@ fn without_url(e: &reqwest::Error) -> String {
     detail
 }
 
-/// `base` + `path` (+ query pairs), keeping any path the base already has
-/// (`https://host/admin` + `/v1/orgs` → `https://host/admin/v1/orgs`).
+/// `base` + the literal `path` (+ query pairs), keeping any path the base already has
+/// (`https://host/admin` + `/v1/orgs` → `https://host/admin/v1/orgs`). `path` is `'static` so that
+/// no id can be formatted into it: a path holding an id is built with [`resource`].
 ///
 /// # Errors
 /// [`ConnectorError::Decode`] when the result is not a URL (a misconfigured base).
-pub fn endpoint(base: &Url, path: &str, query: &[(&str, String)]) -> Result<Url, ConnectorError> {
-    let joined = format!("{}{}", base.as_str().trim_end_matches('/'), path);
-    let mut url = Url::parse(&joined).map_err(|e| ConnectorError::Decode {
-        url: joined.clone(),
-        detail: format!("bad URL: {e}"),
-    })?;
+pub fn endpoint(
+    base: &Url,
+    path: &'static str,
+    query: &[(&str, String)],
+) -> Result<Url, ConnectorError> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    resource(base, &segments, query)
+}
+
+/// What a path segment may hold unencoded: RFC 3986's unreserved characters. Everything else —
+/// `/`, `?`, `#` and `%` above all, but also `;` (which Tomcat, behind Jira and Confluence, reads
+/// as a path parameter and drops) — is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Why `id` cannot travel as one segment of a URL path, if it cannot. Every other string can:
+/// [`resource`] percent-encodes it. `.` and `..` cannot, encoded or not: URL parsers (ours,
+/// `reqwest`'s and the server's) resolve them away (`/issue/../changelog` is `/issue/changelog`,
+/// and `%2E%2E` is read as `..`), so the request would silently name another resource. An empty
+/// id would make an empty segment, another resource again.
+pub fn unaddressable(id: &str) -> Option<&'static str> {
+    match id {
+        "" => Some("an empty id cannot be a URL path segment"),
+        "." | ".." => Some("`.` and `..` cannot be URL path segments: URLs resolve them away"),
+        _ => None,
+    }
+}
+
+/// `base` + one path segment per item of `segments` (+ query pairs), keeping any path the base
+/// already has. Each segment is percent-encoded, so a `/`, `?`, `#` or `%` inside an id stays
+/// inside its segment and the URL names the resource the id names. Every URL whose path holds an
+/// id, a key or a configured name is built here.
+///
+/// # Errors
+/// [`ConnectorError::Decode`] when the base cannot hold a path, or when a segment is
+/// [`unaddressable`] (connectors check listing entries first and hand those to the sink as
+/// rejects, so this is a misconfiguration).
+pub fn resource(
+    base: &Url,
+    segments: &[&str],
+    query: &[(&str, String)],
+) -> Result<Url, ConnectorError> {
+    let bad = |detail: String| ConnectorError::Decode {
+        url: display_url(base),
+        detail,
+    };
+    if base.cannot_be_a_base() {
+        return Err(bad("the base URL cannot hold a path".into()));
+    }
+    let mut path = base.path().trim_end_matches('/').to_owned();
+    for segment in segments {
+        if let Some(why) = unaddressable(segment) {
+            return Err(bad(format!("{segment:?}: {why}")));
+        }
+        path.push('/');
+        path.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    let mut url = base.clone();
+    url.set_path(&path);
+    url.set_query(None);
+    url.set_fragment(None);
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in query {
@@ -315,6 +379,46 @@ mod tests {
             wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
+    }
+
+    #[test]
+    fn each_id_is_one_encoded_segment_under_the_base_path() {
+        let base = Url::parse("https://acme.atlassian.net/wiki/").unwrap();
+        let url = resource(
+            &base,
+            &["api", "v2", "pages", "7/8?x#y%z;w", "versions"],
+            &[("limit", "250".to_owned())],
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://acme.atlassian.net/wiki/api/v2/pages/7%2F8%3Fx%23y%25z%3Bw/versions?limit=250"
+        );
+        assert_eq!(
+            endpoint(&base, "/rest/api/3/search/jql", &[])
+                .unwrap()
+                .as_str(),
+            "https://acme.atlassian.net/wiki/rest/api/3/search/jql"
+        );
+        let uuid = resource(&base, &["{0f9e}", "%2E%2E", "a b"], &[]).unwrap();
+        assert_eq!(uuid.path(), "/wiki/%7B0f9e%7D/%252E%252E/a%20b");
+    }
+
+    #[test]
+    fn dot_segments_and_empty_ids_are_refused_not_resolved_away() {
+        let base = Url::parse("https://api.bitbucket.org/2.0").unwrap();
+        for id in ["", ".", ".."] {
+            assert!(unaddressable(id).is_some(), "{id:?}");
+            assert!(
+                matches!(
+                    resource(&base, &["repositories", id, "commits"], &[]),
+                    Err(ConnectorError::Decode { .. })
+                ),
+                "{id:?}"
+            );
+        }
+        assert_eq!(unaddressable("..."), None);
+        assert_eq!(unaddressable(".x"), None);
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //!   short or empty page; `total` is not trusted (it has disagreed with the records returned).
 //! - Issues: JQL dates have minute precision and are read in the API user's time zone, so the
 //!   window start is floored to the minute and written in that zone (from `/myself`, UTC if
-//!   unknown). There is no upper bound: `updated` is an issue's latest change, so an issue with
-//!   activity inside the window may have changed since. Records outside the exact window are
-//!   dropped here. An issue's changelog is listed by its id, else its key (the endpoint takes
+//!   unknown), never as a minute the site could read as a later instant (the hour the clocks go
+//!   back, `jql_minute`). There is no upper bound: `updated` is an issue's latest change, so an
+//!   issue with activity inside the window may have changed since. Records outside the exact
+//!   window are dropped here; those with an unreadable or implausible time
+//!   ([`Window::plausible`]) are handed on, for the pipeline to refuse with the reason. An issue's changelog is listed by its id, else its key (the endpoint takes
 //!   either); an issue with neither is handed to the sink as a reject, not skipped.
 //! - The search is not paged by `nextPageToken` alone: an issue updated while the run pages would
 //!   shift a position token and the issue at the next boundary would never be read. Each page is
@@ -15,10 +17,10 @@
 
 mod search;
 
-use crate::http::{display_url, endpoint, HttpClient};
+use crate::http::{display_url, endpoint, resource, unaddressable, HttpClient};
 use crate::time::{jira_datetime, parse_time};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, LocalResult, TimeDelta, TimeZone, Utc};
 use domain::{Pipeline, Product};
 use reqwest::Url;
 use serde::Deserialize;
@@ -180,9 +182,9 @@ impl JiraIssues {
                 ("startAt", start.to_string()),
                 ("maxResults", CHANGELOG_PAGE.to_string()),
             ];
-            let url = endpoint(
+            let url = resource(
                 &self.site,
-                &format!("/rest/api/3/issue/{id_or_key}/changelog"),
+                &["rest", "api", "3", "issue", id_or_key, "changelog"],
                 &query,
             )?;
             let page: ChangelogPage = self.http.get_json(url).await?.body;
@@ -192,9 +194,8 @@ impl JiraIssues {
                 page.values
                     .into_iter()
                     .filter(|entry| {
-                        entry["created"]
-                            .as_str()
-                            .and_then(parse_time)
+                        window
+                            .plausible(entry["created"].as_str().and_then(parse_time))
                             .is_none_or(|t| window.contains(t))
                     })
                     .map(|raw| SourceRecord {
@@ -211,13 +212,32 @@ impl JiraIssues {
     }
 }
 
-/// A JQL date literal for `t` in `zone`, rounded down to the minute.
-fn jql_minute(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+/// A JQL date literal for `t` rounded down to the minute, written in `zone`, that names no instant
+/// after it however the site reads it; and the earliest instant it may be read as.
+///
+/// JQL dates are wall-clock minutes without an offset. When the clocks go back, an hour of
+/// wall-clock minutes happens twice, and a literal in it names two instants a fold (an hour)
+/// apart; which one the site takes is not documented, and Java's calendar takes the later. A
+/// lower bound written for the earlier instant could then be read as the later one, and the issues
+/// updated in between would never be served. So that minute is written one fold earlier, before
+/// the clocks went back, where it names one instant; the later of the two instants is written as
+/// it is, since either reading of it lies at or before it. The earliest reading tells the walk
+/// which issues a query from the literal serves again.
+fn jql_minute(t: DateTime<Utc>, zone: chrono_tz::Tz) -> (String, DateTime<Utc>) {
     let floored = t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t);
-    floored
-        .with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    let mut at = floored;
+    loop {
+        let local = at.with_timezone(&zone).naive_local();
+        let literal = || local.format("%Y-%m-%d %H:%M").to_string();
+        match zone.from_local_datetime(&local) {
+            LocalResult::Ambiguous(earlier, later) if later.to_utc() > floored => {
+                // `at` is the earlier reading: step back across the fold.
+                at -= later.to_utc() - earlier.to_utc();
+            }
+            LocalResult::Ambiguous(earlier, _) => return (literal(), earlier.to_utc()),
+            _ => return (literal(), at),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -240,9 +260,8 @@ impl Connector for JiraIssues {
         // the window may have been updated since; its in-window records must still be found.
         // The lower bound is floored to the minute; exact filtering follows. Each page is a fresh
         // query from the last page's latest minute (`search`), never a bare token.
-        let mut walk = search::Walk::new(window.from, zone);
+        let mut walk = search::Walk::new(window, zone);
         let mut records = 0;
-        let mut rejects = 0;
         loop {
             let (jql, token) = walk.request();
             let mut query = vec![
@@ -260,21 +279,30 @@ impl Connector for JiraIssues {
             let page: SearchPage = self.http.get_json(url.clone()).await?.body;
             let mut batch = Vec::new();
             for issue in &page.issues {
-                let Some(id_or_key) = search::handle(issue) else {
-                    rejects += 1;
-                    sink.reject(
-                        issue.clone(),
+                let refused = match search::handle(issue) {
+                    None => Err(
                         "issue without id or key: its creation and changelog cannot be read"
                             .to_owned(),
-                    )
-                    .await
-                    .map_err(ConnectorError::Sink)?;
-                    continue;
+                    ),
+                    Some(h) => match unaddressable(&h) {
+                        Some(why) => Err(format!("issue {h:?} cannot be addressed: {why}")),
+                        None => Ok(h),
+                    },
+                };
+                let id_or_key = match refused {
+                    Ok(h) => h,
+                    Err(reason) => {
+                        sink.reject(issue.clone(), reason)
+                            .await
+                            .map_err(ConnectorError::Sink)?;
+                        continue;
+                    }
                 };
                 if !walk.should_read(&id_or_key, issue) {
                     continue;
                 }
-                let created = issue["fields"]["created"].as_str().and_then(parse_time);
+                let created =
+                    window.plausible(issue["fields"]["created"].as_str().and_then(parse_time));
                 if created.is_none_or(|t| window.contains(t)) {
                     batch.push(SourceRecord {
                         kind: RecordKind::JiraIssueCreated,
@@ -298,7 +326,6 @@ impl Connector for JiraIssues {
         }
         Ok(FetchStats {
             records,
-            rejects,
             ..self.http.take_stats()
         })
     }
@@ -319,7 +346,7 @@ impl JiraGroups {
 
     async fn all_pages(
         &self,
-        path: &str,
+        path: &'static str,
         extra: &[(&str, String)],
     ) -> Result<Vec<Value>, ConnectorError> {
         let mut out = Vec::new();
@@ -364,12 +391,69 @@ impl JiraGroups {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn jql_dates_are_whole_minutes_in_the_users_zone() {
         let t = Utc.with_ymd_and_hms(2026, 9, 14, 23, 59, 59).unwrap();
-        assert_eq!(jql_minute(t, chrono_tz::UTC), "2026-09-14 23:59");
-        assert_eq!(jql_minute(t, chrono_tz::Asia::Tokyo), "2026-09-15 08:59");
+        let minute = Utc.with_ymd_and_hms(2026, 9, 14, 23, 59, 0).unwrap();
+        assert_eq!(
+            jql_minute(t, chrono_tz::UTC),
+            ("2026-09-14 23:59".to_owned(), minute)
+        );
+        assert_eq!(
+            jql_minute(t, chrono_tz::Asia::Tokyo),
+            ("2026-09-15 08:59".to_owned(), minute)
+        );
+    }
+
+    /// Regression (review of the connectors, item 3): New York's clocks go back from 02:00 EDT to
+    /// 01:00 EST on 2026-11-01, so "01:30" names 05:30Z and 06:30Z. A floor of 05:30Z was written
+    /// "01:30", which a site reading the later instant took for 06:30Z, never serving the issues
+    /// updated between the two.
+    #[test]
+    fn a_floor_in_the_hour_the_clocks_go_back_is_never_read_as_a_later_instant() {
+        let ny = chrono_tz::America::New_York;
+        let z = |h, m| Utc.with_ymd_and_hms(2026, 11, 1, h, m, 0).unwrap();
+        let readings = |literal: &str| -> Vec<DateTime<Utc>> {
+            let local = chrono::NaiveDateTime::parse_from_str(literal, "%Y-%m-%d %H:%M").unwrap();
+            ny.from_local_datetime(&local)
+                .earliest()
+                .into_iter()
+                .chain(ny.from_local_datetime(&local).latest())
+                .map(|t| t.to_utc())
+                .collect()
+        };
+
+        // The first 01:30 (EDT) is written an hour earlier, 00:30 EDT, which names one instant.
+        let (literal, earliest) = jql_minute(z(5, 30) + TimeDelta::seconds(42), ny);
+        assert_eq!(literal, "2026-11-01 00:30");
+        assert_eq!(earliest, z(4, 30));
+        assert_eq!(readings(&literal), [z(4, 30), z(4, 30)]);
+
+        // The second 01:30 (EST) is written as it is: either reading is no later than it.
+        let (literal, earliest) = jql_minute(z(6, 30), ny);
+        assert_eq!(literal, "2026-11-01 01:30");
+        assert_eq!(earliest, z(5, 30));
+        assert_eq!(readings(&literal), [z(5, 30), z(6, 30)]);
+
+        // Every floor of the night, minute by minute: no reading of its literal lies after it.
+        let mut t = z(3, 0);
+        while t < z(9, 0) {
+            let (literal, earliest) = jql_minute(t, ny);
+            let read = readings(&literal);
+            assert!(
+                read.iter().all(|r| *r <= t),
+                "{t}: {literal} reads as {read:?}"
+            );
+            assert_eq!(read.first(), Some(&earliest), "{t}: {literal}");
+            t += TimeDelta::minutes(1);
+        }
+
+        // When the clocks go forward no minute is ambiguous, and each is written as it is.
+        let spring = Utc.with_ymd_and_hms(2026, 3, 8, 7, 0, 0).unwrap();
+        assert_eq!(
+            jql_minute(spring, ny),
+            ("2026-03-08 03:00".to_owned(), spring)
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Jira Service Management (site URL, Basic e-mail + API token): customer requests, for their
 //! creation and their resolution. The request list has no time filter and is ordered by latest
 //! activity, newest first, so a run stops at the first request whose latest activity is older
-//! than the window.
+//! than the window. A request whose times are unreadable or implausible ([`Window::plausible`])
+//! says nothing about where the listing is: it is handed on and the listing goes on.
 
 use crate::http::{endpoint, HttpClient};
 use crate::time::parse_time;
@@ -84,8 +85,8 @@ impl Connector for JsmRequests {
             let mut batch = Vec::new();
             let mut reached_older = false;
             for request in page.values {
-                let created = date_dto(&request["createdDate"]);
-                let status_at = date_dto(&request["currentStatus"]["statusDate"]);
+                let created = window.plausible(date_dto(&request["createdDate"]));
+                let status_at = window.plausible(date_dto(&request["currentStatus"]["statusDate"]));
                 let latest = created.max(status_at);
                 if latest.is_some_and(|t| t < window.from) {
                     reached_older = true;

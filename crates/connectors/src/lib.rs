@@ -77,6 +77,21 @@ impl Window {
     pub fn contains(&self, t: DateTime<Utc>) -> bool {
         self.from <= t && t < self.to
     }
+
+    /// `t`, unless it is a time no record can carry ([`domain::time::implausible`]); then `None`,
+    /// as for a time that does not parse. Every record time a connector compares with the window
+    /// is read through this, so that a time of 1970 is not taken for "older than the window" (and
+    /// a listing sorted newest first ended on it) and a time of 9999 is not taken for "after the
+    /// window" (and the record dropped): such a record is handed on, and the pipeline refuses it
+    /// with the reason.
+    ///
+    /// The present it is judged against is the window's end — a sync's window ends at its `now`,
+    /// which in tests is the simulator's clock — or the clock, when later: a window in the past
+    /// does not make every record since its end implausible.
+    pub fn plausible(&self, t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        let present = self.to.max(Utc::now());
+        t.filter(|&t| domain::time::implausible(t, present).is_none())
+    }
 }
 
 /// What one run cost and saw.
@@ -92,9 +107,6 @@ pub struct FetchStats {
     pub waited: Duration,
     /// Records handed to the sink.
     pub records: u64,
-    /// Listing entries the connector could not use (a repository it cannot address, an issue
-    /// without id or key…), handed to the sink's [`RecordSink::reject`].
-    pub rejects: u64,
 }
 
 /// Receives the records of a run, one page at a time.
@@ -107,16 +119,20 @@ pub trait RecordSink: Send {
     /// without id or key, a page without id — with the reason, so that what the source holds
     /// behind it is a visible, counted reject rather than silently absent. An error stops the run.
     ///
-    /// The default only logs the reason (never the entry: it may hold personal data); a sink that
-    /// stores records must also store these.
-    async fn reject(&mut self, raw: serde_json::Value, reason: String) -> Result<(), SinkError> {
-        let _ = raw;
-        tracing::warn!(reject.reason = %reason, "a source listing entry was refused");
-        Ok(())
-    }
+    /// Required, with no default: a sink that stores records must store these too, and one that
+    /// does not must say what becomes of them. Never log the entry itself (it may hold personal
+    /// data), only the reason.
+    async fn reject(&mut self, raw: serde_json::Value, reason: String) -> Result<(), SinkError>;
 }
 
-/// A non-empty string, or a number written out: how ids and keys of listing entries are read.
+/// A non-empty string, trimmed, or a number written out: how ids and keys of listing entries are
+/// read, to address their resources.
+///
+/// It looks like `pipeline::fields::text` but is not its twin: that one keeps a string as the
+/// source wrote it, since it also reads summaries, messages and names, and the event ids made from
+/// it must stay what they were; this one trims, since a blank around an id would be
+/// percent-encoded into a URL path that names no resource. The pipeline could call this one (it
+/// depends on the connectors), but only by changing what it stores.
 pub(crate) fn id_text(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),

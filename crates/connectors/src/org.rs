@@ -6,7 +6,7 @@
 //! re-polled; a run stops at the first empty page, and a cursor that does not change is treated as a
 //! broken response rather than looped on forever.
 
-use crate::http::{endpoint, HttpClient};
+use crate::http::{display_url, resource, HttpClient};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -93,7 +93,7 @@ impl Connector for OrgEvents {
         window: Window,
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
-        let path = format!("/v1/orgs/{}/events-stream", self.org_id);
+        let path = ["v1", "orgs", &self.org_id, "events-stream"];
         let bounds = [
             ("from", window.from.timestamp_millis().to_string()),
             ("to", window.to.timestamp_millis().to_string()),
@@ -108,7 +108,7 @@ impl Connector for OrgEvents {
             }
             let page: Page = self
                 .http
-                .get_json(endpoint(&self.base, &path, &query)?)
+                .get_json(resource(&self.base, &path, &query)?)
                 .await?
                 .body;
             if page.data.is_empty() {
@@ -130,7 +130,7 @@ impl Connector for OrgEvents {
                 None => break,
                 Some(n) if Some(&n) == cursor.as_ref() => {
                     return Err(ConnectorError::Decode {
-                        url: crate::http::display_url(&endpoint(&self.base, &path, &[])?),
+                        url: display_url(&resource(&self.base, &path, &[])?),
                         detail: "the next cursor equals the current one; refusing to loop".into(),
                     })
                 }
@@ -164,14 +164,14 @@ impl OrgUsers {
     /// # Errors
     /// A classified [`ConnectorError`].
     pub async fn all(&self) -> Result<Vec<serde_json::Value>, ConnectorError> {
-        let path = format!("/v1/orgs/{}/users", self.org_id);
+        let path = ["v1", "orgs", &self.org_id, "users"];
         let mut users = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let query: Vec<(&str, String)> = cursor.iter().map(|c| ("cursor", c.clone())).collect();
             let page: Page = self
                 .http
-                .get_json(endpoint(&self.base, &path, &query)?)
+                .get_json(resource(&self.base, &path, &query)?)
                 .await?
                 .body;
             let done = page.data.is_empty();

@@ -18,7 +18,9 @@ pub fn short(v: &Value) -> String {
     }
 }
 
-/// A non-empty string, or a number rendered as text (Jira audit ids are numbers).
+/// A non-empty string as written, or a number rendered as text (Jira audit ids are numbers).
+/// Untrimmed, unlike the connectors' reading of listing ids (which trims, to address resources):
+/// event ids are made from it, and must not change.
 pub fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
@@ -31,14 +33,6 @@ pub fn text(v: &Value) -> Option<String> {
 pub fn required(v: &Value, field: &'static str) -> Result<String, NormalizeError> {
     text(v).ok_or(NormalizeError::Missing(field))
 }
-
-/// The earliest time an event may carry, 2000-01-01T00:00:00Z in epoch milliseconds. Atlassian
-/// Cloud keeps nothing older; anything earlier is a unit or format mistake (epoch seconds read as
-/// milliseconds, a date written as digits, year `0000`).
-pub const EARLIEST_MS: i64 = 946_684_800_000;
-
-/// How far past `now` an event may lie: clocks drift by seconds, not by a day.
-pub const MAX_AHEAD: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// A required time written as an ISO 8601 / RFC 3339 string with its zone (`Z`, `+00:00` or
 /// Jira's `+0000`), the form every product uses except where [`epoch_millis`] applies. Numbers
@@ -83,19 +77,15 @@ pub fn epoch_millis(
     plausible(t, field, v, now)
 }
 
-/// `t` if it can be the time of a record seen at `now`: not before [`EARLIEST_MS`], not more than
-/// [`MAX_AHEAD`] after `now`.
+/// `t` if it can be the time of a record seen at `now` ([`domain::time::implausible`], whose
+/// bounds the connectors also read: a time refused here ends no listing there).
 fn plausible(
     t: DateTime<Utc>,
     field: &'static str,
     v: &Value,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, NormalizeError> {
-    let why = if t.timestamp_millis() < EARLIEST_MS {
-        "before 2000-01-01"
-    } else if t > now + MAX_AHEAD {
-        "more than a day after now"
-    } else {
+    let Some(why) = domain::time::implausible(t, now) else {
         return Ok(t);
     };
     Err(NormalizeError::ImplausibleTime {
@@ -133,6 +123,7 @@ pub fn parse_author_raw(raw: &str) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::time::EARLIEST_MS;
     use serde_json::json;
 
     fn now() -> DateTime<Utc> {

@@ -30,6 +30,8 @@ struct AdvancesAfterFirstPage<'a> {
     /// Ids of the issues the first page's records belong to.
     first_page: BTreeSet<String>,
     pages: usize,
+    /// Reasons of the listing entries the connector refused (the simulator serves none).
+    refused: Vec<String>,
 }
 
 fn issue_id(r: &SourceRecord) -> Option<String> {
@@ -50,6 +52,11 @@ impl RecordSink for AdvancesAfterFirstPage<'_> {
             self.sim.advance_clock(self.by);
         }
         self.records.extend(records);
+        Ok(())
+    }
+
+    async fn reject(&mut self, _raw: Value, reason: String) -> Result<(), SinkError> {
+        self.refused.push(reason);
         Ok(())
     }
 }
@@ -136,6 +143,7 @@ async fn reads_every_record_though_the_first_page_moves(by: ChronoDuration) -> (
         records: Vec::new(),
         first_page: BTreeSet::new(),
         pages: 0,
+        refused: Vec::new(),
     };
     let jira = common::connectors(&sim, TIMEOUT).remove(2);
     assert_eq!(
@@ -146,6 +154,11 @@ async fn reads_every_record_though_the_first_page_moves(by: ChronoDuration) -> (
         .fetch(window, &mut sink)
         .await
         .expect("jira/activity fetches");
+    assert!(
+        sink.refused.is_empty(),
+        "nothing refused: {:?}",
+        sink.refused
+    );
     let got = reduce(&sink.records, manifest.sim_now);
     // The cause: issues read on the first page were updated before the second was asked for.
     assert!(sink.pages > 2, "the search spans several pages");
@@ -170,12 +183,12 @@ async fn reads_every_record_though_the_first_page_moves(by: ChronoDuration) -> (
     (moved, stats)
 }
 
-/// The kill-loop run's case: one issue already read is updated before the next page.
+/// The kill-loop run's case: an issue already read is updated before the next page (twenty
+/// minutes of the simulated clock move one issue or a few, depending on the data; the helper checks
+/// that at least one did, and that no record of the window is missing whatever the count).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_issue_updated_while_the_search_is_paging_is_not_skipped() {
-    let (moved, _) =
-        reads_every_record_though_the_first_page_moves(ChronoDuration::minutes(20)).await;
-    assert_eq!(moved, 1, "one issue of the first page moved");
+    reads_every_record_though_the_first_page_moves(ChronoDuration::minutes(20)).await;
 }
 
 /// Many issues updated between pages, read and not yet read alike.
@@ -207,6 +220,7 @@ async fn a_quiet_run_asks_for_one_search_page_per_hundred_issues() {
         records: Vec::new(),
         first_page: BTreeSet::new(),
         pages: 0,
+        refused: Vec::new(),
     };
     let jira = common::connectors(&sim, TIMEOUT).remove(2);
     jira.fetch(window, &mut sink)

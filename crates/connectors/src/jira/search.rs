@@ -27,13 +27,20 @@
 //! new issues, exactly as many as the token (the boundary minute's issues are excluded, not
 //! served again) — and one changelog request per issue updated while the run pages.
 //!
+//! The lower bound is a wall-clock minute in the API user's zone, and in the hour the clocks go
+//! back a minute names two instants: it is written so that neither lies after the floor
+//! (`jql_minute`), and the issues a query from it serves again — from the earliest instant it
+//! may be read as — are the ones excluded. An issue whose `updated` is unreadable or implausible
+//! ([`Window::plausible`]) neither lifts the floor nor is left to be served again: it counts as
+//! served at the floor, and is excluded.
+//!
 //! One case still follows the token: more than [`MAX_EXCLUDED`] issues read inside one minute
 //! (a bulk edit) would make the exclusion list too long for a `GET`, so the walk continues that
 //! query by its token until a page reaches a later minute, and says so in a warning.
 
 use super::jql_minute;
-use crate::id_text;
 use crate::time::parse_time;
+use crate::{id_text, Window};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -53,10 +60,14 @@ pub(super) enum Next {
 /// The walk's state between pages.
 #[derive(Debug)]
 pub(super) struct Walk {
+    /// The run's window, which judges whether an `updated` is plausible.
+    window: Window,
     zone: chrono_tz::Tz,
     /// The lower bound of the next query, a whole minute.
     floor: DateTime<Utc>,
-    /// JQL values (ids, else keys) of the issues served at `floor` or with no readable `updated`.
+    /// JQL values (ids, else keys) of the issues served that the query from `floor` would serve
+    /// again: those updated no earlier than the earliest instant its literal may be read as (the
+    /// floor itself but in the hour the clocks go back), or with no readable `updated`.
     excluded: BTreeSet<String>,
     /// Each issue read, by id or key, with the `updated` it had when read.
     read: HashMap<String, Option<String>>,
@@ -68,10 +79,6 @@ pub(super) struct Walk {
 
 fn minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::minutes(1)).unwrap_or(t)
-}
-
-fn updated(issue: &Value) -> Option<DateTime<Utc>> {
-    issue["fields"]["updated"].as_str().and_then(parse_time)
 }
 
 /// How the walk names an issue: its id, else its key.
@@ -89,12 +96,13 @@ fn jql_value(v: &str) -> String {
 }
 
 impl Walk {
-    /// A walk over the issues updated since `from` (floored to the minute), JQL dates written in
-    /// `zone`, the API user's.
-    pub(super) fn new(from: DateTime<Utc>, zone: chrono_tz::Tz) -> Self {
+    /// A walk over the issues updated since the start of `window` (floored to the minute), JQL
+    /// dates written in `zone`, the API user's.
+    pub(super) fn new(window: Window, zone: chrono_tz::Tz) -> Self {
         Self {
+            window,
             zone,
-            floor: minute(from),
+            floor: minute(window.from),
             excluded: BTreeSet::new(),
             read: HashMap::new(),
             current: String::new(),
@@ -105,7 +113,8 @@ impl Walk {
     /// The query for the next page and the token to send with it (only inside a crowded minute).
     pub(super) fn request(&mut self) -> (String, Option<String>) {
         if self.token.is_none() {
-            let mut jql = format!("updated >= \"{}\"", jql_minute(self.floor, self.zone));
+            let (since, _) = jql_minute(self.floor, self.zone);
+            let mut jql = format!("updated >= \"{since}\"");
             if !self.excluded.is_empty() {
                 let ids: Vec<String> = self.excluded.iter().map(|v| jql_value(v)).collect();
                 jql.push_str(&format!(" AND id not in ({})", ids.join(", ")));
@@ -114,6 +123,12 @@ impl Walk {
             self.current = jql;
         }
         (self.current.clone(), self.token.clone())
+    }
+
+    /// The issue's `updated`, when it is readable and plausible.
+    fn updated(&self, issue: &Value) -> Option<DateTime<Utc>> {
+        self.window
+            .plausible(issue["fields"]["updated"].as_str().and_then(parse_time))
     }
 
     /// Whether `issue`, served under `handle`, is to be read: never read, or changed since.
@@ -127,8 +142,9 @@ impl Walk {
     /// Takes in a page the last request was answered with.
     ///
     /// # Errors
-    /// A description of a search that would loop: a page of issues its own query excluded, or an
-    /// unchanged token.
+    /// A description of a search that would loop: a page that gives the next query nothing new to
+    /// exclude (with the floor unchanged, the same query would be sent again), or an unchanged
+    /// token.
     pub(super) fn after(
         &mut self,
         issues: &[Value],
@@ -139,23 +155,33 @@ impl Walk {
         if issues.is_empty() || is_last == Some(true) || next_token.is_none() {
             return Ok(Next::Done);
         }
-        let latest = issues.iter().filter_map(updated).map(minute).max();
-        let floor = latest.map_or(self.floor, |m| m.max(self.floor));
-        let at_floor = issues
+        let latest = issues
             .iter()
-            .filter(|i| updated(i).is_none_or(|t| minute(t) >= floor))
-            .filter_map(handle);
+            .filter_map(|i| self.updated(i))
+            .map(minute)
+            .max();
+        let floor = latest.map_or(self.floor, |m| m.max(self.floor));
+        let (since, reach) = jql_minute(floor, self.zone);
+        let served_again: Vec<String> = issues
+            .iter()
+            .filter(|i| self.updated(i).is_none_or(|t| t >= reach))
+            .filter_map(handle)
+            .collect();
         if floor > self.floor {
             self.floor = floor;
-            self.excluded = at_floor.collect();
+            self.excluded = served_again.into_iter().collect();
             self.token = None;
             return Ok(Next::More);
         }
         let before = self.excluded.len();
-        self.excluded.extend(at_floor);
+        self.excluded.extend(served_again);
         if self.excluded.len() <= MAX_EXCLUDED {
             if self.excluded.len() == before && self.token.is_none() {
-                return Err("the search served only issues its query excluded".into());
+                return Err(format!(
+                    "the search from {since:?} made no progress: it served only issues its query \
+                     already excludes, issues updated before that minute or issues without id or \
+                     key, so the next query would be the same one again"
+                ));
             }
             self.token = None;
             return Ok(Next::More);
@@ -184,9 +210,16 @@ mod tests {
         json!({ "id": id.to_string(), "fields": { "updated": updated } })
     }
 
+    fn window(from: DateTime<Utc>) -> Window {
+        Window {
+            from,
+            to: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
     fn walk() -> Walk {
         Walk::new(
-            Utc.with_ymd_and_hms(2026, 9, 15, 8, 0, 30).unwrap(),
+            window(Utc.with_ymd_and_hms(2026, 9, 15, 8, 0, 30).unwrap()),
             chrono_tz::UTC,
         )
     }
@@ -224,7 +257,7 @@ mod tests {
     #[test]
     fn dates_are_written_in_the_users_zone() {
         let mut w = Walk::new(
-            Utc.with_ymd_and_hms(2026, 9, 14, 23, 59, 59).unwrap(),
+            window(Utc.with_ymd_and_hms(2026, 9, 14, 23, 59, 59).unwrap()),
             chrono_tz::Asia::Tokyo,
         );
         assert!(w.request().0.starts_with("updated >= \"2026-09-15 08:59\""));
@@ -297,7 +330,90 @@ mod tests {
         w.request();
         let page = [issue(10001, "2026-09-15T08:00:10.000+0000")];
         assert_eq!(w.after(&page, Some("t".into()), None), Ok(Next::More));
-        assert!(w.after(&page, Some("t".into()), None).is_err());
+        let err = w.after(&page, Some("t".into()), None).unwrap_err();
+        assert!(
+            err.contains("\"2026-09-15 08:00\" made no progress"),
+            "{err}"
+        );
+    }
+
+    /// Regression (review of the connectors, item 4): a page of issues without id or key at the
+    /// floor was refused as "the search served only issues its query excluded", though the query
+    /// excluded none of them.
+    #[test]
+    fn a_page_that_gives_the_next_query_nothing_to_exclude_is_refused_saying_so() {
+        let mut w = walk();
+        w.request();
+        let page = [json!({ "fields": { "updated": "2026-09-15T08:00:10.000+0000" } })];
+        let err = w.after(&page, Some("t".into()), None).unwrap_err();
+        assert!(err.contains("without id or key"), "{err}");
+        assert!(
+            !err.contains("served only issues its query excluded"),
+            "{err}"
+        );
+    }
+
+    /// Regression (review of the connectors, item 3): in the hour the clocks go back, a floor whose
+    /// minute could be read as the later instant is written an hour early. The issues of that hour
+    /// already read are served again: they are excluded, not refused as no progress, and not read
+    /// again.
+    #[test]
+    fn in_the_hour_the_clocks_go_back_the_floor_is_written_early_and_what_it_serves_again_excluded()
+    {
+        let ny = chrono_tz::America::New_York;
+        let from = Utc.with_ymd_and_hms(2026, 11, 1, 4, 0, 0).unwrap();
+        let mut w = Walk::new(window(from), ny);
+        assert!(w.request().0.starts_with("updated >= \"2026-11-01 00:00\""));
+        let first = [
+            issue(1, "2026-11-01T04:40:00.000+0000"),
+            issue(2, "2026-11-01T04:45:00.000+0000"),
+        ];
+        for i in &first {
+            assert!(w.should_read(i["id"].as_str().unwrap(), i));
+        }
+        assert_eq!(w.after(&first, Some("t".into()), None), Ok(Next::More));
+        assert_eq!(
+            w.request().0,
+            "updated >= \"2026-11-01 00:45\" AND id not in (2) ORDER BY updated ASC"
+        );
+        // 05:30Z is the first 01:30 (EDT); "01:30" may be read as the second, 06:30Z (EST).
+        let second = [
+            issue(3, "2026-11-01T05:10:00.000+0000"),
+            issue(4, "2026-11-01T05:30:20.000+0000"),
+        ];
+        assert_eq!(w.after(&second, Some("t".into()), None), Ok(Next::More));
+        assert_eq!(
+            w.request().0,
+            "updated >= \"2026-11-01 00:30\" AND id not in (3, 4) ORDER BY updated ASC",
+            "00:30 EDT is 04:30Z, no later than the floor whichever way it is read"
+        );
+        // The site serves issues 1 and 2 again, and nothing new: they are not read again, and
+        // the next query excludes them too.
+        assert!(first
+            .iter()
+            .all(|i| !w.should_read(i["id"].as_str().unwrap(), i)));
+        assert_eq!(w.after(&first, Some("t".into()), None), Ok(Next::More));
+        assert_eq!(
+            w.request().0,
+            "updated >= \"2026-11-01 00:30\" AND id not in (1, 2, 3, 4) ORDER BY updated ASC"
+        );
+    }
+
+    #[test]
+    fn an_implausible_updated_neither_lifts_the_floor_nor_is_served_again() {
+        let mut w = walk();
+        w.request();
+        let page = [
+            issue(10001, "2026-09-15T08:01:00.000+0000"),
+            issue(10002, "9999-01-01T00:00:00.000+0000"),
+            issue(10003, "1970-01-01T00:00:00.000+0000"),
+        ];
+        assert_eq!(w.after(&page, Some("t".into()), None), Ok(Next::More));
+        assert_eq!(
+            w.request().0,
+            "updated >= \"2026-09-15 08:01\" AND id not in (10001, 10002, 10003) ORDER BY updated ASC",
+            "the year 9999 did not move the floor past the issues still to come"
+        );
     }
 
     #[test]

@@ -83,13 +83,22 @@ pub fn connectors(sim: &RunningSimulator, timeout: Duration) -> Vec<Box<dyn Conn
     ]
 }
 
+/// Keeps what a connector hands over: records, and the reasons of listing entries it refused.
 #[derive(Default)]
-pub struct Collect(pub Vec<SourceRecord>);
+pub struct Collect {
+    pub records: Vec<SourceRecord>,
+    pub refused: Vec<String>,
+}
 
 #[async_trait]
 impl RecordSink for Collect {
     async fn accept(&mut self, records: Vec<SourceRecord>) -> Result<(), SinkError> {
-        self.0.extend(records);
+        self.records.extend(records);
+        Ok(())
+    }
+
+    async fn reject(&mut self, _raw: serde_json::Value, reason: String) -> Result<(), SinkError> {
+        self.refused.push(reason);
         Ok(())
     }
 }
@@ -121,7 +130,14 @@ pub async fn fetch(connector: &dyn Connector, window: Window, now: DateTime<Utc>
                 connector.pipeline()
             )
         });
-    reduce(&sink.0, now)
+    assert!(
+        sink.refused.is_empty(),
+        "{:?}/{:?}: the simulator serves no listing entry a connector must refuse: {:?}",
+        connector.product(),
+        connector.pipeline(),
+        sink.refused
+    );
+    reduce(&sink.records, now)
 }
 
 /// Normalises `records` at the simulated time `now` and reduces them for comparison.

@@ -61,17 +61,6 @@ fn max_results(n: Option<i64>) -> Result<usize, String> {
     }
 }
 
-/// Comma-separated values of every occurrence of `name`.
-fn list(p: &Params, name: &str) -> Vec<String> {
-    p.all(name)
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 impl SearchRequest {
     /// The `GET` form: every documented query parameter.
     pub(crate) fn from_query(p: &Params) -> Result<Self, String> {
@@ -81,7 +70,7 @@ impl SearchRequest {
                 format!("The value '{v}' of the 'maxResults' parameter is not a number.")
             })?),
         };
-        for id in list(p, "reconcileIssues") {
+        for id in p.list("reconcileIssues") {
             if id.parse::<i64>().is_err() {
                 return Err(format!(
                     "The issue id '{id}' in 'reconcileIssues' is not a number."
@@ -92,8 +81,8 @@ impl SearchRequest {
             jql: p.get("jql").unwrap_or("").to_owned(),
             next_page_token: p.get("nextPageToken").map(str::to_owned),
             max_results: max_results(max)?,
-            fields: list(p, "fields"),
-            expand: list(p, "expand"),
+            fields: p.list("fields").into_iter().map(str::to_owned).collect(),
+            expand: p.list("expand").into_iter().map(str::to_owned).collect(),
         })
     }
 
