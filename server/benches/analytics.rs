@@ -461,11 +461,7 @@ async fn signed_in_app(
     store: &Store,
     keys: Arc<KeyRing>,
 ) -> (String, reqwest::Client, tokio::sync::oneshot::Sender<()>) {
-    let admins = Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    );
+    let admins = Authenticator::new(store);
     let admin = Username::parse(ADMIN).unwrap();
     let password = || NewPassword::parse(PASSWORD.to_owned().into()).unwrap();
     // A kept database (`BENCH_DATABASE`) has the administrator from an earlier run.

@@ -122,11 +122,7 @@ impl Application {
         leptos_options: LeptosOptions,
         app: AppState,
     ) -> anyhow::Result<Self> {
-        let auth = Authenticator::new(
-            app.store.users.clone(),
-            app.store.login_failures.clone(),
-            app.store.login_refusals.clone(),
-        );
+        let auth = Authenticator::new(&app.store);
         let state = ServerState {
             leptos_options,
             app,

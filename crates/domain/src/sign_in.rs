@@ -19,7 +19,8 @@ pub enum ThrottleReason {
     UsernameAndAddress,
     /// Too many recent failures from this address, over all usernames.
     Address,
-    /// The ceiling of failures for this username over all addresses.
+    /// The ceiling of failures for this username over all addresses, at an address it has not
+    /// signed in from lately.
     Username,
 }
 

@@ -9,8 +9,9 @@ pub mod throttle;
 
 use crate::store::login_failures::{FailureId, FailureKey, LoginFailureStore};
 use crate::store::login_refusals::LoginRefusalStore;
+use crate::store::login_successes::LoginSuccessStore;
 use crate::store::users::{CreateUserError, UserStore};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
@@ -127,6 +128,7 @@ pub struct Authenticator {
     users: UserStore,
     failures: LoginFailureStore,
     refusals: LoginRefusalStore,
+    successes: LoginSuccessStore,
 }
 
 /// Usernames are counted under at most this many characters: one more than a valid name has, so
@@ -134,12 +136,13 @@ pub struct Authenticator {
 const COUNTED_NAME_CHARS: usize = 65;
 
 impl Authenticator {
-    /// Uses these collections.
-    pub fn new(users: UserStore, failures: LoginFailureStore, refusals: LoginRefusalStore) -> Self {
+    /// Uses the accounts and sign-in collections of `store`.
+    pub fn new(store: &Store) -> Self {
         Self {
-            users,
-            failures,
-            refusals,
+            users: store.users.clone(),
+            failures: store.login_failures.clone(),
+            refusals: store.login_refusals.clone(),
+            successes: store.login_successes.clone(),
         }
     }
 
@@ -151,7 +154,8 @@ impl Authenticator {
     /// its password is checked and the throttle is asked again without it, so parallel attempts
     /// see each other (see [`crate::store::login_failures`]). Unknown users cost a full hash
     /// verification too, so timing does not reveal which names exist. A success forgets the
-    /// failures of that username from that address.
+    /// failures of that username from that address and records the address as one the username
+    /// signs in from, which the per-username ceiling does not apply to.
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`], [`LoginError::Throttled`] or a database error.
@@ -192,6 +196,7 @@ impl Authenticator {
         .unwrap_or(false);
         if verified {
             self.failures.clear(&name, &address).await?;
+            self.successes.record(&name, &address, now).await?;
             Ok(SessionUser { username: name })
         } else {
             // The recorded attempt stays, as the failure.
@@ -229,9 +234,20 @@ impl Authenticator {
         now: DateTime<Utc>,
         except: Option<&FailureId>,
     ) -> Result<Option<throttle::Throttle>, StoreError> {
-        use throttle::{ADDRESS_BACKOFF, PAIR_BACKOFF, USERNAME_CEILING};
+        use throttle::{ADDRESS_BACKOFF, KNOWN_PLACE_FOR, PAIR_BACKOFF, USERNAME_CEILING};
         let since = now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("15 minutes fits");
-        let (pair, address, username_ceiling) = futures::try_join!(
+        let known_since = now - chrono::Duration::from_std(KNOWN_PLACE_FOR).expect("30 days fit");
+        let known_place = async {
+            match Username::parse(name) {
+                Ok(u) => {
+                    self.successes
+                        .signed_in_since(u.as_str(), address, known_since)
+                        .await
+                }
+                Err(_) => Ok(false),
+            }
+        };
+        let (pair, address, username_ceiling, known_place) = futures::try_join!(
             self.failures.recent(
                 FailureKey::UsernameAndAddress(name, address),
                 since,
@@ -250,11 +266,13 @@ impl Authenticator {
                 except,
                 USERNAME_CEILING
             ),
+            known_place,
         )?;
         let counts = throttle::FailureCounts {
             pair,
             address,
             username_ceiling,
+            known_place,
         };
         Ok(throttle::refusal(&counts, now))
     }

@@ -6,6 +6,7 @@ pub mod exports;
 pub mod identities;
 pub mod login_failures;
 pub mod login_refusals;
+pub mod login_successes;
 pub mod rejects;
 pub mod rollups;
 pub mod sessions;
@@ -26,6 +27,8 @@ pub const SESSIONS: &str = "sessions";
 pub const LOGIN_FAILURES: &str = "login_failures";
 /// `login_refusals`: sign-in attempts the throttle refused, counted per key and hour.
 pub const LOGIN_REFUSALS: &str = "login_refusals";
+/// `login_successes`: where each administrator signed in from lately, for the throttle.
+pub const LOGIN_SUCCESSES: &str = "login_successes";
 /// `group_membership`: person ↔ team.
 pub const GROUP_MEMBERSHIP: &str = "group_membership";
 /// `canonical_groups`: the teams.
@@ -87,6 +90,8 @@ pub struct Store {
     pub login_failures: login_failures::LoginFailureStore,
     /// Refused sign-ins.
     pub login_refusals: login_refusals::LoginRefusalStore,
+    /// Where administrators signed in from.
+    pub login_successes: login_successes::LoginSuccessStore,
     /// Sessions (tower-sessions store).
     pub sessions: sessions::MongoSessionStore,
     /// Teams and membership.
@@ -111,6 +116,7 @@ impl Store {
             users: users::UserStore::new(&db),
             login_failures: login_failures::LoginFailureStore::new(&db),
             login_refusals: login_refusals::LoginRefusalStore::new(&db),
+            login_successes: login_successes::LoginSuccessStore::new(&db),
             sessions: sessions::MongoSessionStore::new(&db),
             teams: teams::TeamStore::new(&db),
             identities: identities::IdentityStore::new(&db),
@@ -131,6 +137,7 @@ impl Store {
         self.users.ensure_indexes().await?;
         self.login_failures.ensure_indexes().await?;
         self.login_refusals.ensure_indexes().await?;
+        self.login_successes.ensure_indexes().await?;
         self.sessions.ensure_indexes().await?;
         self.teams.ensure_indexes().await?;
         self.identities.ensure_indexes().await?;

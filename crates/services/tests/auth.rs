@@ -36,11 +36,7 @@ fn minutes(m: i64) -> i64 {
 async fn authenticator() -> (Authenticator, Store) {
     let store = Store::new(testkit::fresh_database().await);
     store.ensure_indexes(365).await.unwrap();
-    let auth = Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    );
+    let auth = Authenticator::new(&store);
     auth.create_admin(
         &Username::parse("Admin").unwrap(),
         NewPassword::parse(pw(PASSWORD)).unwrap(),
@@ -241,10 +237,61 @@ async fn addresses_in_one_ipv6_64_are_counted_as_one_address() {
     );
 }
 
+/// The bug: the per-username ceiling refused every address, so about nine IPv4 addresses or the
+/// sixteen /64s of one IPv6 /60, each guessing as fast as its own limits allowed, held the
+/// administrator's name at the ceiling and kept him out even at home, for as long as they went on.
 #[tokio::test]
-async fn many_addresses_together_reach_the_per_username_ceiling_until_the_oldest_failure_ages_out()
+async fn a_distributed_guess_at_the_admins_name_cannot_keep_him_out_from_where_he_signs_in() {
+    let (auth, _) = authenticator().await;
+    let home = ip(ADMIN_HOME);
+    // He signed in from home yesterday.
+    auth.login("admin", pw(PASSWORD), home, at(-minutes(24 * 60)))
+        .await
+        .unwrap();
+    let mut guessers: Vec<Guesser> = (0..16)
+        .map(|i| Guesser::at(&format!("2001:db8:0:{:x}::1", 0x10 + i)))
+        .collect();
+    // Twenty minutes of guessing, a second at a time; he signs in from home every five.
+    for second in 1..=minutes(20) {
+        for guesser in &mut guessers {
+            guesser.guess_until(&auth, "admin", second).await;
+        }
+        if second % minutes(5) == 0 {
+            let admin = auth.login("admin", pw(PASSWORD), home, at(second)).await;
+            assert!(
+                admin.is_ok(),
+                "after {second} s of guessing from a /60 the admin got {admin:?} at home"
+            );
+        }
+    }
+    let checked: u64 = guessers.iter().map(|g| g.checked).sum();
+    assert!(
+        checked >= USERNAME_CEILING,
+        "the guessers reached the ceiling ({checked} guesses checked)"
+    );
+    assert!(
+        checked <= 2 * USERNAME_CEILING,
+        "and it held them to about {USERNAME_CEILING} guesses a quarter of an hour ({checked} checked)"
+    );
+}
+
+#[tokio::test]
+async fn at_the_per_username_ceiling_other_addresses_are_refused_until_the_oldest_failure_ages_out()
 {
     let (auth, store) = authenticator().await;
+    let (home, travelling) = (ip(ADMIN_HOME), ip("192.0.2.250"));
+    // He signed in from home earlier today; from where he is now he last did 31 days ago.
+    auth.login(
+        "admin",
+        pw(PASSWORD),
+        travelling,
+        at(-minutes(31 * 24 * 60)),
+    )
+    .await
+    .unwrap();
+    auth.login("admin", pw(PASSWORD), home, at(-minutes(60)))
+        .await
+        .unwrap();
     // 99 failures from 99 addresses over ten minutes, then the hundredth through sign-in.
     for i in 0..USERNAME_CEILING - 1 {
         let from = ClientNetwork::of(ip(&format!("192.0.2.{i}")));
@@ -255,26 +302,73 @@ async fn many_addresses_together_reach_the_per_username_ceiling_until_the_oldest
             .await
             .unwrap();
     }
-    let admin_home = ip(ADMIN_HOME);
-    assert!(auth
-        .login("admin", pw(PASSWORD), admin_home, at(minutes(10)))
-        .await
-        .is_ok());
+    // Below the ceiling a new address's guess is still checked; it is the hundredth failure.
     wrong(
         auth.login("admin", pw("guess"), ip("192.0.2.200"), at(minutes(10)))
             .await,
     );
     let refusal = refused(
-        auth.login("admin", pw(PASSWORD), admin_home, at(minutes(10)))
+        auth.login("admin", pw(PASSWORD), travelling, at(minutes(10)))
             .await,
     );
     assert_eq!(refusal.reason, ThrottleReason::Username);
     // The oldest of the hundred (second 0) leaves the 15-minute window at minute 15.
     assert_eq!(refusal.retry_after_s, 5 * 60);
+    assert_eq!(
+        refused(
+            auth.login("admin", pw("guess"), ip("192.0.2.201"), at(minutes(11)))
+                .await
+        )
+        .reason,
+        ThrottleReason::Username,
+        "a guesser at another new address is refused too"
+    );
+    assert!(
+        auth.login("admin", pw(PASSWORD), home, at(minutes(10)))
+            .await
+            .is_ok(),
+        "where he signed in lately the ceiling does not apply"
+    );
     assert!(auth
-        .login("admin", pw(PASSWORD), admin_home, at(minutes(15)))
+        .login("admin", pw(PASSWORD), travelling, at(minutes(15)))
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn resetting_the_password_on_the_server_lifts_the_per_username_ceiling_at_once() {
+    let (auth, store) = authenticator().await;
+    for i in 0..USERNAME_CEILING {
+        let from = ClientNetwork::of(ip(&format!("192.0.2.{i}")));
+        store
+            .login_failures
+            .record("admin", &from, at(0))
+            .await
+            .unwrap();
+    }
+    let somewhere_new = ip(ADMIN_HOME);
+    assert_eq!(
+        refused(
+            auth.login("admin", pw(PASSWORD), somewhere_new, at(60))
+                .await
+        )
+        .reason,
+        ThrottleReason::Username
+    );
+    let new_password = "a new long password";
+    auth.create_admin(
+        &Username::parse("admin").unwrap(),
+        NewPassword::parse(pw(new_password)).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert!(
+        auth.login("admin", pw(new_password), somewhere_new, at(61))
+            .await
+            .is_ok(),
+        "seed-admin --reset forgets the username's failures"
+    );
 }
 
 #[tokio::test]

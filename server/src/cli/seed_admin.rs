@@ -35,11 +35,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
     let store = Store::new(connection.db.clone());
     let result = async {
         store.ensure_indexes(settings.retention_days).await?;
-        let auth = Authenticator::new(
-            store.users.clone(),
-            store.login_failures.clone(),
-            store.login_refusals.clone(),
-        );
+        let auth = Authenticator::new(&store);
         auth.create_admin(&username, password, args.reset).await?;
         anyhow::Ok(())
     }

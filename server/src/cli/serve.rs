@@ -71,11 +71,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
 async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
     use rand::distributions::{Alphanumeric, DistString};
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 20);
-    let auth = Authenticator::new(
-        ctx.store.users.clone(),
-        ctx.store.login_failures.clone(),
-        ctx.store.login_refusals.clone(),
-    );
+    let auth = Authenticator::new(&ctx.store);
     let name = Username::parse(DEMO_ADMIN)?;
     let new_password = || NewPassword::parse(password.clone().into());
     match auth.create_admin(&name, new_password()?, true).await {

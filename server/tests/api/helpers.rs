@@ -55,18 +55,14 @@ pub const API_KEY: [u8; 32] = [5u8; 32];
 pub async fn spawn_app() -> TestApp {
     let store = Store::new(testkit::fresh_database().await);
     store.ensure_indexes(365).await.unwrap();
-    Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    )
-    .create_admin(
-        &Username::parse(ADMIN).unwrap(),
-        NewPassword::parse(PASSWORD.to_owned().into()).unwrap(),
-        false,
-    )
-    .await
-    .unwrap();
+    Authenticator::new(&store)
+        .create_admin(
+            &Username::parse(ADMIN).unwrap(),
+            NewPassword::parse(PASSWORD.to_owned().into()).unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
     spawn_app_with(settings(), store).await
 }
 
