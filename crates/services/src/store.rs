@@ -60,6 +60,9 @@ const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
 /// Named after the policy it applies (`docs/normalisation.md`); a later policy change adds a
 /// new name, so stored events are reclassified once per change.
 const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12";
+/// Sign-in names no administrator has, which earlier versions kept as typed in `login_failures`
+/// and `login_refusals`, forgotten.
+const LOGIN_UNKNOWN_NAMES: &str = "login.unknown_names";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +185,12 @@ impl Store {
             }
             self.record_upgrade(EVENTS_CLASSIFICATION, changed.events)
                 .await?;
+        }
+        if !self.upgraded(LOGIN_UNKNOWN_NAMES).await? {
+            let admins = self.users.usernames().await?;
+            let changed = self.login_failures.forget_names_other_than(&admins).await?
+                + self.login_refusals.forget_names_other_than(&admins).await?;
+            self.record_upgrade(LOGIN_UNKNOWN_NAMES, changed).await?;
         }
         Ok(())
     }
