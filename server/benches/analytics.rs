@@ -22,7 +22,7 @@ use pipeline::AccountRef;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::startup::{leptos_options, Application};
-use services::auth::{Authenticator, NewPassword, Username};
+use services::auth::{create_admin, Authenticator, NewPassword, Username};
 use services::crypto::KeyRing;
 use services::deployments::Deployments;
 use services::export::{ExportFormat, ExportRequest};
@@ -461,20 +461,14 @@ async fn signed_in_app(
     store: &Store,
     keys: Arc<KeyRing>,
 ) -> (String, reqwest::Client, tokio::sync::oneshot::Sender<()>) {
-    let admins = Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    );
     let admin = Username::parse(ADMIN).unwrap();
     let password = || NewPassword::parse(PASSWORD.to_owned().into()).unwrap();
     // A kept database (`BENCH_DATABASE`) has the administrator from an earlier run.
-    if admins
-        .create_admin(&admin, password(), false)
+    if create_admin(store, &admin, password(), false)
         .await
         .is_err()
     {
-        admins.create_admin(&admin, password(), true).await.unwrap();
+        create_admin(store, &admin, password(), true).await.unwrap();
     }
     let mut settings = services::Settings::from_lookup(|_| None).unwrap();
     settings.bind = "127.0.0.1:0".parse().unwrap();
@@ -484,12 +478,15 @@ async fn signed_in_app(
         deployments: Arc::new(Deployments::default()),
         people: PeopleDirectory::new(
             store.identities.clone(),
-            keys,
+            keys.clone(),
             std::time::Duration::from_secs(60),
         ),
     };
     let options = leptos_options(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml")).unwrap();
-    let app = Application::build(&settings, options, state).await.unwrap();
+    let auth = Authenticator::new(store, keys);
+    let app = Application::build(&settings, options, state, auth)
+        .await
+        .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {

@@ -113,7 +113,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `settings.bind` (port 0 picks a free port) and builds the router over `app`.
+    /// Binds `settings.bind` (port 0 picks a free port) and builds the router over `app`, signing
+    /// in with `auth`.
     ///
     /// # Errors
     /// When the address cannot be bound.
@@ -121,12 +122,8 @@ impl Application {
         settings: &Settings,
         leptos_options: LeptosOptions,
         app: AppState,
+        auth: Authenticator,
     ) -> anyhow::Result<Self> {
-        let auth = Authenticator::new(
-            app.store.users.clone(),
-            app.store.login_failures.clone(),
-            app.store.login_refusals.clone(),
-        );
         let state = ServerState {
             leptos_options,
             app,

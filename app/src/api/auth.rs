@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct RefusalRow {
     /// Which throttle refused them.
     pub reason: ThrottleReason,
-    /// The username of the latest one.
-    pub username: String,
+    /// The username of the latest one; `None` when no administrator has the name, which is not
+    /// kept (it may have been a password typed into the wrong field).
+    pub username: Option<String>,
     /// The client address (IPv6 as its /64) of the latest one.
     pub address: String,
     /// The first one in that hour.

@@ -145,7 +145,10 @@ fn RefusalTable(rows: Vec<RefusalRow>) -> impl IntoView {
                 {rows.into_iter().map(|r| view! {
                     <tr data-reason=r.reason.as_str()>
                         <td class="time"><UtcTime at=Some(r.last_at)/></td>
-                        <td><code>{r.username}</code></td>
+                        <td>{match r.username {
+                            Some(name) => view! { <code>{name}</code> }.into_any(),
+                            None => view! { <span class="unknown-user">{domain::sign_in::UNKNOWN_USER}</span> }.into_any(),
+                        }}</td>
                         <td><code>{r.address}</code></td>
                         <td>{r.reason.label()}</td>
                         <td class="number">{r.count.to_string()}" since "<UtcTime at=Some(r.first_at)/></td>

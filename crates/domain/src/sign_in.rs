@@ -11,6 +11,10 @@ use std::str::FromStr;
 
 use crate::UnknownValue;
 
+/// What logs and the operators' list show instead of a username no administrator has: people type
+/// passwords into the username field, so such a name is never shown.
+pub const UNKNOWN_USER: &str = "(unknown user)";
+
 /// Which throttle refused a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -19,7 +23,8 @@ pub enum ThrottleReason {
     UsernameAndAddress,
     /// Too many recent failures from this address, over all usernames.
     Address,
-    /// The ceiling of failures for this username over all addresses.
+    /// The ceiling of failures for this username over all addresses, at an address it has not
+    /// signed in from lately.
     Username,
 }
 

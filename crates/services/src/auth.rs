@@ -2,15 +2,22 @@
 //! wrong credentials, and throttling of repeated failures (the policy is in [`throttle`]); refused
 //! attempts are counted in `login_refusals` for operators.
 //!
+//! A name no administrator has is counted like any other, but only under a keyed digest
+//! ([`CountedName`]), and logged and listed as [`domain::sign_in::UNKNOWN_USER`]: people type
+//! their password into the username field, and it must not end up in logs or on the Sync page.
+//!
 //! There is no sign-up: accounts are created by the `seed-admin` command through
-//! [`Authenticator::create_admin`].
+//! [`create_admin`].
 
 pub mod throttle;
 
+use crate::crypto::KeyRing;
+pub use crate::store::login_failures::CountedName;
 use crate::store::login_failures::{FailureId, FailureKey, LoginFailureStore};
 use crate::store::login_refusals::LoginRefusalStore;
+use crate::store::login_successes::LoginSuccessStore;
 use crate::store::users::{CreateUserError, UserStore};
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
@@ -18,7 +25,7 @@ use domain::{ClientNetwork, SignInRefusal};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use throttle::THROTTLE_WINDOW;
 
@@ -121,37 +128,46 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
-/// Signs administrators in and creates their accounts.
+/// Signs administrators in.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     users: UserStore,
     failures: LoginFailureStore,
     refusals: LoginRefusalStore,
+    successes: LoginSuccessStore,
+    /// Keys the digests unknown names are counted under.
+    keys: Arc<KeyRing>,
 }
 
-/// Usernames are counted under at most this many characters: one more than a valid name has, so
-/// a name that cannot exist stays one that cannot exist, but cannot fill the store either.
+/// Typed names are looked up and digested as at most this many characters: one more than a valid
+/// name has, so a name that cannot exist stays one that cannot exist, and a huge one costs no more
+/// than a short one.
 const COUNTED_NAME_CHARS: usize = 65;
 
 impl Authenticator {
-    /// Uses these collections.
-    pub fn new(users: UserStore, failures: LoginFailureStore, refusals: LoginRefusalStore) -> Self {
+    /// Uses the accounts and sign-in collections of `store`, and `keys` for the digests of
+    /// names no administrator has.
+    pub fn new(store: &Store, keys: Arc<KeyRing>) -> Self {
         Self {
-            users,
-            failures,
-            refusals,
+            users: store.users.clone(),
+            failures: store.login_failures.clone(),
+            refusals: store.login_refusals.clone(),
+            successes: store.login_successes.clone(),
+            keys,
         }
     }
 
     /// Checks credentials at time `now` from address `ip`.
     ///
-    /// The throttle is checked first: a throttled attempt is refused without looking at the
-    /// password (so it cannot be used to keep guessing), is not counted as a failure, and is
-    /// counted in `login_refusals` instead. An attempt that passes is recorded as a failure before
-    /// its password is checked and the throttle is asked again without it, so parallel attempts
-    /// see each other (see [`crate::store::login_failures`]). Unknown users cost a full hash
-    /// verification too, so timing does not reveal which names exist. A success forgets the
-    /// failures of that username from that address.
+    /// The account is looked up first, to count the attempt under its [`CountedName`]. The
+    /// throttle is checked next: a throttled attempt is refused without looking at the password
+    /// (so it cannot be used to keep guessing), is not counted as a failure, and is logged and
+    /// counted in `login_refusals` instead. An attempt that passes is recorded as a failure
+    /// before its password is checked and the throttle is asked again without it, so parallel
+    /// attempts see each other (see [`crate::store::login_failures`]). Unknown users cost a full
+    /// hash verification too, so timing does not reveal which names exist. A success forgets the
+    /// failures of that username from that address and records the address as one the username
+    /// signs in from, which the per-username ceiling does not apply to.
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`], [`LoginError::Throttled`] or a database error.
@@ -162,49 +178,51 @@ impl Authenticator {
         ip: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<SessionUser, LoginError> {
-        let name = counted_name(username);
+        let typed = counted_name(username);
+        let account = match Username::parse(&typed) {
+            Ok(u) => self.users.find(u.as_str()).await?,
+            Err(_) => None,
+        };
+        let name = match &account {
+            Some(user) => CountedName::admin(&user.username),
+            None => CountedName::unknown(&self.keys, &typed),
+        };
         let address = ClientNetwork::of(ip);
         if let Some(t) = self.throttled(&name, &address, now, None).await? {
-            return Err(self.refuse(t, &name, &address, now).await);
+            return Err(self.refuse(t, &name, ip, now).await);
         }
         let attempt = self.failures.record(&name, &address, now).await?;
         if let Some(t) = self.throttled(&name, &address, now, Some(&attempt)).await? {
             // Another attempt got in first.
             self.failures.forget(&attempt).await?;
-            return Err(self.refuse(t, &name, &address, now).await);
+            return Err(self.refuse(t, &name, ip, now).await);
         }
-        let stored_hash = match Username::parse(&name) {
-            Ok(u) => match self.users.find(u.as_str()).await {
-                Ok(user) => user.map(|user| user.password_hash),
-                Err(e) => {
-                    // Not the client's failure: best effort not to count it as one.
-                    let _ = self.failures.forget(&attempt).await;
-                    return Err(e.into());
-                }
-            },
-            Err(_) => None,
-        };
+        let stored_hash = account.map(|user| user.password_hash);
         let verified = tokio::task::spawn_blocking(move || {
             let hash = stored_hash.as_deref().unwrap_or_else(|| dummy_hash());
             verify_password(hash, password.expose_secret()) && stored_hash.is_some()
         })
         .await
         .unwrap_or(false);
-        if verified {
-            self.failures.clear(&name, &address).await?;
-            Ok(SessionUser { username: name })
-        } else {
+        match name.username() {
+            Some(username) if verified => {
+                self.failures.clear(&name, &address).await?;
+                self.successes.record(username, &address, now).await?;
+                Ok(SessionUser {
+                    username: username.to_owned(),
+                })
+            }
             // The recorded attempt stays, as the failure.
-            Err(LoginError::InvalidCredentials)
+            _ => Err(LoginError::InvalidCredentials),
         }
     }
 
-    /// The refusal for `throttle`, counted for operators.
+    /// The refusal for `throttle`, logged and counted for operators.
     async fn refuse(
         &self,
         throttle: throttle::Throttle,
-        name: &str,
-        address: &ClientNetwork,
+        name: &CountedName,
+        ip: IpAddr,
         now: DateTime<Utc>,
     ) -> LoginError {
         let wait = throttle.retry_after;
@@ -212,9 +230,18 @@ impl Authenticator {
             reason: throttle.reason,
             retry_after_s: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
         };
+        tracing::warn!(
+            login.result = "refused",
+            login.reason = refusal.reason.as_str(),
+            login.user = name.shown(),
+            client.ip = %ip,
+            retry_after_s = refusal.retry_after_s,
+            "sign-in refused by the throttle without checking the password"
+        );
         // Counting the refusal is for operators; failing to must not let the attempt through or
         // turn the refusal into an outage.
-        if let Err(e) = self.refusals.record(refusal, name, address, now).await {
+        let address = ClientNetwork::of(ip);
+        if let Err(e) = self.refusals.record(refusal, name, &address, now).await {
             tracing::warn!(error = %e, "counting a refused sign-in failed");
         }
         LoginError::Throttled(refusal)
@@ -224,14 +251,25 @@ impl Authenticator {
     /// recorded failure but `except`.
     async fn throttled(
         &self,
-        name: &str,
+        name: &CountedName,
         address: &ClientNetwork,
         now: DateTime<Utc>,
         except: Option<&FailureId>,
     ) -> Result<Option<throttle::Throttle>, StoreError> {
-        use throttle::{ADDRESS_BACKOFF, PAIR_BACKOFF, USERNAME_CEILING};
+        use throttle::{ADDRESS_BACKOFF, KNOWN_PLACE_FOR, PAIR_BACKOFF, USERNAME_CEILING};
         let since = now - chrono::Duration::from_std(THROTTLE_WINDOW).expect("15 minutes fits");
-        let (pair, address, username_ceiling) = futures::try_join!(
+        let known_since = now - chrono::Duration::from_std(KNOWN_PLACE_FOR).expect("30 days fit");
+        let known_place = async {
+            match name.username() {
+                Some(username) => {
+                    self.successes
+                        .signed_in_since(username, address, known_since)
+                        .await
+                }
+                None => Ok(false),
+            }
+        };
+        let (pair, address, username_ceiling, known_place) = futures::try_join!(
             self.failures.recent(
                 FailureKey::UsernameAndAddress(name, address),
                 since,
@@ -250,48 +288,50 @@ impl Authenticator {
                 except,
                 USERNAME_CEILING
             ),
+            known_place,
         )?;
         let counts = throttle::FailureCounts {
             pair,
             address,
             username_ceiling,
+            known_place,
         };
         Ok(throttle::refusal(&counts, now))
     }
+}
 
-    /// Creates an administrator, or with `reset` replaces an existing one's password.
-    ///
-    /// # Errors
-    /// [`AdminError::Exists`] without `reset`, [`AdminError::Missing`] with it.
-    pub async fn create_admin(
-        &self,
-        username: &Username,
-        password: NewPassword,
-        reset: bool,
-    ) -> Result<(), AdminError> {
-        let hash = tokio::task::spawn_blocking(move || hash_password(password.0.expose_secret()))
-            .await
-            .expect("hashing does not panic");
-        let name = username.as_str();
-        if reset {
-            if !self.users.set_password(name, &hash).await? {
-                return Err(AdminError::Missing(name.to_owned()));
-            }
-            self.failures.clear_username(name).await?;
-            return Ok(());
+/// Creates an administrator, or with `reset` replaces an existing one's password and forgets
+/// the username's failures, which lifts the per-username ceiling at once.
+///
+/// # Errors
+/// [`AdminError::Exists`] without `reset`, [`AdminError::Missing`] with it.
+pub async fn create_admin(
+    store: &Store,
+    username: &Username,
+    password: NewPassword,
+    reset: bool,
+) -> Result<(), AdminError> {
+    let hash = tokio::task::spawn_blocking(move || hash_password(password.0.expose_secret()))
+        .await
+        .expect("hashing does not panic");
+    let name = username.as_str();
+    if reset {
+        if !store.users.set_password(name, &hash).await? {
+            return Err(AdminError::Missing(name.to_owned()));
         }
-        match self.users.create(name, &hash).await {
-            Ok(()) => Ok(()),
-            Err(CreateUserError::Exists) => Err(AdminError::Exists(name.to_owned())),
-            Err(CreateUserError::Store(e)) => Err(e.into()),
-        }
+        store.login_failures.clear_username(name).await?;
+        return Ok(());
+    }
+    match store.users.create(name, &hash).await {
+        Ok(()) => Ok(()),
+        Err(CreateUserError::Exists) => Err(AdminError::Exists(name.to_owned())),
+        Err(CreateUserError::Store(e)) => Err(e.into()),
     }
 }
 
-/// The name a sign-in attempt is counted (and logged) under: normalised like [`Username::parse`]
-/// but never refused, because a name that cannot exist is guessed at too; at most
-/// [`COUNTED_NAME_CHARS`] characters.
-pub fn counted_name(username: &str) -> String {
+/// A typed name normalised like [`Username::parse`] but never refused, because a name that
+/// cannot exist is guessed at too; at most [`COUNTED_NAME_CHARS`] characters.
+fn counted_name(username: &str) -> String {
     username
         .trim()
         .to_lowercase()

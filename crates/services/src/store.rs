@@ -6,6 +6,7 @@ pub mod exports;
 pub mod identities;
 pub mod login_failures;
 pub mod login_refusals;
+pub mod login_successes;
 pub mod rejects;
 pub mod rollups;
 pub mod sessions;
@@ -26,6 +27,8 @@ pub const SESSIONS: &str = "sessions";
 pub const LOGIN_FAILURES: &str = "login_failures";
 /// `login_refusals`: sign-in attempts the throttle refused, counted per key and hour.
 pub const LOGIN_REFUSALS: &str = "login_refusals";
+/// `login_successes`: where each administrator signed in from lately, for the throttle.
+pub const LOGIN_SUCCESSES: &str = "login_successes";
 /// `group_membership`: person ↔ team.
 pub const GROUP_MEMBERSHIP: &str = "group_membership";
 /// `canonical_groups`: the teams.
@@ -57,6 +60,9 @@ const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
 /// Named after the policy it applies (`docs/normalisation.md`); a later policy change adds a
 /// new name, so stored events are reclassified once per change.
 const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12-02";
+/// Sign-in names no administrator has, which earlier versions kept as typed in `login_failures`
+/// and `login_refusals`, forgotten.
+const LOGIN_UNKNOWN_NAMES: &str = "login.unknown_names";
 
 /// Database failures, classified for callers.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +93,8 @@ pub struct Store {
     pub login_failures: login_failures::LoginFailureStore,
     /// Refused sign-ins.
     pub login_refusals: login_refusals::LoginRefusalStore,
+    /// Where administrators signed in from.
+    pub login_successes: login_successes::LoginSuccessStore,
     /// Sessions (tower-sessions store).
     pub sessions: sessions::MongoSessionStore,
     /// Teams and membership.
@@ -111,6 +119,7 @@ impl Store {
             users: users::UserStore::new(&db),
             login_failures: login_failures::LoginFailureStore::new(&db),
             login_refusals: login_refusals::LoginRefusalStore::new(&db),
+            login_successes: login_successes::LoginSuccessStore::new(&db),
             sessions: sessions::MongoSessionStore::new(&db),
             teams: teams::TeamStore::new(&db),
             identities: identities::IdentityStore::new(&db),
@@ -131,6 +140,7 @@ impl Store {
         self.users.ensure_indexes().await?;
         self.login_failures.ensure_indexes().await?;
         self.login_refusals.ensure_indexes().await?;
+        self.login_successes.ensure_indexes().await?;
         self.sessions.ensure_indexes().await?;
         self.teams.ensure_indexes().await?;
         self.identities.ensure_indexes().await?;
@@ -159,6 +169,12 @@ impl Store {
         }
         if !self.upgraded(EVENTS_CLASSIFICATION).await? {
             self.reclassify_events().await?;
+        }
+        if !self.upgraded(LOGIN_UNKNOWN_NAMES).await? {
+            let admins = self.users.usernames().await?;
+            let changed = self.login_failures.forget_names_other_than(&admins).await?
+                + self.login_refusals.forget_names_other_than(&admins).await?;
+            self.record_upgrade(LOGIN_UNKNOWN_NAMES, changed).await?;
         }
         Ok(())
     }

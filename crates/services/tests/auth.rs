@@ -1,13 +1,19 @@
 //! Sign-in, its throttle and administrator accounts against a real MongoDB-wire server. Every
 //! attempt is made at an injected time, so the throttle's minutes pass without sleeping.
 
+use bson::{doc, Document};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{ClientNetwork, SignInRefusal, ThrottleReason};
+use futures::TryStreamExt;
 use secrecy::SecretString;
 use services::auth::throttle::USERNAME_CEILING;
-use services::auth::{AdminError, Authenticator, LoginError, NewPassword, Username};
+use services::auth::{
+    create_admin, AdminError, Authenticator, CountedName, LoginError, NewPassword, Username,
+};
+use services::crypto::KeyRing;
 use services::store::Store;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 const PASSWORD: &str = "a long enough password";
 /// Where the real administrator signs in from.
@@ -39,12 +45,9 @@ async fn authenticator() -> (Authenticator, Store) {
         .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
         .await
         .unwrap();
-    let auth = Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    );
-    auth.create_admin(
+    let auth = Authenticator::new(&store, Arc::new(KeyRing::new(&[7; 32], &[])));
+    create_admin(
+        &store,
         &Username::parse("Admin").unwrap(),
         NewPassword::parse(pw(PASSWORD)).unwrap(),
         false,
@@ -244,40 +247,139 @@ async fn addresses_in_one_ipv6_64_are_counted_as_one_address() {
     );
 }
 
+/// The bug: the per-username ceiling refused every address, so about nine IPv4 addresses or the
+/// sixteen /64s of one IPv6 /60, each guessing as fast as its own limits allowed, held the
+/// administrator's name at the ceiling and kept him out even at home, for as long as they went on.
 #[tokio::test]
-async fn many_addresses_together_reach_the_per_username_ceiling_until_the_oldest_failure_ages_out()
+async fn a_distributed_guess_at_the_admins_name_cannot_keep_him_out_from_where_he_signs_in() {
+    let (auth, _) = authenticator().await;
+    let home = ip(ADMIN_HOME);
+    // He signed in from home yesterday.
+    auth.login("admin", pw(PASSWORD), home, at(-minutes(24 * 60)))
+        .await
+        .unwrap();
+    let mut guessers: Vec<Guesser> = (0..16)
+        .map(|i| Guesser::at(&format!("2001:db8:0:{:x}::1", 0x10 + i)))
+        .collect();
+    // Twenty minutes of guessing, a second at a time; he signs in from home every five.
+    for second in 1..=minutes(20) {
+        for guesser in &mut guessers {
+            guesser.guess_until(&auth, "admin", second).await;
+        }
+        if second % minutes(5) == 0 {
+            let admin = auth.login("admin", pw(PASSWORD), home, at(second)).await;
+            assert!(
+                admin.is_ok(),
+                "after {second} s of guessing from a /60 the admin got {admin:?} at home"
+            );
+        }
+    }
+    let checked: u64 = guessers.iter().map(|g| g.checked).sum();
+    assert!(
+        checked >= USERNAME_CEILING,
+        "the guessers reached the ceiling ({checked} guesses checked)"
+    );
+    assert!(
+        checked <= 2 * USERNAME_CEILING,
+        "and it held them to about {USERNAME_CEILING} guesses a quarter of an hour ({checked} checked)"
+    );
+}
+
+#[tokio::test]
+async fn at_the_per_username_ceiling_other_addresses_are_refused_until_the_oldest_failure_ages_out()
 {
     let (auth, store) = authenticator().await;
+    let (home, travelling) = (ip(ADMIN_HOME), ip("192.0.2.250"));
+    // He signed in from home earlier today; from where he is now he last did 31 days ago.
+    auth.login(
+        "admin",
+        pw(PASSWORD),
+        travelling,
+        at(-minutes(31 * 24 * 60)),
+    )
+    .await
+    .unwrap();
+    auth.login("admin", pw(PASSWORD), home, at(-minutes(60)))
+        .await
+        .unwrap();
     // 99 failures from 99 addresses over ten minutes, then the hundredth through sign-in.
     for i in 0..USERNAME_CEILING - 1 {
         let from = ClientNetwork::of(ip(&format!("192.0.2.{i}")));
         let t = i64::try_from(i).unwrap() * 6;
         store
             .login_failures
-            .record("admin", &from, at(t))
+            .record(&CountedName::admin("admin"), &from, at(t))
             .await
             .unwrap();
     }
-    let admin_home = ip(ADMIN_HOME);
-    assert!(auth
-        .login("admin", pw(PASSWORD), admin_home, at(minutes(10)))
-        .await
-        .is_ok());
+    // Below the ceiling a new address's guess is still checked; it is the hundredth failure.
     wrong(
         auth.login("admin", pw("guess"), ip("192.0.2.200"), at(minutes(10)))
             .await,
     );
     let refusal = refused(
-        auth.login("admin", pw(PASSWORD), admin_home, at(minutes(10)))
+        auth.login("admin", pw(PASSWORD), travelling, at(minutes(10)))
             .await,
     );
     assert_eq!(refusal.reason, ThrottleReason::Username);
     // The oldest of the hundred (second 0) leaves the 15-minute window at minute 15.
     assert_eq!(refusal.retry_after_s, 5 * 60);
+    assert_eq!(
+        refused(
+            auth.login("admin", pw("guess"), ip("192.0.2.201"), at(minutes(11)))
+                .await
+        )
+        .reason,
+        ThrottleReason::Username,
+        "a guesser at another new address is refused too"
+    );
+    assert!(
+        auth.login("admin", pw(PASSWORD), home, at(minutes(10)))
+            .await
+            .is_ok(),
+        "where he signed in lately the ceiling does not apply"
+    );
     assert!(auth
-        .login("admin", pw(PASSWORD), admin_home, at(minutes(15)))
+        .login("admin", pw(PASSWORD), travelling, at(minutes(15)))
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn resetting_the_password_on_the_server_lifts_the_per_username_ceiling_at_once() {
+    let (auth, store) = authenticator().await;
+    for i in 0..USERNAME_CEILING {
+        let from = ClientNetwork::of(ip(&format!("192.0.2.{i}")));
+        store
+            .login_failures
+            .record(&CountedName::admin("admin"), &from, at(0))
+            .await
+            .unwrap();
+    }
+    let somewhere_new = ip(ADMIN_HOME);
+    assert_eq!(
+        refused(
+            auth.login("admin", pw(PASSWORD), somewhere_new, at(60))
+                .await
+        )
+        .reason,
+        ThrottleReason::Username
+    );
+    let new_password = "a new long password";
+    create_admin(
+        &store,
+        &Username::parse("admin").unwrap(),
+        NewPassword::parse(pw(new_password)).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert!(
+        auth.login("admin", pw(new_password), somewhere_new, at(61))
+            .await
+            .is_ok(),
+        "seed-admin --reset forgets the username's failures"
+    );
 }
 
 #[tokio::test]
@@ -370,10 +472,10 @@ async fn refusals_are_counted_for_operators_by_throttle_address_and_hour() {
         (
             spray.reason,
             spray.address.as_str(),
-            spray.username.as_str()
+            spray.username.as_deref()
         ),
-        (ThrottleReason::Address, "192.0.2.1", "z"),
-        "an address throttle is one row whatever usernames it tries"
+        (ThrottleReason::Address, "192.0.2.1", None),
+        "an address throttle is one row whatever names it tries, and shows none without an account"
     );
     assert_eq!(spray.count, 3);
     let guesser = &summary.recent[1];
@@ -381,9 +483,9 @@ async fn refusals_are_counted_for_operators_by_throttle_address_and_hour() {
         (
             guesser.reason,
             guesser.address.as_str(),
-            guesser.username.as_str()
+            guesser.username.as_deref()
         ),
-        (ThrottleReason::UsernameAndAddress, ATTACKER, "admin")
+        (ThrottleReason::UsernameAndAddress, ATTACKER, Some("admin"))
     );
     assert_eq!(
         (guesser.count, guesser.first_at, guesser.last_at),
@@ -399,20 +501,195 @@ async fn refusals_are_counted_for_operators_by_throttle_address_and_hour() {
     assert_eq!(next_day.recent.len(), 2, "the list keeps a week");
 }
 
+/// What people type into the username field is sometimes their password: once in a shape no
+/// username can have, once in one that could be a name but is no account's.
+const PASSWORDS_AS_NAMES: [&str; 2] = ["Tr0ub4dor&3 Horse", "s3cret.pa55word"];
+
+/// Everything `tracing` writes while it is held, as text.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Every document of a collection, as text.
+async fn stored(store: &Store, collection: &str) -> String {
+    let docs: Vec<Document> = store
+        .db
+        .collection::<Document>(collection)
+        .find(doc! {})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    format!("{docs:?}")
+}
+
+/// The bug: a name with no account was written as typed to `login_failures`, to
+/// `login_refusals` (and so onto the Sync page) and to the refusal's log line, so a password
+/// typed into the username field ended up in all three.
+#[tokio::test]
+async fn a_name_no_admin_has_is_counted_but_never_stored_logged_or_listed() {
+    let (auth, store) = authenticator().await;
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    for (n, typed) in PASSWORDS_AS_NAMES.into_iter().enumerate() {
+        let from = ip(&format!("203.0.113.{}", 10 + n));
+        for t in 0..4 {
+            wrong(auth.login(typed, pw("guess"), from, at(t)).await);
+        }
+        assert_eq!(
+            refused(auth.login(typed, pw("guess"), from, at(4)).await).reason,
+            ThrottleReason::UsernameAndAddress,
+            "guesses at a name no account has are counted like any others"
+        );
+    }
+    for t in 0..4 {
+        wrong(auth.login("admin", pw("guess"), ip(ATTACKER), at(t)).await);
+    }
+    refused(auth.login("Admin", pw("guess"), ip(ATTACKER), at(4)).await);
+    drop(guard);
+
+    let summary = store
+        .login_refusals
+        .summary(at(minutes(5)), 10)
+        .await
+        .unwrap();
+    let mut listed: Vec<Option<&str>> = summary
+        .recent
+        .iter()
+        .map(|r| r.username.as_deref())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        [None, None, Some("admin")],
+        "an administrator's name is listed, no other: {:?}",
+        summary.recent
+    );
+    let logged = logs.text();
+    assert_eq!(
+        logged.matches(domain::sign_in::UNKNOWN_USER).count(),
+        2,
+        "{logged}"
+    );
+    assert!(logged.contains("login.user=\"admin\""), "{logged}");
+    for collection in [
+        services::store::LOGIN_FAILURES,
+        services::store::LOGIN_REFUSALS,
+        services::store::LOGIN_SUCCESSES,
+    ] {
+        let kept = stored(&store, collection).await.to_lowercase();
+        for typed in PASSWORDS_AS_NAMES {
+            assert!(
+                !kept.contains(&typed.to_lowercase()),
+                "{collection} holds {typed:?}: {kept}"
+            );
+        }
+    }
+    let logged = logged.to_lowercase();
+    for typed in PASSWORDS_AS_NAMES {
+        assert!(
+            !logged.contains(&typed.to_lowercase()),
+            "the log holds {typed:?}: {logged}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn upgrading_forgets_the_names_no_admin_has_that_earlier_versions_kept_as_typed() {
+    let (_, store) = authenticator().await;
+    let typed = PASSWORDS_AS_NAMES[1];
+    let when = bson::DateTime::from_chrono(at(0));
+    let failure = |username: &str| doc! { "username": username, "address": ATTACKER, "at": when };
+    store
+        .db
+        .collection::<Document>(services::store::LOGIN_FAILURES)
+        .insert_many([failure(typed), failure("admin")])
+        .await
+        .unwrap();
+    let refusal = |id: &str, reason: &str, username: &str, count: i64| {
+        doc! {
+            "_id": id, "reason": reason, "username": username, "address": ATTACKER,
+            "hour": when, "first_at": when, "last_at": when, "count": count, "retry_after_s": 2_i64,
+        }
+    };
+    store
+        .db
+        .collection::<Document>(services::store::LOGIN_REFUSALS)
+        .insert_many([
+            refusal("by-typed-name", "username_and_address", typed, 1),
+            refusal("by-address", "address", typed, 2),
+            refusal("by-admin", "username_and_address", "admin", 4),
+        ])
+        .await
+        .unwrap();
+
+    store.upgrade().await.unwrap();
+
+    let failures = stored(&store, services::store::LOGIN_FAILURES).await;
+    assert!(
+        !failures.contains(typed) && failures.contains("admin"),
+        "{failures}"
+    );
+    let summary = store.login_refusals.summary(at(60), 10).await.unwrap();
+    let rows: Vec<(ThrottleReason, Option<&str>, u64)> = summary
+        .recent
+        .iter()
+        .map(|r| (r.reason, r.username.as_deref(), r.count))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "the row keyed by the typed name is gone: {rows:?}"
+    );
+    assert!(
+        rows.contains(&(ThrottleReason::Address, None, 2)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(ThrottleReason::UsernameAndAddress, Some("admin"), 4)),
+        "{rows:?}"
+    );
+}
+
 #[tokio::test]
 async fn creating_an_existing_admin_needs_reset_and_reset_needs_an_existing_admin() {
-    let (auth, _) = authenticator().await;
+    let (auth, store) = authenticator().await;
     let name = Username::parse("admin").unwrap();
-    let err = auth
-        .create_admin(
-            &name,
-            NewPassword::parse(pw("another password!")).unwrap(),
-            false,
-        )
-        .await
-        .unwrap_err();
+    let err = create_admin(
+        &store,
+        &name,
+        NewPassword::parse(pw("another password!")).unwrap(),
+        false,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AdminError::Exists(_)), "{err}");
-    auth.create_admin(
+    create_admin(
+        &store,
         &name,
         NewPassword::parse(pw("another password!")).unwrap(),
         true,
@@ -429,13 +706,13 @@ async fn creating_an_existing_admin_needs_reset_and_reset_needs_an_existing_admi
         Err(LoginError::InvalidCredentials)
     ));
     let ghost = Username::parse("ghost").unwrap();
-    let err = auth
-        .create_admin(
-            &ghost,
-            NewPassword::parse(pw("another password!")).unwrap(),
-            true,
-        )
-        .await
-        .unwrap_err();
+    let err = create_admin(
+        &store,
+        &ghost,
+        NewPassword::parse(pw("another password!")).unwrap(),
+        true,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AdminError::Missing(_)));
 }

@@ -5,7 +5,7 @@
 use crate::database::Connection;
 use anyhow::{bail, Context};
 use secrecy::SecretString;
-use services::auth::{Authenticator, NewPassword, Username};
+use services::auth::{create_admin, NewPassword, Username};
 use services::store::Store;
 use services::Settings;
 use std::io::{BufRead, IsTerminal};
@@ -35,12 +35,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
     let store = Store::new(connection.db.clone());
     let result = async {
         store.ensure_indexes(settings.retention_days).await?;
-        let auth = Authenticator::new(
-            store.users.clone(),
-            store.login_failures.clone(),
-            store.login_refusals.clone(),
-        );
-        auth.create_admin(&username, password, args.reset).await?;
+        create_admin(&store, &username, password, args.reset).await?;
         anyhow::Ok(())
     }
     .await;

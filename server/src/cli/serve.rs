@@ -5,7 +5,7 @@ use crate::cli::context::Context;
 use crate::database::Origin;
 use crate::startup::{leptos_options, Application};
 use app::ssr::AppState;
-use services::auth::{AdminError, Authenticator, NewPassword, Username};
+use services::auth::{create_admin, AdminError, Authenticator, NewPassword, Username};
 use services::Settings;
 use simulator::{SimConfig, Simulator};
 
@@ -71,15 +71,12 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
 async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
     use rand::distributions::{Alphanumeric, DistString};
     let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 20);
-    let auth = Authenticator::new(
-        ctx.store.users.clone(),
-        ctx.store.login_failures.clone(),
-        ctx.store.login_refusals.clone(),
-    );
     let name = Username::parse(DEMO_ADMIN)?;
     let new_password = || NewPassword::parse(password.clone().into());
-    match auth.create_admin(&name, new_password()?, true).await {
-        Err(AdminError::Missing(_)) => auth.create_admin(&name, new_password()?, false).await?,
+    match create_admin(&ctx.store, &name, new_password()?, true).await {
+        Err(AdminError::Missing(_)) => {
+            create_admin(&ctx.store, &name, new_password()?, false).await?
+        }
         other => other?,
     }
     Ok(password)
@@ -92,7 +89,9 @@ async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyho
         deployments: ctx.deployments.clone(),
         people: ctx.people_directory(),
     };
-    let app = Application::build(&ctx.settings, leptos_options("Leptos.toml")?, state).await?;
+    let auth = Authenticator::new(&ctx.store, ctx.keys.clone());
+    let app =
+        Application::build(&ctx.settings, leptos_options("Leptos.toml")?, state, auth).await?;
     let addr = app.local_addr()?;
     tracing::info!(http.addr = %addr, "AtlasLens is running at http://{addr}/");
     if let Some(password) = demo_password {

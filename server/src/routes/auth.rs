@@ -12,7 +12,7 @@ use axum::{Form, Json};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
-use services::auth::{counted_name, LoginError, SESSION_USER_KEY};
+use services::auth::{LoginError, SESSION_USER_KEY};
 use std::net::SocketAddr;
 use tower_sessions::Session;
 
@@ -104,15 +104,8 @@ pub async fn login(
                 back_to_login("invalid", "", next)
             }
         }
+        // Logged by the authenticator, which knows whether the name is an administrator's.
         Err(LoginError::Throttled(refusal)) => {
-            tracing::warn!(
-                login.result = "refused",
-                login.reason = refusal.reason.as_str(),
-                login.user = ?counted_name(&form.username),
-                client.ip = %peer.ip(),
-                retry_after_s = refusal.retry_after_s,
-                "sign-in refused by the throttle without checking the password"
-            );
             if json {
                 let body = json!({
                     "error": refusal.to_string(),

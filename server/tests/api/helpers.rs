@@ -5,7 +5,7 @@ use leptos::config::LeptosOptions;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use server::startup::{leptos_options, Application};
-use services::auth::{Authenticator, NewPassword, Username};
+use services::auth::{create_admin, Authenticator, NewPassword, Username};
 use services::crypto::KeyRing;
 use services::deployments::Deployments;
 use services::people::PeopleDirectory;
@@ -58,12 +58,8 @@ pub async fn spawn_app() -> TestApp {
         .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
         .await
         .unwrap();
-    Authenticator::new(
-        store.users.clone(),
-        store.login_failures.clone(),
-        store.login_refusals.clone(),
-    )
-    .create_admin(
+    create_admin(
+        &store,
         &Username::parse(ADMIN).unwrap(),
         NewPassword::parse(PASSWORD.to_owned().into()).unwrap(),
         false,
@@ -75,17 +71,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app over an existing store, with these settings.
 pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
+    let keys = Arc::new(KeyRing::new(&API_KEY, &[]));
     let state = AppState {
         jobs: jobs::JobStore::new(&store.db),
         store: store.clone(),
         deployments: Arc::new(Deployments::default()),
         people: PeopleDirectory::new(
             store.identities.clone(),
-            Arc::new(KeyRing::new(&API_KEY, &[])),
+            keys.clone(),
             std::time::Duration::ZERO,
         ),
     };
-    let app = Application::build(&settings, options(), state)
+    let auth = Authenticator::new(&store, keys);
+    let app = Application::build(&settings, options(), state, auth)
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());

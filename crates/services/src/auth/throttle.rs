@@ -9,14 +9,35 @@
 //! - **the address, over all usernames** — one place trying many accounts (password spraying).
 //!   [`ADDRESS_BACKOFF`]: more free failures, because colleagues share an address behind NAT,
 //!   then the same doubling.
-//! - **the username, over all addresses** — only a high ceiling, [`USERNAME_CEILING`], with no
-//!   backoff below it. A low per-username limit is a lock-out tool: anyone who knows an
-//!   administrator's name could keep them out from anywhere, which is the bug this design
-//!   replaced. The address backoff holds one address to about twenty failures a window, so only
-//!   several addresses together reach the ceiling; there it stops a distributed guesser cold.
+//! - **the username, over all addresses** — a ceiling, [`USERNAME_CEILING`] failures in the
+//!   window, with no backoff below it, which does not apply at the places the username signed in
+//!   from within [`KNOWN_PLACE_FOR`] (recorded in [`crate::store::login_successes`]). A
+//!   per-username limit that applies everywhere is a lock-out tool: the pair backoff allows about
+//!   twelve failures per address a window, so nine IPv4 addresses, or the sixteen /64s of one
+//!   IPv6 /60, guessing together hold any name at a ceiling of 100 for as long as they go on, and
+//!   its owner could not sign in even from home. So a known place keeps only its own pair and
+//!   address limits — which hold one address to fewer guesses than the ceiling would — and no
+//!   number of addresses elsewhere can keep the owner out from where he signs in. Everywhere else
+//!   (a guesser, or the owner somewhere new) the ceiling bounds a distributed guess at a hundred
+//!   guesses a window.
 //!
-//! Addresses are counted as [`domain::ClientNetwork`]s: IPv6 by /64, because a single host or home line
-//! is routinely handed a whole /64 and could otherwise rotate through 2^64 addresses.
+//! Two choices about the ceiling, and why:
+//!
+//! - **A hard stop, not a growing wait.** At a new place the owner competes with the guessers
+//!   for the ceiling's slots whatever its form. A wait counted over the username is shared by
+//!   every unknown address, guessers retry the moment it lifts, and a wait that runs from the
+//!   newest failure restarts with each of theirs and admits several more guesses before it
+//!   reaches its longest; a hard stop lifts as soon as the oldest of the hundred leaves the
+//!   window, the earliest a bound of a hundred a window can, and says exactly when. Against a
+//!   sustained attack the owner's ways in are a place he signed in from before, or
+//!   `seed-admin --reset` on the server, which forgets the username's failures.
+//! - **IPv6 by /64 here too, not /48.** The ceiling counts the username's failures from every
+//!   address, so wider groups would not change what it counts, only which addresses count as
+//!   the owner's places: a /48 is often a provider's pool shared by strangers (a mobile network,
+//!   a hosting provider's customers), whom the exemption would then free from the only limit on a
+//!   distributed guesser. A /64 is what one home line or host is given, so the owner's devices
+//!   behind one line, and his privacy addresses as they change, are one place. That one holder
+//!   of a /48 can reach the ceiling alone is the price; it now costs the owner only new places.
 //!
 //! Waits run from the newest failure under a key, and refused attempts are neither checked nor
 //! counted, so hammering a refused sign-in does not lengthen the wait, and waiting it out always
@@ -31,8 +52,12 @@ use std::time::Duration;
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Failures for one username over all addresses inside [`THROTTLE_WINDOW`] at which every further
-/// attempt for it is refused until the oldest of them leaves the window.
+/// attempt for it, other than from a known place, is refused until the oldest of them leaves the
+/// window.
 pub const USERNAME_CEILING: u64 = 100;
+
+/// How long after a successful sign-in its place stays exempt from [`USERNAME_CEILING`].
+pub const KNOWN_PLACE_FOR: Duration = crate::store::login_successes::KEPT;
 
 /// Failures of one username from one address: 3 free, then 2 s, 4 s, 8 s … up to 15 minutes.
 pub const PAIR_BACKOFF: Backoff = Backoff {
@@ -88,6 +113,9 @@ pub struct FailureCounts {
     /// When the [`USERNAME_CEILING`]-th newest failure of this username inside the window
     /// happened, if there were that many.
     pub username_ceiling: Option<DateTime<Utc>>,
+    /// Whether this username signed in from this network within [`KNOWN_PLACE_FOR`], which
+    /// exempts the attempt from the ceiling.
+    pub known_place: bool,
 }
 
 /// A refusal: which throttle, and how long until an attempt is considered again.
@@ -119,7 +147,10 @@ pub fn refusal(counts: &FailureCounts, now: DateTime<Utc>) -> Option<Throttle> {
         ),
         (
             ThrottleReason::Username,
-            counts.username_ceiling.map(|at| at + window),
+            counts
+                .username_ceiling
+                .filter(|_| !counts.known_place)
+                .map(|at| at + window),
         ),
     ];
     lifts
@@ -171,6 +202,7 @@ mod tests {
             pair: failures(3, 0),
             address: failures(10, 0),
             username_ceiling: None,
+            known_place: false,
         };
         assert_eq!(refusal(&counts, t(0)), None);
     }
@@ -194,6 +226,7 @@ mod tests {
             pair: failures(4, 0),
             address: failures(15, 0),
             username_ceiling: Some(t(-800)),
+            known_place: false,
         };
         let throttle = refusal(&counts, t(1)).unwrap();
         assert_eq!(throttle.reason, ThrottleReason::Username);
@@ -206,5 +239,29 @@ mod tests {
         let throttle = refusal(&without_ceiling, t(1)).unwrap();
         assert_eq!(throttle.reason, ThrottleReason::Address);
         assert_eq!(throttle.retry_after, Duration::from_secs(31));
+    }
+
+    #[test]
+    fn a_known_place_is_exempt_from_the_ceiling_but_not_from_its_own_limits() {
+        let at_ceiling = FailureCounts {
+            username_ceiling: Some(t(-800)),
+            ..FailureCounts::default()
+        };
+        assert_eq!(
+            refusal(&at_ceiling, t(1)).map(|r| r.reason),
+            Some(ThrottleReason::Username)
+        );
+        let known = FailureCounts {
+            known_place: true,
+            ..at_ceiling
+        };
+        assert_eq!(refusal(&known, t(1)), None);
+        let guessing_there = FailureCounts {
+            pair: failures(5, 0),
+            ..known
+        };
+        let throttle = refusal(&guessing_there, t(1)).unwrap();
+        assert_eq!(throttle.reason, ThrottleReason::UsernameAndAddress);
+        assert_eq!(throttle.retry_after, Duration::from_secs(3));
     }
 }

@@ -1,16 +1,20 @@
-//! The `login_failures` collection: one document per failed sign-in (username, client network,
-//! time), kept a day, from which the throttle counts recent failures per username and network,
-//! per network and per username. It lives in the database (not in memory) so a restart does not
-//! reset it and several processes share it.
+//! The `login_failures` collection: one document per failed sign-in (the [`CountedName`], client
+//! network, time), kept a day, from which the throttle counts recent failures per name and
+//! network, per network and per name. It lives in the database (not in memory) so a restart does
+//! not reset it and several processes share it.
 //!
 //! An attempt is recorded *before* its password is checked and forgotten again if it is refused or
 //! succeeds: the throttle then re-counts without it, so attempts racing in parallel see each other
 //! and a burst gets no more password checks than the same attempts one at a time would.
 //!
+//! A name no administrator has is stored only as a keyed digest ([`CountedName`]): people type
+//! passwords into the username field, and what they typed must not sit in the database.
+//!
 //! Every read is bounded: the throttle only needs as many of a key's newest failures as can still
 //! lengthen its wait, so a flood of failures never turns into a long scan.
 
 use super::{StoreError, LOGIN_FAILURES};
+use crate::crypto::KeyRing;
 use bson::oid::ObjectId;
 use bson::{doc, Document};
 use chrono::{DateTime, Utc};
@@ -21,10 +25,63 @@ use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// The name a sign-in attempt is counted under: an administrator's username as it is, any other
+/// name only as a keyed digest of it.
+///
+/// Every typed name is counted, so guesses at a name that does not exist are throttled like
+/// guesses at one that does and the throttle does not tell which names exist. But what was typed
+/// may be a password in the wrong field, so a name no account has is never stored, logged or
+/// shown: it is counted under `#` and 16 hex digits of [`KeyRing::pseudonym`] (no username can
+/// start with `#`), and shown as [`domain::sign_in::UNKNOWN_USER`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedName {
+    key: String,
+    admin: bool,
+}
+
+impl CountedName {
+    /// The field the digest of an unknown name is keyed for.
+    const DIGEST_FIELD: &'static str = "login.username";
+
+    /// An existing administrator, by normalised username.
+    pub fn admin(username: &str) -> Self {
+        Self {
+            key: username.to_owned(),
+            admin: true,
+        }
+    }
+
+    /// A name no administrator has, as typed (normalised), counted under a digest keyed with
+    /// `keys`. A new encryption key changes the digests, which only restarts these counts.
+    pub fn unknown(keys: &KeyRing, typed: &str) -> Self {
+        Self {
+            key: format!("#{}", keys.pseudonym(Self::DIGEST_FIELD, typed)),
+            admin: false,
+        }
+    }
+
+    /// What failures and refusals are counted under.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The administrator's username; `None` for a name no account has.
+    pub fn username(&self) -> Option<&str> {
+        self.admin.then_some(self.key.as_str())
+    }
+
+    /// What logs and the operators' list show: the username, or
+    /// [`domain::sign_in::UNKNOWN_USER`].
+    pub fn shown(&self) -> &str {
+        self.username().unwrap_or(domain::sign_in::UNKNOWN_USER)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct FailureDoc {
     #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
     id: Option<ObjectId>,
+    /// [`CountedName::key`].
     username: String,
     /// The client network ([`ClientNetwork`]). Documents of earlier versions have `ip` instead.
     #[serde(default)]
@@ -57,12 +114,12 @@ pub struct LoginFailureStore {
 /// Which failures a count is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKey<'a> {
-    /// A normalised username, from any network.
-    Username(&'a str),
-    /// A client network, any username.
+    /// A name, from any network.
+    Username(&'a CountedName),
+    /// A client network, any name.
     Address(&'a ClientNetwork),
-    /// A normalised username from one client network.
-    UsernameAndAddress(&'a str, &'a ClientNetwork),
+    /// A name from one client network.
+    UsernameAndAddress(&'a CountedName, &'a ClientNetwork),
 }
 
 impl FailureKey<'_> {
@@ -72,7 +129,7 @@ impl FailureKey<'_> {
         let after = doc! { "$gt": bson::DateTime::from_chrono(since) };
         let (mut filter, order) = match *self {
             FailureKey::Username(u) => (
-                doc! { "username": u, "at": after },
+                doc! { "username": u.key(), "at": after },
                 doc! { "username": 1, "at": -1 },
             ),
             FailureKey::Address(a) => (
@@ -80,7 +137,7 @@ impl FailureKey<'_> {
                 doc! { "address": 1, "at": -1 },
             ),
             FailureKey::UsernameAndAddress(u, a) => (
-                doc! { "username": u, "address": a.as_str(), "at": after },
+                doc! { "username": u.key(), "address": a.as_str(), "at": after },
                 doc! { "username": 1, "address": 1, "at": -1 },
             ),
         };
@@ -143,14 +200,14 @@ impl LoginFailureStore {
     /// A database error.
     pub async fn record(
         &self,
-        username: &str,
+        name: &CountedName,
         address: &ClientNetwork,
         at: DateTime<Utc>,
     ) -> Result<FailureId, StoreError> {
         let id = ObjectId::new();
         let failure = FailureDoc {
             id: Some(id),
-            username: username.to_owned(),
+            username: name.key().to_owned(),
             address: address.as_str().to_owned(),
             at: bson::DateTime::from_chrono(at),
         };
@@ -226,14 +283,18 @@ impl LoginFailureStore {
         Ok(found.map(|f| f.at.to_chrono()))
     }
 
-    /// Forgets a username's failures from one network (after it signed in from there): they were
+    /// Forgets a name's failures from one network (after it signed in from there): they were
     /// that person's own typos, so they count against neither the username nor the network.
     ///
     /// # Errors
     /// A database error.
-    pub async fn clear(&self, username: &str, address: &ClientNetwork) -> Result<(), StoreError> {
+    pub async fn clear(
+        &self,
+        name: &CountedName,
+        address: &ClientNetwork,
+    ) -> Result<(), StoreError> {
         self.coll
-            .delete_many(doc! { "username": username, "address": address.as_str() })
+            .delete_many(doc! { "username": name.key(), "address": address.as_str() })
             .await?;
         Ok(())
     }
@@ -245,5 +306,49 @@ impl LoginFailureStore {
     pub async fn clear_username(&self, username: &str) -> Result<(), StoreError> {
         self.coll.delete_many(doc! { "username": username }).await?;
         Ok(())
+    }
+
+    /// Forgets the failures of every name but `admins`: earlier versions stored names no account
+    /// has as they were typed. Returns how many were forgotten.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn forget_names_other_than(&self, admins: &[String]) -> Result<u64, StoreError> {
+        let result = self
+            .coll
+            .delete_many(doc! { "username": { "$nin": admins } })
+            .await?;
+        Ok(result.deleted_count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_no_admin_has_is_counted_under_a_keyed_digest_that_no_username_can_be() {
+        let keys = KeyRing::new(&[1; 32], &[]);
+        let typed = "my secret password";
+        let unknown = CountedName::unknown(&keys, typed);
+        assert!(unknown.key().starts_with('#') && unknown.key().len() == 17);
+        assert!(!unknown.key().contains("secret"));
+        assert_eq!(unknown.username(), None);
+        assert_eq!(unknown.shown(), domain::sign_in::UNKNOWN_USER);
+        assert_eq!(
+            CountedName::unknown(&keys, " My Secret Password "),
+            unknown,
+            "typed names are counted normalised"
+        );
+        assert_ne!(
+            CountedName::unknown(&KeyRing::new(&[2; 32], &[]), typed),
+            unknown,
+            "the digest depends on the key"
+        );
+        let admin = CountedName::admin("admin");
+        assert_eq!(
+            (admin.key(), admin.username(), admin.shown()),
+            ("admin", Some("admin"), "admin")
+        );
     }
 }

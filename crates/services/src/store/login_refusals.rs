@@ -7,7 +7,11 @@
 //! throttle: the address for the address throttle (whatever usernames it tries), the username for
 //! the per-username ceiling, both for the pair. A key only exists after enough recorded failures,
 //! which are themselves throttled, so this collection grows no faster than `login_failures`.
+//!
+//! Names are keyed and kept as [`CountedName`]s: a name no administrator has is keyed by its
+//! digest and its row keeps no username, so what was typed is never shown.
 
+use super::login_failures::CountedName;
 use super::{StoreError, LOGIN_REFUSALS};
 use bson::doc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -27,8 +31,9 @@ struct RefusalDoc {
     #[serde(rename = "_id")]
     id: String,
     reason: ThrottleReason,
-    /// The username of the latest refused attempt.
-    username: String,
+    /// The username of the latest refused attempt; null when no administrator has the name.
+    #[serde(default)]
+    username: Option<String>,
     /// The client network of the latest refused attempt.
     address: String,
     /// The start of the hour counted.
@@ -45,8 +50,9 @@ struct RefusalDoc {
 pub struct Refusals {
     /// Which throttle refused them.
     pub reason: ThrottleReason,
-    /// The username of the latest one.
-    pub username: String,
+    /// The username of the latest one; `None` when no administrator has the name it was for,
+    /// which is not kept.
+    pub username: Option<String>,
     /// The client network of the latest one.
     pub address: String,
     /// The first one in this hour.
@@ -113,22 +119,22 @@ impl LoginRefusalStore {
         Ok(())
     }
 
-    /// Counts a refused attempt for `username` from `address` at `at`.
+    /// Counts a refused attempt for `name` from `address` at `at`.
     ///
     /// # Errors
     /// A database error.
     pub async fn record(
         &self,
         refusal: SignInRefusal,
-        username: &str,
+        name: &CountedName,
         address: &ClientNetwork,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let hour = hour_of(at);
         let (key_user, key_address) = match refusal.reason {
-            ThrottleReason::UsernameAndAddress => (username, address.as_str()),
+            ThrottleReason::UsernameAndAddress => (name.key(), address.as_str()),
             ThrottleReason::Address => ("", address.as_str()),
-            ThrottleReason::Username => (username, ""),
+            ThrottleReason::Username => (name.key(), ""),
         };
         let digest = Sha256::new()
             .chain_update(refusal.reason.as_str())
@@ -148,7 +154,7 @@ impl LoginRefusalStore {
                 "first_at": at,
             },
             "$set": {
-                "username": username,
+                "username": name.username(),
                 "address": address.as_str(),
                 "last_at": at,
                 "retry_after_s": i64::try_from(refusal.retry_after_s).unwrap_or(i64::MAX),
@@ -209,6 +215,25 @@ impl LoginRefusalStore {
             })
             .collect();
         Ok(RefusalSummary { last_24h, recent })
+    }
+
+    /// Forgets the names other than `admins` that earlier versions kept as they were typed: the
+    /// rows of an address throttle keep their count without the name; rows keyed by such a name
+    /// (their id is an unkeyed digest of it) are removed. Returns how many rows changed.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn forget_names_other_than(&self, admins: &[String]) -> Result<u64, StoreError> {
+        let unknown = doc! { "username": { "$nin": admins, "$ne": null } };
+        let mut keyed_by_name = unknown.clone();
+        keyed_by_name.insert("reason", doc! { "$ne": ThrottleReason::Address.as_str() });
+        let removed = self.coll.delete_many(keyed_by_name).await?.deleted_count;
+        let hidden = self
+            .coll
+            .update_many(unknown, doc! { "$set": { "username": null } })
+            .await?
+            .modified_count;
+        Ok(removed + hidden)
     }
 }
 

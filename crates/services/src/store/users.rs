@@ -2,7 +2,8 @@
 //! argon2id hash of the password.
 
 use super::{is_duplicate_key, StoreError, USERS};
-use bson::doc;
+use bson::{doc, Document};
+use futures::TryStreamExt;
 use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,32 @@ impl UserStore {
     /// A database error.
     pub async fn find(&self, username: &str) -> Result<Option<UserDoc>, StoreError> {
         Ok(self.coll.find_one(doc! { "_id": username }).await?)
+    }
+
+    /// Every administrator's username.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn usernames(&self) -> Result<Vec<String>, StoreError> {
+        let users: Vec<Document> = self
+            .coll
+            .clone_with_type::<Document>()
+            .find(doc! {})
+            .projection(doc! { "_id": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        users
+            .iter()
+            .map(|u| {
+                u.get_str("_id")
+                    .map(str::to_owned)
+                    .map_err(|e| StoreError::Corrupt {
+                        collection: USERS,
+                        reason: e.to_string(),
+                    })
+            })
+            .collect()
     }
 
     /// Whether no administrator exists yet.
