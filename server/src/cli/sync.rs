@@ -1,10 +1,13 @@
 #![allow(clippy::print_stdout)] // This command talks to the operator on standard output.
 //! `atlaslens sync [--connector KEY]… [--all] [--wait]`: queue syncs from the command line. With
 //! `--wait` this process also runs sync workers until its jobs end, and exits non-zero if any
-//! failed; without it the jobs wait for `atlaslens serve`'s workers.
+//! failed; without it the jobs wait for `atlaslens serve`'s workers. A stream whose sync is
+//! already queued or running joins that job; with `--wait`, when that job ends other than done,
+//! a new one runs the sync asked for.
 
 use crate::cli::context::Context;
 use anyhow::{bail, Context as _};
+use jobs::Enqueued;
 use services::deployments::StreamKey;
 use services::sync::queue;
 use std::time::Duration;
@@ -52,20 +55,32 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     for key in &keys {
         let queued = queue::enqueue(&ctx.jobs, key, "cli").await?;
         println!("{key}: job {}", queued.id());
-        ids.push((key.clone(), queued.id().to_owned()));
+        ids.push((key.clone(), queued));
     }
     if !args.wait {
         println!("queued; `atlaslens serve` runs them (see the Jobs page)");
         return Ok(());
     }
     let background = ctx.start_background(false);
+    let timeout = Duration::from_secs(args.timeout_secs);
     let mut failed = Vec::new();
-    for (key, id) in &ids {
-        let detail = ctx
-            .jobs
-            .wait_terminal(id, Duration::from_secs(args.timeout_secs))
-            .await
-            .with_context(|| format!("waiting for the sync of {key}"))?;
+    for (key, queued) in &ids {
+        let mut detail = wait(ctx, key, queued.id(), timeout).await?;
+        // A job that was already active may have spent its attempts before this command (on
+        // workers killed under it); the sync asked for here has not run yet, so it gets a job of
+        // its own.
+        if let (Enqueued::AlreadyActive(id), false) =
+            (queued, detail.status == jobs::JobStatus::Done)
+        {
+            println!(
+                "{key}: the sync already queued (job {id}) ended {}: {}; running a new one",
+                detail.status,
+                detail.last_error.as_deref().unwrap_or("no error recorded")
+            );
+            let again = queue::enqueue(&ctx.jobs, key, "cli").await?;
+            println!("{key}: job {}", again.id());
+            detail = wait(ctx, key, again.id(), timeout).await?;
+        }
         match detail.status {
             jobs::JobStatus::Done => println!("{key}: done"),
             status => {
@@ -83,4 +98,17 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     } else {
         bail!("{} sync(s) failed: {}", failed.len(), failed.join(", "))
     }
+}
+
+/// Waits for job `id`, the sync of `key`, to end.
+async fn wait(
+    ctx: &Context,
+    key: &StreamKey,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<jobs::JobDetail> {
+    ctx.jobs
+        .wait_terminal(id, timeout)
+        .await
+        .with_context(|| format!("waiting for the sync of {key}"))
 }
