@@ -19,16 +19,57 @@ pub enum Decision {
     Hang,
 }
 
-/// The request counter and the state of the current `429` burst.
+/// The request counter, the state of the current `429` burst, and how many of each fault were
+/// injected, so a test can tell that the fault it asked for really happened.
 #[derive(Debug, Default)]
 pub struct FaultState {
     requests: AtomicU64,
     burst_left: AtomicU32,
+    rate_limited: AtomicU64,
+    server_errors: AtomicU64,
+    hangs: AtomicU64,
+}
+
+/// How many requests the simulator has decided on, and how many got each fault.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// Read requests decided on (every one passes through the faults).
+    pub requests: u64,
+    /// Answered `429`.
+    pub rate_limited: u64,
+    /// Answered `500`, `502` or `503`.
+    pub server_errors: u64,
+    /// Never answered.
+    pub hangs: u64,
 }
 
 impl FaultState {
-    /// Numbers the next request and decides its fate under `faults`.
+    /// Numbers the next request, decides its fate under `faults` and counts the fault.
     pub fn decide(&self, seed: u64, faults: &Faults) -> Decision {
+        let decision = self.draw(seed, faults);
+        let counter = match decision {
+            Decision::Pass => None,
+            Decision::RateLimited => Some(&self.rate_limited),
+            Decision::ServerError(_) => Some(&self.server_errors),
+            Decision::Hang => Some(&self.hangs),
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+        decision
+    }
+
+    /// What has been injected so far.
+    pub fn injected(&self) -> Injected {
+        Injected {
+            requests: self.requests.load(Ordering::SeqCst),
+            rate_limited: self.rate_limited.load(Ordering::SeqCst),
+            server_errors: self.server_errors.load(Ordering::SeqCst),
+            hangs: self.hangs.load(Ordering::SeqCst),
+        }
+    }
+
+    fn draw(&self, seed: u64, faults: &Faults) -> Decision {
         let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
         let draw = |what: &[u8]| {
             let d = digest(&[b"fault", &seed.to_le_bytes(), what, &n.to_le_bytes()]);
@@ -82,6 +123,14 @@ mod tests {
             .filter(|_| state.decide(1, &faults) == Decision::RateLimited)
             .collect();
         assert_eq!(limited, vec![5, 6, 10, 11]);
+        assert_eq!(
+            state.injected(),
+            Injected {
+                requests: 12,
+                rate_limited: 4,
+                ..Injected::default()
+            }
+        );
     }
 
     #[test]

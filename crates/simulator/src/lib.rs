@@ -23,6 +23,7 @@ mod view;
 
 pub use catalog::UNMAPPED_ORG_ACTION;
 pub use config::{BitbucketConfig, Faults, SimConfig, SiteConfig};
+pub use faults::Injected;
 pub use manifest::{MalformedRecord, Manifest, ManifestSource};
 
 use chrono::{DateTime, Utc};
@@ -98,6 +99,11 @@ impl RunningSimulator {
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.set_faults(faults);
+    }
+
+    /// How many requests the faults were applied to and how many got each fault, since start.
+    pub fn injected(&self) -> Injected {
+        self.shared.fault_state.injected()
     }
 
     /// Moves the simulated clock forward.

@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{at, reconcile, small_config, start, window_until_now};
+use common::{at, reconcile, small_config, start, window_until_now, Reconciled};
 use connectors::Window;
-use simulator::{Faults, SimConfig};
+use simulator::{Faults, Injected, SimConfig};
 use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -13,8 +13,17 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_connector_fetches_exactly_the_manifest_without_faults() {
     let sim = start(small_config(7)).await;
-    let (records, ids) = reconcile(&sim, window_until_now(&sim), TIMEOUT).await;
-    assert_eq!(records, ids, "no duplicates without faults");
+    let got = reconcile(&sim, window_until_now(&sim), TIMEOUT).await;
+    assert_eq!(got.records, got.ids, "no duplicates without faults");
+    assert_eq!(
+        sim.injected(),
+        Injected {
+            requests: got.requests,
+            ..Injected::default()
+        },
+        "no fault was injected, and every request was answered the first time"
+    );
+    assert_eq!(got.requests, got.pages);
     sim.stop().await;
 }
 
@@ -31,7 +40,8 @@ async fn a_window_in_the_past_reconciles_even_when_its_records_changed_later() {
     sim.stop().await;
 }
 
-async fn reconciles_under(faults: Faults, timeout: Duration) -> (usize, usize) {
+/// Reconciles under `faults`; returns what was fetched and what the simulator injected.
+async fn reconciles_under(faults: Faults, timeout: Duration) -> (Reconciled, Injected) {
     reconciles_with(
         SimConfig {
             events_per_day: 300,
@@ -43,17 +53,36 @@ async fn reconciles_under(faults: Faults, timeout: Duration) -> (usize, usize) {
     .await
 }
 
-async fn reconciles_with(config: SimConfig, faults: Faults, timeout: Duration) -> (usize, usize) {
+async fn reconciles_with(
+    config: SimConfig,
+    faults: Faults,
+    timeout: Duration,
+) -> (Reconciled, Injected) {
     let sim = start(config).await;
     sim.set_faults(faults);
-    let totals = reconcile(&sim, window_until_now(&sim), timeout).await;
+    let got = reconcile(&sim, window_until_now(&sim), timeout).await;
+    let injected = sim.injected();
     sim.stop().await;
-    totals
+    assert_eq!(
+        got.requests, injected.requests,
+        "every request the connectors sent reached the simulator's faults"
+    );
+    (got, injected)
+}
+
+/// Every request that got a fault was sent again: the requests beyond one per page are at least
+/// the faults injected.
+fn retried_every_fault(got: &Reconciled, injected: &Injected) {
+    let faults = injected.rate_limited + injected.server_errors + injected.hangs;
+    assert!(
+        got.requests >= got.pages + faults,
+        "{got:?} after {injected:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_are_waited_out() {
-    reconciles_under(
+    let (got, injected) = reconciles_under(
         Faults {
             rate_limit_every: Some(7),
             rate_limit_burst: 3,
@@ -62,11 +91,22 @@ async fn rate_limits_are_waited_out() {
         TIMEOUT,
     )
     .await;
+    assert!(injected.rate_limited > 0, "{injected:?}");
+    assert_eq!(
+        got.rate_limited, injected.rate_limited,
+        "every 429 was seen"
+    );
+    // Retry-After says 1 s; the tests' retry policy caps every wait at 20 ms.
+    assert!(
+        got.waited >= Duration::from_millis(injected.rate_limited),
+        "each 429 was waited out: {got:?}"
+    );
+    retried_every_fault(&got, &injected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried() {
-    reconciles_under(
+    let (got, injected) = reconciles_under(
         Faults {
             error_rate: 0.15,
             ..Faults::default()
@@ -74,6 +114,8 @@ async fn server_errors_are_retried() {
         TIMEOUT,
     )
     .await;
+    assert!(injected.server_errors > 0, "{injected:?}");
+    retried_every_fault(&got, &injected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,14 +132,17 @@ async fn slow_responses_still_complete() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_requests_time_out_and_are_retried() {
-    reconciles_under(
+    let (got, injected) = reconciles_under(
+        // About seven of the ~130 requests hang (at 0.02 this seed drew none, unnoticed).
         Faults {
-            hang_rate: 0.02,
+            hang_rate: 0.05,
             ..Faults::default()
         },
         Duration::from_millis(400),
     )
     .await;
+    assert!(injected.hangs > 0, "{injected:?}");
+    retried_every_fault(&got, &injected);
 }
 
 /// How many streams the manifest lists, and how many of them have exactly one malformed record.
@@ -185,7 +230,7 @@ async fn duplicates_across_pages_collapse_to_the_manifest() {
         events_per_day: 2500,
         ..small_config(13)
     };
-    let (records, ids) = reconciles_with(
+    let (got, _) = reconciles_with(
         config,
         Faults {
             duplicate_across_pages: true,
@@ -195,8 +240,10 @@ async fn duplicates_across_pages_collapse_to_the_manifest() {
     )
     .await;
     assert!(
-        records > ids,
-        "pages overlapped: {records} records for {ids} ids"
+        got.records > got.ids,
+        "pages overlapped: {} records for {} ids",
+        got.records,
+        got.ids
     );
 }
 
@@ -231,7 +278,7 @@ async fn all_faults_together_still_reconcile() {
         rate_limit_burst: 2,
         error_rate: 0.08,
         slow_ms: 1,
-        hang_rate: 0.01,
+        hang_rate: 0.03,
         malformed: true,
         duplicate_across_pages: true,
         late_rate: 0.2,
@@ -239,5 +286,11 @@ async fn all_faults_together_still_reconcile() {
         // Revoked credentials fail every run; the reconciliation tests keep them valid.
         reject_credentials: false,
     };
-    reconciles_under(faults, Duration::from_millis(400)).await;
+    let (got, injected) = reconciles_under(faults, Duration::from_millis(400)).await;
+    assert!(
+        injected.rate_limited > 0 && injected.server_errors > 0 && injected.hangs > 0,
+        "{injected:?}"
+    );
+    assert!(got.records > got.ids, "pages overlapped: {got:?}");
+    retried_every_fault(&got, &injected);
 }

@@ -3,6 +3,7 @@
 
 use crate::harness::{count, expected_ids, small_config, start, Harness};
 use bson::doc;
+use services::store::sync_state::RunCounters;
 use simulator::Faults;
 
 /// Records within this of the present may still turn visible (late records); compare before it.
@@ -145,32 +146,65 @@ async fn a_full_sync_reconciles_with_the_source_and_a_second_adds_nothing() {
     }
 }
 
-async fn reconciles_under(faults: Faults) {
-    let h = start(small_config(23, faults)).await;
-    h.sync_all().await;
+/// Syncs twice under `faults`, reconciling after each; returns the first run's counters summed
+/// over the streams and what the simulator injected, for the test to check its fault fired.
+async fn reconciles_under(faults: Faults) -> (RunCounters, simulator::Injected) {
+    reconciles_with(small_config(23, faults)).await
+}
+
+async fn reconciles_with(config: simulator::SimConfig) -> (RunCounters, simulator::Injected) {
+    let h = start(config).await;
+    let first = h.sync_all().await;
     assert_reconciles(&h).await;
     // Again, to show overlapping re-delivery changes nothing.
     h.sync_all().await;
     assert_reconciles(&h).await;
+    let mut total = RunCounters::default();
+    for c in first.values() {
+        total.requests += c.requests;
+        total.pages += c.pages;
+        total.rate_limited += c.rate_limited;
+        total.waited_ms += c.waited_ms;
+        total.records += c.records;
+        total.inserted += c.inserted;
+        total.duplicates += c.duplicates;
+        total.rejects += c.rejects;
+    }
+    (total, h.sim.injected())
+}
+
+/// Faults were injected and the streams' syncs sent requests again. (The directory refresh's
+/// requests meet the faults too but are not in the streams' counters, so the two totals cannot
+/// be compared one for one.)
+fn retried_after_faults(run: &RunCounters, injected: &simulator::Injected) {
+    let faults = injected.rate_limited + injected.server_errors + injected.hangs;
+    assert!(
+        faults > 0 && run.requests > run.pages,
+        "{run:?} after {injected:?}"
+    );
 }
 
 #[tokio::test]
 async fn rate_limit_bursts_lose_nothing() {
-    reconciles_under(Faults {
+    let (run, injected) = reconciles_under(Faults {
         rate_limit_every: Some(7),
         rate_limit_burst: 2,
         ..Faults::default()
     })
     .await;
+    assert!(run.rate_limited > 0 && run.waited_ms > 0, "{run:?}");
+    retried_after_faults(&run, &injected);
 }
 
 #[tokio::test]
 async fn server_errors_lose_nothing() {
-    reconciles_under(Faults {
+    let (run, injected) = reconciles_under(Faults {
         error_rate: 0.1,
         ..Faults::default()
     })
     .await;
+    assert!(injected.server_errors > 0, "{injected:?}");
+    retried_after_faults(&run, &injected);
 }
 
 #[tokio::test]
@@ -184,34 +218,45 @@ async fn slow_responses_lose_nothing() {
 
 #[tokio::test]
 async fn hanging_requests_time_out_and_are_retried() {
-    reconciles_under(Faults {
+    let (run, injected) = reconciles_under(Faults {
         hang_rate: 0.03,
         ..Faults::default()
     })
     .await;
+    assert!(injected.hangs > 0, "{injected:?}");
+    retried_after_faults(&run, &injected);
 }
 
 #[tokio::test]
 async fn malformed_records_are_quarantined_with_their_reason() {
-    reconciles_under(Faults {
+    let (run, _) = reconciles_under(Faults {
         malformed: true,
         ..Faults::default()
     })
     .await;
+    assert!(run.rejects > 0, "{run:?}");
 }
 
 #[tokio::test]
 async fn records_repeated_across_pages_are_stored_once() {
-    reconciles_under(Faults {
-        duplicate_across_pages: true,
-        ..Faults::default()
+    // Enough records that every stream spans several pages (at 500 a day none overlapped).
+    let (run, _) = reconciles_with(simulator::SimConfig {
+        events_per_day: 2500,
+        ..small_config(
+            23,
+            Faults {
+                duplicate_across_pages: true,
+                ..Faults::default()
+            },
+        )
     })
     .await;
+    assert!(run.duplicates > 0, "pages overlapped: {run:?}");
 }
 
 #[tokio::test]
 async fn every_fault_at_once_still_reconciles() {
-    reconciles_under(Faults {
+    let (run, injected) = reconciles_under(Faults {
         rate_limit_every: Some(9),
         rate_limit_burst: 2,
         error_rate: 0.05,
@@ -224,6 +269,8 @@ async fn every_fault_at_once_still_reconciles() {
         reject_credentials: false,
     })
     .await;
+    assert!(run.rejects > 0, "{run:?}");
+    retried_after_faults(&run, &injected);
 }
 
 #[tokio::test]

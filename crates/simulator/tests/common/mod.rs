@@ -10,8 +10,8 @@ use connectors::jira::{JiraAudit, JiraIssues};
 use connectors::jsm::JsmRequests;
 use connectors::org::OrgEvents;
 use connectors::{
-    Auth, Connector, HttpClient, RecordKind, RecordSink, RetryPolicy, SinkError, SourceRecord,
-    Window,
+    Auth, Connector, FetchStats, HttpClient, RecordKind, RecordSink, RetryPolicy, SinkError,
+    SourceRecord, Window,
 };
 use reqwest::Url;
 use secrecy::SecretString;
@@ -106,6 +106,8 @@ impl RecordSink for Collect {
 /// What one connector fetched, reduced for comparison.
 #[derive(Debug, Default)]
 pub struct Fetched {
+    /// What the fetch cost: requests, pages, `429`s, waits.
+    pub stats: FetchStats,
     /// Distinct source ids of records that normalised.
     pub ids: BTreeSet<String>,
     /// Records fetched, duplicates included.
@@ -120,7 +122,7 @@ pub struct Fetched {
 /// Fetches `window` with `connector` and normalises what came back at the simulated time `now`.
 pub async fn fetch(connector: &dyn Connector, window: Window, now: DateTime<Utc>) -> Fetched {
     let mut sink = Collect::default();
-    connector
+    let stats = connector
         .fetch(window, &mut sink)
         .await
         .unwrap_or_else(|e| {
@@ -137,7 +139,10 @@ pub async fn fetch(connector: &dyn Connector, window: Window, now: DateTime<Utc>
         connector.pipeline(),
         sink.refused
     );
-    reduce(&sink.records, now)
+    Fetched {
+        stats,
+        ..reduce(&sink.records, now)
+    }
 }
 
 /// Normalises `records` at the simulated time `now` and reduces them for comparison.
@@ -272,15 +277,28 @@ pub fn window_until_now(sim: &RunningSimulator) -> Window {
     }
 }
 
+/// What every connector fetched together.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Reconciled {
+    /// Records fetched, duplicates included.
+    pub records: usize,
+    /// Distinct source ids that normalised.
+    pub ids: usize,
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Pages received.
+    pub pages: u64,
+    /// `429` answers received.
+    pub rate_limited: u64,
+    /// Time spent waiting before retries.
+    pub waited: Duration,
+}
+
 /// Fetches `window` with every connector and checks each against the manifest taken at the
-/// same simulated time; returns (records fetched, distinct ids) over all connectors.
-pub async fn reconcile(
-    sim: &RunningSimulator,
-    window: Window,
-    timeout: Duration,
-) -> (usize, usize) {
+/// same simulated time; returns what they fetched and what it cost, over all connectors.
+pub async fn reconcile(sim: &RunningSimulator, window: Window, timeout: Duration) -> Reconciled {
     let manifest = sim.manifest(window.from, window.to, true);
-    let mut totals = (0, 0);
+    let mut totals = Reconciled::default();
     for connector in connectors(sim, timeout) {
         let product = connector.product().as_str();
         let pipeline = connector.pipeline().as_str();
@@ -306,8 +324,12 @@ pub async fn reconcile(
             got.other, 0,
             "{product}/{pipeline}: records outside the operation vocabulary (audit_other)"
         );
-        totals.0 += got.records;
-        totals.1 += got.ids.len();
+        totals.records += got.records;
+        totals.ids += got.ids.len();
+        totals.requests += got.stats.requests;
+        totals.pages += got.stats.pages;
+        totals.rate_limited += got.stats.rate_limited;
+        totals.waited += got.stats.waited;
     }
     totals
 }
