@@ -472,11 +472,17 @@ pub(crate) fn new_job_doc(
     }
 }
 
-/// E11000: a unique index refused the write.
-pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+/// Whether a driver error is a unique index refusing the write (code 11000), read from the error
+/// code wherever the driver puts it; for `insert_many`, only when every failed document was a
+/// duplicate. The one copy in the workspace: the services store uses it too.
+pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    const DUPLICATE_KEY: i32 = 11000;
     match &*e.kind {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
-        ErrorKind::Command(c) => c.code == 11000,
-        _ => e.to_string().contains("E11000"),
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
+        ErrorKind::InsertMany(many) => many.write_errors.as_ref().is_some_and(|errs| {
+            !errs.is_empty() && errs.iter().all(|w| w.code == DUPLICATE_KEY)
+        }),
+        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
+        _ => false,
     }
 }

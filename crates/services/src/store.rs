@@ -255,16 +255,6 @@ impl Store {
     }
 }
 
-/// Whether a driver error is a duplicate-key violation (E11000).
-pub(crate) fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
-    use mongodb::error::{ErrorKind, WriteFailure};
-    match error.kind.as_ref() {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
-        ErrorKind::InsertMany(e) => e
-            .write_errors
-            .as_ref()
-            .is_some_and(|errs| !errs.is_empty() && errs.iter().all(|w| w.code == 11000)),
-        ErrorKind::Command(c) => c.code == 11000,
-        _ => false,
-    }
-}
+/// Whether a driver error is a duplicate-key violation (E11000); the workspace's one reading of
+/// it lives with the job queue's store.
+pub(crate) use jobs::is_duplicate_key;
