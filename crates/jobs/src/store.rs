@@ -479,9 +479,10 @@ pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     const DUPLICATE_KEY: i32 = 11000;
     match &*e.kind {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
-        ErrorKind::InsertMany(many) => many.write_errors.as_ref().is_some_and(|errs| {
-            !errs.is_empty() && errs.iter().all(|w| w.code == DUPLICATE_KEY)
-        }),
+        ErrorKind::InsertMany(many) => many
+            .write_errors
+            .as_ref()
+            .is_some_and(|errs| !errs.is_empty() && errs.iter().all(|w| w.code == DUPLICATE_KEY)),
         ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
         _ => false,
     }

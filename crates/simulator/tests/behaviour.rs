@@ -1,5 +1,5 @@
 //! The simulator's own contract: determinism, authentication failures, refused writes, the clock
-//! and late records, the control endpoints, and generation speed.
+//! and late records, the control endpoints. Generation speed is a bench (`benches/generate.rs`).
 
 mod common;
 
@@ -224,31 +224,4 @@ async fn stopping_releases_hanging_requests() {
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
     let status = pending.await.unwrap();
     assert!(status.as_ref().map_or(true, |s| *s == 503), "{status:?}");
-}
-
-/// Generation speed at benchmark scale; ignored by default (run with `--ignored --nocapture`,
-/// ideally with `--release`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn a_million_records_generate_in_seconds() {
-    let config = SimConfig {
-        days: 30,
-        events_per_day: 35_000,
-        people: 400,
-        teams: 12,
-        ..SimConfig::default()
-    };
-    let started = Instant::now();
-    let sim = start(config).await;
-    let elapsed = started.elapsed();
-    eprintln!("generated {} records in {elapsed:?}", sim.record_count());
-    assert!(sim.record_count() > 1_000_000);
-    let started = Instant::now();
-    let m = sim.manifest(common::at("2000-01-01T00:00:00Z"), sim.now(), true);
-    eprintln!(
-        "manifest of {} ids in {:?}",
-        m.sources.iter().map(|s| s.count).sum::<u64>(),
-        started.elapsed()
-    );
-    sim.stop().await;
 }
