@@ -12,7 +12,7 @@
 //! repository is addressed by whichever of them it has ([`repository_key`]); one with none of them
 //! is handed to the sink as a reject, so its absent history is visible rather than silent.
 
-use crate::http::{follow, resource, unaddressable, HttpClient};
+use crate::http::{address, follow, resource, HttpClient};
 use crate::time::{bitbucket_datetime, parse_time};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use domain::{Pipeline, Product};
@@ -154,19 +154,17 @@ impl Connector for BitbucketActivity {
         let mut records = 0;
         for repo in self.repositories().await? {
             let context = repo_context(&repo);
-            let Some(key) = repository_key(&context) else {
-                sink.reject(repo, UNADDRESSABLE.to_owned())
-                    .await
-                    .map_err(ConnectorError::Sink)?;
-                continue;
+            let key = match address(repository_key(&context), "repository", || {
+                UNADDRESSABLE.to_owned()
+            }) {
+                Ok(key) => key,
+                Err(reason) => {
+                    sink.reject(repo, reason)
+                        .await
+                        .map_err(ConnectorError::Sink)?;
+                    continue;
+                }
             };
-            if let Some(why) = unaddressable(&key) {
-                let reason = format!("repository {key:?} cannot be addressed: {why}");
-                sink.reject(repo, reason)
-                    .await
-                    .map_err(ConnectorError::Sink)?;
-                continue;
-            }
 
             // Commits come newest first without a date filter: stop at the first page that
             // holds nothing as recent as the window. Each page goes to the sink as it arrives.

@@ -9,7 +9,7 @@
 //! versions listed, the version is handed on. An item without an id cannot have its versions
 //! listed; it is handed to the sink as a reject, not skipped.
 
-use crate::http::{endpoint, follow, resource, unaddressable, HttpClient};
+use crate::http::{address, endpoint, follow, resource, HttpClient};
 use crate::time::parse_time;
 use crate::{
     id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
@@ -209,14 +209,9 @@ impl Connector for ConfluenceContent {
                         break;
                     }
                     let noun = kind.trim_end_matches('s');
-                    let refused = match id_text(&item["id"]) {
-                        None => Err(format!("{noun} without id: its versions cannot be listed")),
-                        Some(id) => match unaddressable(&id) {
-                            Some(why) => Err(format!("{noun} {id:?} cannot be addressed: {why}")),
-                            None => Ok(id),
-                        },
-                    };
-                    let id = match refused {
+                    let id = match address(id_text(&item["id"]), noun, || {
+                        format!("{noun} without id: its versions cannot be listed")
+                    }) {
                         Ok(id) => id,
                         Err(reason) => {
                             sink.reject(item.clone(), reason)

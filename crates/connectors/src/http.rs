@@ -305,6 +305,21 @@ pub fn unaddressable(id: &str) -> Option<&'static str> {
     }
 }
 
+/// The id of a listing entry, ready to be one URL path segment, or why the entry cannot be read:
+/// `missing()` when it has no id, else what [`unaddressable`] says, naming the entry as `noun`.
+/// Connectors hand the reason to [`crate::RecordSink::reject`].
+pub fn address(
+    id: Option<String>,
+    noun: &str,
+    missing: impl FnOnce() -> String,
+) -> Result<String, String> {
+    let id = id.ok_or_else(missing)?;
+    match unaddressable(&id) {
+        Some(why) => Err(format!("{noun} {id:?} cannot be addressed: {why}")),
+        None => Ok(id),
+    }
+}
+
 /// `base` + one path segment per item of `segments` (+ query pairs), keeping any path the base
 /// already has. Each segment is percent-encoded, so a `/`, `?`, `#` or `%` inside an id stays
 /// inside its segment and the URL names the resource the id names. Every URL whose path holds an

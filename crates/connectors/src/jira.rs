@@ -17,7 +17,7 @@
 
 mod search;
 
-use crate::http::{display_url, endpoint, resource, unaddressable, HttpClient};
+use crate::http::{address, display_url, endpoint, resource, HttpClient};
 use crate::time::{jira_datetime, parse_time};
 use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
 use chrono::{DateTime, DurationRound, LocalResult, TimeDelta, TimeZone, Utc};
@@ -279,17 +279,9 @@ impl Connector for JiraIssues {
             let page: SearchPage = self.http.get_json(url.clone()).await?.body;
             let mut batch = Vec::new();
             for issue in &page.issues {
-                let refused = match search::handle(issue) {
-                    None => Err(
-                        "issue without id or key: its creation and changelog cannot be read"
-                            .to_owned(),
-                    ),
-                    Some(h) => match unaddressable(&h) {
-                        Some(why) => Err(format!("issue {h:?} cannot be addressed: {why}")),
-                        None => Ok(h),
-                    },
-                };
-                let id_or_key = match refused {
+                let id_or_key = match address(search::handle(issue), "issue", || {
+                    "issue without id or key: its creation and changelog cannot be read".to_owned()
+                }) {
                     Ok(h) => h,
                     Err(reason) => {
                         sink.reject(issue.clone(), reason)
