@@ -38,9 +38,38 @@ impl FromServerFnError for ApiError {
 
 #[cfg(feature = "ssr")]
 impl ApiError {
-    /// An internal failure: logs the cause once, here, and returns the opaque variant.
+    /// An internal failure: logs the cause and its whole chain once, here, and returns the opaque
+    /// variant the browser sees.
     pub fn internal(context: &str, cause: &dyn std::error::Error) -> Self {
-        tracing::error!(error = %cause, "{context}");
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(next) = source {
+            chain.push_str(": ");
+            chain.push_str(&next.to_string());
+            source = next.source();
+        }
+        tracing::error!(error.chain = %chain, "{context}");
         ApiError::Internal
     }
+}
+
+/// Failures of the stage crates a server function cannot answer for: each is logged once with its
+/// cause chain and reaches the browser as [`ApiError::Internal`].
+#[cfg(feature = "ssr")]
+macro_rules! internal_from {
+    ($($error:ty => $context:literal),* $(,)?) => {
+        $(impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                ApiError::internal($context, &e)
+            }
+        })*
+    };
+}
+
+#[cfg(feature = "ssr")]
+internal_from! {
+    store::StoreError => "the database failed",
+    jobs::JobError => "the job queue failed",
+    charts::ChartError => "drawing a chart failed",
+    tower_sessions::session::Error => "reading the session failed",
 }

@@ -4,24 +4,9 @@
 use crate::error::ApiError;
 use leptos::prelude::use_context;
 use services::auth::{SessionUser, SESSION_USER_KEY};
-use services::deployments::Deployments;
-use services::people::PeopleDirectory;
-use services::store::Store;
-use std::sync::Arc;
 use tower_sessions::Session;
 
-/// Everything server functions need, built once at start-up and provided through Leptos context.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The MongoDB store.
-    pub store: Store,
-    /// The job queue (sync runs).
-    pub jobs: jobs::JobStore,
-    /// The configured Atlassian deployments.
-    pub deployments: Arc<Deployments>,
-    /// Every person with decrypted names, for showing and finding people by name.
-    pub people: PeopleDirectory,
-}
+pub use services::AppState;
 
 /// The application state.
 ///
@@ -54,13 +39,8 @@ pub fn not_found() -> ApiError {
 ///
 /// # Errors
 /// [`ApiError::Internal`] when the database fails (and logs why).
-pub async fn all_teams(state: &AppState) -> Result<Vec<services::store::teams::TeamDoc>, ApiError> {
-    state
-        .store
-        .teams
-        .all()
-        .await
-        .map_err(|e| ApiError::internal("listing teams failed", &e))
+pub async fn all_teams(state: &AppState) -> Result<Vec<store::teams::TeamDoc>, ApiError> {
+    Ok(state.store.teams.all().await?)
 }
 
 /// The signed-in administrator of the current request.
@@ -79,7 +59,7 @@ pub async fn require_user() -> Result<SessionUser, ApiError> {
             }
             Err(ApiError::Unauthorized)
         }
-        Err(e) => Err(ApiError::internal("reading the session failed", &e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -90,14 +70,10 @@ pub async fn require_user() -> Result<SessionUser, ApiError> {
 pub async fn active_sync_jobs(state: &AppState) -> Result<Vec<(String, String, bool)>, ApiError> {
     let mut out = Vec::new();
     for status in [jobs::JobStatus::Running, jobs::JobStatus::Pending] {
-        let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+        let mut filter = jobs::JobFilter::queue(ingest::queue::QUEUE);
         filter.status = Some(status);
         filter.limit = 1000;
-        let listed = state
-            .jobs
-            .list(&filter)
-            .await
-            .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
+        let listed = state.jobs.list(&filter).await?;
         out.extend(listed.into_iter().filter_map(|j| {
             let stream = j.labels.get("stream")?.clone();
             Some((stream, j.id, status == jobs::JobStatus::Running))
@@ -115,7 +91,7 @@ pub fn job_filter(
     stream: Option<&str>,
     limit: u32,
 ) -> Result<jobs::JobFilter, ApiError> {
-    let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+    let mut filter = jobs::JobFilter::queue(ingest::queue::QUEUE);
     filter.limit = limit;
     if let Some(s) = status.filter(|s| !s.is_empty()) {
         filter.status = Some(
@@ -171,11 +147,7 @@ pub async fn resolve_person(
     if typed.is_empty() || typed.starts_with("person:") {
         return Ok(());
     }
-    let people = state
-        .people
-        .snapshot()
-        .await
-        .map_err(|e| ApiError::internal("reading people failed", &e))?;
+    let people = state.people.snapshot().await?;
     let found = people.search(typed, 6);
     match found.as_slice() {
         [one] => {

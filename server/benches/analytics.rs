@@ -13,31 +13,31 @@ use app::ssr::AppState;
 use bson::Document;
 use chrono::{DateTime, Duration, Utc};
 use common::{env_number, peak_rss_mib, rss_mib, write_section};
+use connectors::deployments::Deployments;
 use domain::{
     DeploymentId, Event, EventFilter, EventId, ObjectRef, Operation, PageSize, PersonId, Pipeline,
     Product, SourceId, TeamId,
 };
+use export::{ExportFormat, ExportRequest};
 use futures::{StreamExt, TryStreamExt};
+use ingest::identity::IdentityResolver;
 use pipeline::AccountRef;
+use query::people::PeopleDirectory;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use server::startup::{leptos_options, Application};
 use services::auth::{create_admin, Authenticator, NewPassword, Username};
-use services::crypto::KeyRing;
-use services::deployments::Deployments;
-use services::export::{ExportFormat, ExportRequest};
-use services::identity::IdentityResolver;
-use services::people::PeopleDirectory;
-use services::store::events::{find_plan, page_windows};
-use services::store::rollups::{days_touched, RollupScope};
-use services::store::teams::GroupSnapshot;
-use services::store::Store;
 use std::fmt::Write;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use store::crypto::KeyRing;
+use store::events::{find_plan, page_windows};
+use store::rollups::{days_touched, RollupScope};
+use store::teams::GroupSnapshot;
+use store::Store;
 
 const PEOPLE: usize = 500;
 const TEAMS: usize = 20;
@@ -472,16 +472,12 @@ async fn signed_in_app(
     }
     let mut settings = services::Settings::from_lookup(|_| None).unwrap();
     settings.bind = "127.0.0.1:0".parse().unwrap();
-    let state = AppState {
-        jobs: jobs::JobStore::new(&store.db),
-        store: store.clone(),
-        deployments: Arc::new(Deployments::default()),
-        people: PeopleDirectory::new(
-            store.identities.clone(),
-            keys.clone(),
-            std::time::Duration::from_secs(60),
-        ),
-    };
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(Deployments::default()),
+        keys.clone(),
+        std::time::Duration::from_secs(60),
+    );
     let options = leptos_options(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml")).unwrap();
     let auth = Authenticator::new(store, keys);
     let app = Application::build(&settings, options, state, auth)
@@ -644,9 +640,7 @@ async fn main() {
             });
             let filter = query.to_filter(Utc::now()).unwrap();
             let size = PageSize::try_from(50).unwrap();
-            let actors = services::search::actor_scope(&store, &filter)
-                .await
-                .unwrap();
+            let actors = query::search::actor_scope(&store, &filter).await.unwrap();
             // The same reads the store makes for a page (its time windows, newest first, until the
             // page is full), sent raw through the driver and collected as plain documents. The two
             // are timed alternately, so that a pause of the server weighs on both alike.
@@ -657,7 +651,7 @@ async fn main() {
                 || {
                     let (store, filter) = (store.clone(), filter.clone());
                     async move {
-                        services::search::search_events(&store, &filter, None, size)
+                        query::search::search_events(&store, &filter, None, size)
                             .await
                             .unwrap();
                     }
@@ -689,9 +683,7 @@ async fn main() {
             let (_, count95) = timed(runs.min(10), || {
                 let (store, filter) = (store.clone(), filter.clone());
                 async move {
-                    services::search::count_events(&store, &filter)
-                        .await
-                        .unwrap();
+                    query::search::count_events(&store, &filter).await.unwrap();
                 }
             })
             .await;
@@ -744,7 +736,7 @@ async fn main() {
             })
         };
         let started = Instant::now();
-        let export = services::export::start(
+        let export = export::start(
             &store,
             &people,
             ExportRequest {

@@ -12,17 +12,17 @@ mod common;
 
 use bson::{doc, Document};
 use common::{env_number, peak_rss_mib, write_section};
+use connectors::deployments::StreamKind;
 use futures::TryStreamExt;
-use services::crypto::KeyRing;
-use services::deployments::StreamKind;
-use services::identity::IdentityResolver;
-use services::store::Store;
-use services::sync::Syncer;
+use ingest::identity::IdentityResolver;
+use ingest::Syncer;
 use simulator::{SimConfig, Simulator};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
+use store::crypto::KeyRing;
+use store::Store;
 
 const CHILD: &str = "ATLASLENS_BENCH_SIMULATOR";
 

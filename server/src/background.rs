@@ -1,11 +1,11 @@
 //! The work `atlaslens serve` does besides answering HTTP: sync workers and the scheduler. Both
 //! stop when the server does; in-flight syncs finish or are handed back to the queue.
 
-use services::deployments::Deployments;
-use services::store::Store;
-use services::sync::{queue, Syncer};
+use connectors::deployments::Deployments;
+use ingest::{queue, Syncer};
 use std::sync::Arc;
 use std::time::Duration;
+use store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

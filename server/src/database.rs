@@ -51,10 +51,10 @@ impl Connection {
     /// When no server can be reached or started; the message says what to do.
     pub async fn open(settings: &Settings) -> anyhow::Result<(Self, Origin)> {
         if let Some(uri) = &settings.mongodb_uri {
-            let client = services::db::connect(uri.expose_secret())
+            let client = store::db::connect(uri.expose_secret())
                 .await
                 .context("MONGODB_URI is not a valid MongoDB connection string")?;
-            services::db::ping(&client, Duration::from_secs(10))
+            store::db::ping(&client, Duration::from_secs(10))
                 .await
                 .map_err(|reason| {
                     anyhow::anyhow!("cannot use the server in MONGODB_URI: {reason}")
@@ -65,8 +65,8 @@ impl Connection {
             return Ok((Self::new(client, settings, None), Origin::Shared));
         }
         let server = Self::start_embedded(settings).await?;
-        let client = services::db::connect(server.uri()).await?;
-        services::db::ping(&client, Duration::from_secs(10))
+        let client = store::db::connect(server.uri()).await?;
+        store::db::ping(&client, Duration::from_secs(10))
             .await
             .map_err(|reason| anyhow::anyhow!("the embedded database started but {reason}"))?;
         Ok((Self::new(client, settings, Some(server)), Origin::Owned))
@@ -81,8 +81,8 @@ impl Connection {
         loop {
             let published = discovery::read(&settings.data_dir);
             if let Some(running) = published.as_ref().filter(|d| d.is_live()) {
-                let client = services::db::connect(&running.uri).await?;
-                if services::db::ping(&client, Duration::from_secs(5))
+                let client = store::db::connect(&running.uri).await?;
+                if store::db::ping(&client, Duration::from_secs(5))
                     .await
                     .is_ok()
                 {

@@ -2,7 +2,7 @@
 //! `make run` shows data arriving within a minute. Also used by tests and the benchmark to point
 //! real connectors at a simulator.
 
-use services::deployments::{DeploymentConfigError, Deployments};
+use connectors::deployments::{DeploymentConfigError, Deployments};
 use simulator::SimConfig;
 
 /// The deployments file text for a simulator at `base_url` (credentials are referenced by

@@ -48,12 +48,7 @@ pub async fn current_user() -> Result<String, ApiError> {
 pub async fn sign_in_refusals() -> Result<RefusalList, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let summary = state
-        .store
-        .login_refusals
-        .summary(Utc::now(), 20)
-        .await
-        .map_err(|e| ApiError::internal("reading sign-in refusals failed", &e))?;
+    let summary = state.store.login_refusals.summary(Utc::now(), 20).await?;
     let recent = summary
         .recent
         .into_iter()

@@ -83,14 +83,8 @@ pub async fn list_events(
     crate::ssr::resolve_person(&state, &mut query).await?;
     let now = chrono::Utc::now();
     let filter = query.to_filter(now).map_err(crate::ssr::bad_request)?;
-    let page = services::search::search_events(&state.store, &filter, cursor.as_ref(), size)
-        .await
-        .map_err(|e| ApiError::internal("listing events failed", &e))?;
-    let people = state
-        .people
-        .snapshot()
-        .await
-        .map_err(|e| ApiError::internal("reading people failed", &e))?;
+    let page = query::search::search_events(&state.store, &filter, cursor.as_ref(), size).await?;
+    let people = state.people.snapshot().await?;
     Ok(EventListing {
         rows: page
             .events
@@ -158,8 +152,7 @@ pub async fn get_event(id: String) -> Result<EventDetail, ApiError> {
         .store
         .events
         .get(&id)
-        .await
-        .map_err(|e| ApiError::internal("reading an event failed", &e))?
+        .await?
         .ok_or_else(crate::ssr::not_found)?;
     Ok(EventDetail {
         deployment: e.deployment.to_string(),
@@ -196,11 +189,9 @@ pub async fn count_matching_events(
     let filter = query
         .to_filter(chrono::Utc::now())
         .map_err(crate::ssr::bad_request)?;
-    let count = services::search::count_events(&state.store, &filter)
-        .await
-        .map_err(|e| ApiError::internal("counting events failed", &e))?;
+    let count = query::search::count_events(&state.store, &filter).await?;
     Ok(EventTotal {
         total: count.total,
-        from_rollups: count.source == services::search::CountSource::Rollups,
+        from_rollups: count.source == query::search::CountSource::Rollups,
     })
 }

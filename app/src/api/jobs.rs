@@ -85,16 +85,8 @@ pub async fn list_jobs(
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let filter = crate::ssr::job_filter(status.as_deref(), stream.as_deref(), 200)?;
-    let jobs = state
-        .jobs
-        .list(&filter)
-        .await
-        .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
-    let counts = state
-        .jobs
-        .counts(services::sync::queue::QUEUE)
-        .await
-        .map_err(|e| ApiError::internal("counting jobs failed", &e))?;
+    let jobs = state.jobs.list(&filter).await?;
+    let counts = state.jobs.counts(ingest::queue::QUEUE).await?;
     Ok(JobListing {
         rows: jobs.iter().map(crate::ssr::job_row).collect(),
         counts: counts
@@ -118,8 +110,7 @@ pub async fn get_job(id: String) -> Result<JobView, ApiError> {
     let detail = state
         .jobs
         .get(&id)
-        .await
-        .map_err(|e| ApiError::internal("reading a job failed", &e))?
+        .await?
         .ok_or_else(crate::ssr::not_found)?;
     Ok(JobView {
         job: crate::ssr::job_row(&detail.summary),
@@ -147,11 +138,7 @@ pub async fn get_job(id: String) -> Result<JobView, ApiError> {
 pub async fn retry_job(id: String) -> Result<bool, ApiError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let done = state
-        .jobs
-        .retry(&id)
-        .await
-        .map_err(|e| ApiError::internal("retrying a job failed", &e))?;
+    let done = state.jobs.retry(&id).await?;
     tracing::info!(job.id = %id, admin = %user.username, retried = done, "job retry requested");
     Ok(done)
 }
@@ -161,11 +148,7 @@ pub async fn retry_job(id: String) -> Result<bool, ApiError> {
 pub async fn kill_job(id: String) -> Result<bool, ApiError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let done = state
-        .jobs
-        .kill(&id)
-        .await
-        .map_err(|e| ApiError::internal("killing a job failed", &e))?;
+    let done = state.jobs.kill(&id).await?;
     tracing::info!(job.id = %id, admin = %user.username, killed = done, "job kill requested");
     Ok(done)
 }
@@ -176,11 +159,7 @@ pub async fn retry_failed(stream: Option<String>) -> Result<u64, ApiError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let filter = crate::ssr::job_filter(Some("failed"), stream.as_deref(), 0)?;
-    let n = state
-        .jobs
-        .retry_all(&filter)
-        .await
-        .map_err(|e| ApiError::internal("retrying failed jobs failed", &e))?;
+    let n = state.jobs.retry_all(&filter).await?;
     tracing::info!(admin = %user.username, count = n, "bulk retry of failed jobs");
     Ok(n)
 }

@@ -93,7 +93,7 @@ pub(crate) mod shared {
     use crate::ssr::{bad_request, AppState};
     use charts::{Bar, ChartText, Series};
     use chrono::{DateTime, Duration, SecondsFormat, Utc};
-    use services::analytics::{Headline, Overview, Tz};
+    use query::analytics::{Headline, Overview, Tz};
 
     const TOP: usize = 10;
 
@@ -259,8 +259,7 @@ pub(crate) mod shared {
                 ),
                 &labels,
                 &series,
-            )
-            .map_err(|e| ApiError::internal("drawing a chart failed", &e))?,
+            )?,
         })
     }
 
@@ -294,8 +293,7 @@ pub(crate) mod shared {
         Ok(Chart {
             id: id.into(),
             heading: heading.into(),
-            svg: charts::bars(&text(id, title, summary(&named)), bars, color)
-                .map_err(|e| ApiError::internal("drawing a chart failed", &e))?,
+            svg: charts::bars(&text(id, title, summary(&named)), bars, color)?,
         })
     }
 
@@ -320,20 +318,12 @@ pub(crate) mod shared {
             })?
         };
         let (query, filter, from, to) = ranged(state, query, "7d", now).await?;
-        let o = Overview::compute(&state.store.rollups, &filter, from, to, zone, TOP)
-            .await
-            .map_err(|e| ApiError::internal("reading rollups failed", &e))?;
-        let people = state
-            .people
-            .snapshot()
-            .await
-            .map_err(|e| ApiError::internal("reading people failed", &e))?;
+        let o = Overview::compute(&state.store.rollups, &filter, from, to, zone, TOP).await?;
+        let people = state.people.snapshot().await?;
         let links = Links {
             base: query.clone(),
         };
-        let render = |r: Result<String, charts::ChartError>| {
-            r.map_err(|e| ApiError::internal("drawing a chart failed", &e))
-        };
+        let render = |r: Result<String, charts::ChartError>| r;
         let mut out = Vec::new();
 
         out.push(time_chart(&o, &links, stack, "chart-time", "Events")?);

@@ -19,11 +19,7 @@ pub struct PersonOption {
 pub async fn find_people(text: String) -> Result<Vec<PersonOption>, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let people = state
-        .people
-        .snapshot()
-        .await
-        .map_err(|e| ApiError::internal("reading people failed", &e))?;
+    let people = state.people.snapshot().await?;
     Ok(people
         .search(&text, 20)
         .into_iter()
@@ -65,19 +61,13 @@ pub async fn list_people(
     #[server(default)] query: crate::filters::EventQuery,
     #[server(default)] text: String,
 ) -> Result<Ranking, ApiError> {
-    use services::analytics::{ranking, Dimension};
+    use query::analytics::{ranking, Dimension};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let (_, filter, from, to) =
         crate::api::overview::shared::ranged(&state, query, "30d", chrono::Utc::now()).await?;
-    let people = state
-        .people
-        .snapshot()
-        .await
-        .map_err(|e| ApiError::internal("reading people failed", &e))?;
-    let ranked = ranking(&state.store.rollups, &filter, from, to, Dimension::Person)
-        .await
-        .map_err(|e| ApiError::internal("reading rollups failed", &e))?;
+    let people = state.people.snapshot().await?;
+    let ranked = ranking(&state.store.rollups, &filter, from, to, Dimension::Person).await?;
     let name = |id: &str| {
         domain::PersonId::parse(id)
             .ok()
@@ -115,8 +105,8 @@ pub async fn list_people(
         rows
     };
     Ok(Ranking {
-        from: crate::api::overview::shared::rfc(services::analytics::floor_hour(from)),
-        to: crate::api::overview::shared::rfc(services::analytics::ceil_hour(to)),
+        from: crate::api::overview::shared::rfc(query::analytics::floor_hour(from)),
+        to: crate::api::overview::shared::rfc(query::analytics::ceil_hour(to)),
         rows,
     })
 }
@@ -126,14 +116,12 @@ pub async fn list_people(
 pub async fn list_teams(
     #[server(default)] query: crate::filters::EventQuery,
 ) -> Result<Ranking, ApiError> {
-    use services::analytics::{ranking, Dimension};
+    use query::analytics::{ranking, Dimension};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let (_, filter, from, to) =
         crate::api::overview::shared::ranged(&state, query, "30d", chrono::Utc::now()).await?;
-    let ranked = ranking(&state.store.rollups, &filter, from, to, Dimension::Team)
-        .await
-        .map_err(|e| ApiError::internal("reading rollups failed", &e))?;
+    let ranked = ranking(&state.store.rollups, &filter, from, to, Dimension::Team).await?;
     let teams = crate::ssr::all_teams(&state).await?;
     let mut counts: std::collections::HashMap<String, (u64, u64)> =
         ranked.into_iter().map(|(id, e, s)| (id, (e, s))).collect();
@@ -152,8 +140,8 @@ pub async fn list_teams(
         .collect();
     rows.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.name.cmp(&b.name)));
     Ok(Ranking {
-        from: crate::api::overview::shared::rfc(services::analytics::floor_hour(from)),
-        to: crate::api::overview::shared::rfc(services::analytics::ceil_hour(to)),
+        from: crate::api::overview::shared::rfc(query::analytics::floor_hour(from)),
+        to: crate::api::overview::shared::rfc(query::analytics::ceil_hour(to)),
         rows,
     })
 }
@@ -246,10 +234,10 @@ mod person {
     use crate::filters::EventQuery;
     use crate::ssr::AppState;
     use domain::{Category, EventFilter, PageSize, PersonId};
-    use services::analytics::{Overview, Tz};
-    use services::source_links::{source_url, WORK_ITEM_TYPES};
+    use query::analytics::{Overview, Tz};
+    use query::source_links::{source_url, WORK_ITEM_TYPES};
 
-    fn internal(what: &'static str) -> impl Fn(services::store::StoreError) -> ApiError {
+    fn internal(what: &'static str) -> impl Fn(store::StoreError) -> ApiError {
         move |e| ApiError::internal(what, &e)
     }
 
@@ -260,7 +248,7 @@ mod person {
     ) -> Result<Vec<domain::Event>, ApiError> {
         let size = PageSize::try_from(n).unwrap_or_default();
         Ok(
-            services::search::search_events(&state.store, filter, None, size)
+            query::search::search_events(&state.store, filter, None, size)
                 .await
                 .map_err(internal("listing events failed"))?
                 .events,
@@ -366,12 +354,12 @@ mod person {
         let row = |e: domain::Event| {
             let mut row = EventRow::from(e);
             row.actor =
-                Some(known.map_or_else(|| person.to_string(), services::people::Person::label));
+                Some(known.map_or_else(|| person.to_string(), query::people::Person::label));
             row
         };
         Ok(PersonView {
             id: person.to_string(),
-            name: known.map_or_else(|| person.to_string(), services::people::Person::label),
+            name: known.map_or_else(|| person.to_string(), query::people::Person::label),
             accounts: known
                 .map(|p| {
                     p.accounts
@@ -429,12 +417,11 @@ pub async fn load_team(
     #[server(default)] query: crate::filters::EventQuery,
 ) -> Result<TeamView, ApiError> {
     use crate::api::overview::shared::{operations_chart, ranged, rfc, time_chart, Links};
-    use services::analytics::{ranking, Dimension, Overview, Tz};
+    use query::analytics::{ranking, Dimension, Overview, Tz};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let team = domain::TeamId::parse(&id).map_err(crate::ssr::bad_request)?;
-    let internal =
-        |what: &'static str| move |e: services::store::StoreError| ApiError::internal(what, &e);
+    let internal = |what: &'static str| move |e: store::StoreError| ApiError::internal(what, &e);
     let name = crate::ssr::all_teams(&state)
         .await?
         .into_iter()

@@ -66,12 +66,7 @@ pub struct SyncRow {
 pub async fn sync_status() -> Result<Vec<SyncRow>, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let states = state
-        .store
-        .sync_state
-        .all()
-        .await
-        .map_err(|e| ApiError::internal("reading sync state failed", &e))?;
+    let states = state.store.sync_state.all().await?;
     let active = crate::ssr::active_sync_jobs(&state).await?;
     let rows = state
         .deployments
@@ -124,7 +119,7 @@ pub async fn sync_status() -> Result<Vec<SyncRow>, ApiError> {
 /// the number of streams queued. A stream that already has a run queued or running keeps it.
 #[server(endpoint = "sync/now")]
 pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
-    use services::deployments::StreamKey;
+    use connectors::deployments::StreamKey;
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let keys: Vec<StreamKey> = if stream == "all" {
@@ -139,9 +134,7 @@ pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
         vec![key]
     };
     for key in &keys {
-        services::sync::queue::enqueue(&state.jobs, key, "manual")
-            .await
-            .map_err(|e| ApiError::internal("queueing a sync failed", &e))?;
+        ingest::queue::enqueue(&state.jobs, key, "manual").await?;
         tracing::info!(stream = %key, admin = %user.username, "sync queued from the dashboard");
     }
     Ok(keys.len())
@@ -172,12 +165,7 @@ pub async fn unmapped_actions() -> Result<Vec<UnmappedActionView>, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let since = Utc::now() - chrono::Duration::days(UNMAPPED_DAYS);
-    let actions = state
-        .store
-        .events
-        .unmapped_actions(since)
-        .await
-        .map_err(|e| ApiError::internal("reading the unmapped audit actions failed", &e))?;
+    let actions = state.store.events.unmapped_actions(since).await?;
     let from = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     Ok(actions
         .into_iter()

@@ -12,6 +12,7 @@
 
 pub mod bitbucket;
 pub mod confluence;
+pub mod deployments;
 pub mod http;
 pub mod jira;
 pub mod jsm;

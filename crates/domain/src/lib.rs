@@ -1,6 +1,6 @@
 //! The AtlasLens domain: the unified event every source is normalised into, the closed vocabularies
 //! it is classified with, the identifiers that make ingestion idempotent and the filter the
-//! dashboard searches with, which times a record can carry, and why a sign-in was refused.
+//! dashboard searches with, what an export and its manifest are, which times a record can carry, and why a sign-in was refused.
 //!
 //! This crate is shared by the server and the browser (it compiles to wasm32), so it holds no IO,
 //! no database types and no clock: values are validated where they are built and cannot be invalid
@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod event;
+pub mod export;
 pub mod filter;
 pub mod ids;
 pub mod ip;

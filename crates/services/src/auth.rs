@@ -11,13 +11,6 @@
 
 pub mod throttle;
 
-use crate::crypto::KeyRing;
-pub use crate::store::login_failures::CountedName;
-use crate::store::login_failures::{FailureId, FailureKey, LoginFailureStore};
-use crate::store::login_refusals::LoginRefusalStore;
-use crate::store::login_successes::LoginSuccessStore;
-use crate::store::users::{CreateUserError, UserStore};
-use crate::store::{Store, StoreError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
@@ -26,6 +19,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
+use store::crypto::KeyRing;
+pub use store::login_failures::CountedName;
+use store::login_failures::{FailureId, FailureKey, LoginFailureStore};
+use store::login_refusals::LoginRefusalStore;
+use store::login_successes::LoginSuccessStore;
+use store::users::{CreateUserError, UserStore};
+use store::{Store, StoreError};
 
 pub use throttle::THROTTLE_WINDOW;
 
@@ -164,7 +164,7 @@ impl Authenticator {
     /// (so it cannot be used to keep guessing), is not counted as a failure, and is logged and
     /// counted in `login_refusals` instead. An attempt that passes is recorded as a failure
     /// before its password is checked and the throttle is asked again without it, so parallel
-    /// attempts see each other (see [`crate::store::login_failures`]). Unknown users cost a full
+    /// attempts see each other (see [`store::login_failures`]). Unknown users cost a full
     /// hash verification too, so timing does not reveal which names exist. A success forgets the
     /// failures of that username from that address and records the address as one the username
     /// signs in from, which the per-username ceiling does not apply to.

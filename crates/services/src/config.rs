@@ -59,6 +59,15 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Where the field-encryption keys come from, for [`store::crypto::load_key_ring`].
+    pub fn key_config(&self) -> store::crypto::KeyConfig<'_> {
+        store::crypto::KeyConfig {
+            current: self.encryption_key.as_ref(),
+            previous: &self.previous_encryption_keys,
+            data_dir: &self.data_dir,
+        }
+    }
+
     /// Reads the settings from the process environment.
     ///
     /// # Errors

@@ -1,23 +1,14 @@
-//! AtlasLens server-side services: the settings read from the environment, field encryption, the
-//! MongoDB store (one module per collection), administrator authentication, the configured
-//! deployments, identity resolution and incremental sync.
+//! The facade the dashboard and the binary start from: the settings read from the environment,
+//! administrator authentication, and [`AppState`], the one bundle of handles that `serve`, the API
+//! tests and the benches build the same way.
 //!
-//! Everything here is server-only; the dashboard reaches it through thin `#[server]` functions in
-//! the `app` crate, and the binary wires it up at start-up.
+//! The work itself lives in the stage crates (`store`, `ingest`, `query`, `export`); this crate
+//! only wires them together, so `app` depends on it and on the stage crates, never on MongoDB.
 #![deny(missing_docs)]
 
-pub mod analytics;
 pub mod auth;
 pub mod config;
-pub mod crypto;
-pub mod db;
-pub mod deployments;
-pub mod export;
-pub mod identity;
-pub mod people;
-pub mod search;
-pub mod source_links;
-pub mod store;
-pub mod sync;
+mod state;
 
 pub use config::{ConfigError, Settings};
+pub use state::AppState;

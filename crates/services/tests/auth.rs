@@ -10,10 +10,10 @@ use services::auth::throttle::USERNAME_CEILING;
 use services::auth::{
     create_admin, AdminError, Authenticator, CountedName, LoginError, NewPassword, Username,
 };
-use services::crypto::KeyRing;
-use services::store::Store;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use store::crypto::KeyRing;
+use store::Store;
 
 const PASSWORD: &str = "a long enough password";
 /// Where the real administrator signs in from.
@@ -597,9 +597,9 @@ async fn a_name_no_admin_has_is_counted_but_never_stored_logged_or_listed() {
     );
     assert!(logged.contains("login.user=\"admin\""), "{logged}");
     for collection in [
-        services::store::LOGIN_FAILURES,
-        services::store::LOGIN_REFUSALS,
-        services::store::LOGIN_SUCCESSES,
+        store::LOGIN_FAILURES,
+        store::LOGIN_REFUSALS,
+        store::LOGIN_SUCCESSES,
     ] {
         let kept = stored(&store, collection).await.to_lowercase();
         for typed in PASSWORDS_AS_NAMES {
@@ -626,7 +626,7 @@ async fn upgrading_forgets_the_names_no_admin_has_that_earlier_versions_kept_as_
     let failure = |username: &str| doc! { "username": username, "address": ATTACKER, "at": when };
     store
         .db
-        .collection::<Document>(services::store::LOGIN_FAILURES)
+        .collection::<Document>(store::LOGIN_FAILURES)
         .insert_many([failure(typed), failure("admin")])
         .await
         .unwrap();
@@ -638,7 +638,7 @@ async fn upgrading_forgets_the_names_no_admin_has_that_earlier_versions_kept_as_
     };
     store
         .db
-        .collection::<Document>(services::store::LOGIN_REFUSALS)
+        .collection::<Document>(store::LOGIN_REFUSALS)
         .insert_many([
             refusal("by-typed-name", "username_and_address", typed, 1),
             refusal("by-address", "address", typed, 2),
@@ -649,7 +649,7 @@ async fn upgrading_forgets_the_names_no_admin_has_that_earlier_versions_kept_as_
 
     store.upgrade().await.unwrap();
 
-    let failures = stored(&store, services::store::LOGIN_FAILURES).await;
+    let failures = stored(&store, store::LOGIN_FAILURES).await;
     assert!(
         !failures.contains(typed) && failures.contains("admin"),
         "{failures}"

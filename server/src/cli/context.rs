@@ -3,14 +3,17 @@
 
 use crate::background::Background;
 use crate::database::{Connection, Origin};
-use services::crypto::{load_key_ring, KeyRing, KeySource};
-use services::deployments::Deployments;
-use services::identity::IdentityResolver;
-use services::people::PeopleDirectory;
-use services::store::Store;
-use services::sync::Syncer;
+use connectors::deployments::Deployments;
+use ingest::identity::IdentityResolver;
+use ingest::Syncer;
+use query::people::PeopleDirectory;
 use services::Settings;
 use std::sync::Arc;
+use store::crypto::{load_key_ring, KeyRing, KeySource};
+use store::Store;
+
+/// How often the people directory reloads decrypted names.
+pub const PEOPLE_RELOAD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An opened environment. Call [`Context::close`] to stop an embedded database this process owns.
 #[derive(Debug)]
@@ -41,7 +44,7 @@ impl Context {
         settings: Settings,
         deployments: Option<Deployments>,
     ) -> anyhow::Result<Self> {
-        let (keys, key_source) = load_key_ring(&settings)?;
+        let (keys, key_source) = load_key_ring(settings.key_config())?;
         if let KeySource::GeneratedFile(path) = &key_source {
             tracing::warn!(
                 key.file = %path.display(),
@@ -88,12 +91,12 @@ impl Context {
         )
     }
 
-    /// The in-memory directory of people with decrypted names (reloaded every minute).
+    /// The in-memory directory of people with decrypted names (reloaded every [`PEOPLE_RELOAD`]).
     pub fn people_directory(&self) -> PeopleDirectory {
         PeopleDirectory::new(
             self.store.identities.clone(),
             self.keys.clone(),
-            std::time::Duration::from_secs(60),
+            PEOPLE_RELOAD,
         )
     }
 

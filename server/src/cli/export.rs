@@ -9,8 +9,8 @@
 use crate::cli::context::Context as Ctx;
 use crate::routes::export::{begin, parse_pairs};
 use anyhow::{bail, Context};
+use export::{self, ExportFormat, ManifestLookup};
 use futures::StreamExt;
-use services::export::{self, ExportFormat, ManifestLookup};
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 

@@ -5,7 +5,7 @@
 use crate::cli::context::Context;
 use anyhow::bail;
 use chrono::NaiveDate;
-use services::store::rollups::RollupScope;
+use store::rollups::RollupScope;
 
 /// Options of `rollup`.
 #[derive(Debug, clap::Args)]

@@ -6,9 +6,9 @@ use crate::database::Connection;
 use anyhow::{bail, Context};
 use secrecy::SecretString;
 use services::auth::{create_admin, NewPassword, Username};
-use services::store::Store;
 use services::Settings;
 use std::io::{BufRead, IsTerminal};
+use store::Store;
 
 /// Options of `seed-admin`.
 #[derive(Debug, clap::Args)]

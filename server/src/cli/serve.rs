@@ -1,7 +1,7 @@
 //! `atlaslens serve`: start (or reach) the database, ensure indexes, serve the dashboard until
 //! SIGINT or SIGTERM, then stop cleanly — including the embedded database if we started it.
 
-use crate::cli::context::Context;
+use crate::cli::context::{Context, PEOPLE_RELOAD};
 use crate::database::Origin;
 use crate::startup::{leptos_options, Application};
 use app::ssr::AppState;
@@ -83,12 +83,12 @@ async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
 }
 
 async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyhow::Result<()> {
-    let state = AppState {
-        store: ctx.store.clone(),
-        jobs: ctx.jobs.clone(),
-        deployments: ctx.deployments.clone(),
-        people: ctx.people_directory(),
-    };
+    let state = AppState::new(
+        ctx.store.clone(),
+        ctx.deployments.clone(),
+        ctx.keys.clone(),
+        PEOPLE_RELOAD,
+    );
     let auth = Authenticator::new(&ctx.store, ctx.keys.clone());
     let app =
         Application::build(&ctx.settings, leptos_options("Leptos.toml")?, state, auth).await?;

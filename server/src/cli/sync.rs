@@ -7,9 +7,9 @@
 
 use crate::cli::context::Context;
 use anyhow::{bail, Context as _};
+use connectors::deployments::StreamKey;
+use ingest::queue;
 use jobs::Enqueued;
-use services::deployments::StreamKey;
-use services::sync::queue;
 use std::time::Duration;
 
 /// Options of `sync`.

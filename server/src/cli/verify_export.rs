@@ -6,7 +6,7 @@
 //! Needs no database: anyone holding the two files can check them.
 
 use anyhow::{bail, Context};
-use services::export::{self, ExportManifest};
+use export::{self, ExportManifest};
 use std::path::PathBuf;
 
 /// Options of `verify-export`.

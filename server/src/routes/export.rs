@@ -23,11 +23,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use domain::EventFilter;
+use export::{self, Export, ExportError, ExportFormat, ExportRequest, ManifestLookup};
+use query::people::PeopleDirectory;
 use services::auth::{SessionUser, SESSION_USER_KEY};
-use services::export::{self, Export, ExportError, ExportFormat, ExportRequest, ManifestLookup};
-use services::people::PeopleDirectory;
-use services::store::exports::ExportId;
-use services::store::{Store, StoreError};
+use store::exports::ExportId;
+use store::{Store, StoreError};
 use tower_sessions::Session;
 
 /// The manifest route.

@@ -16,7 +16,7 @@ pub async fn process() -> Json<Value> {
 /// `GET /api/health/database`: the database answers `ping` within two seconds; 503 with the
 /// reason otherwise.
 pub async fn database(State(state): State<ServerState>) -> (StatusCode, Json<Value>) {
-    match services::db::ping(state.app.store.db.client(), Duration::from_secs(2)).await {
+    match store::db::ping(state.app.store.db.client(), Duration::from_secs(2)).await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
         Err(reason) => {
             tracing::warn!(health.reason = %reason, "database health check failed");

@@ -7,13 +7,13 @@ use domain::{
     Category, DeploymentId, Event, EventId, ObjectRef, Operation, PersonId, Pipeline, Product,
     Severity, SourceId,
 };
+use ingest::identity::IdentityResolver;
 use pipeline::AccountRef;
 use serde_json::Value;
-use services::crypto::KeyRing;
-use services::identity::IdentityResolver;
-use services::store::rollups::{days_touched, RollupScope};
-use services::store::teams::GroupSnapshot;
 use std::sync::Arc;
+use store::crypto::KeyRing;
+use store::rollups::{days_touched, RollupScope};
+use store::teams::GroupSnapshot;
 
 /// Ana (in team-red) acts in Jira, Confluence and Bitbucket; Bo signs in once.
 async fn seed(app: &TestApp) -> (PersonId, PersonId) {

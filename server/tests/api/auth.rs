@@ -7,7 +7,7 @@ use crate::helpers::{
 use domain::ClientNetwork;
 use services::auth::throttle::USERNAME_CEILING;
 use services::auth::CountedName;
-use services::crypto::KeyRing;
+use store::crypto::KeyRing;
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()

@@ -9,9 +9,9 @@ use domain::{
     Category, DeploymentId, Event, EventId, ObjectRef, Operation, PersonId, Pipeline, Product,
     Severity, SourceId,
 };
-use services::crypto::KeyRing;
-use services::store::identities::IdentityDoc;
 use std::path::Path;
+use store::crypto::KeyRing;
+use store::identities::IdentityDoc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_atlaslens");
 const NAME: &str = "Zoë Ångström";
@@ -110,7 +110,7 @@ fn csv_rows(text: &str) -> usize {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     // The format only matters for the row count; the digest is of the bytes either way.
-    services::export::inspect(bytes, services::export::ExportFormat::Ndjson)
+    export::inspect(bytes, export::ExportFormat::Ndjson)
         .unwrap()
         .sha256
 }

@@ -1,17 +1,16 @@
 //! `spawn_app()`: the real application on a free port over a fresh database, and a typed client.
 
 use app::ssr::AppState;
+use connectors::deployments::Deployments;
 use leptos::config::LeptosOptions;
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
 use server::startup::{leptos_options, Application};
 use services::auth::{create_admin, Authenticator, NewPassword, Username};
-use services::crypto::KeyRing;
-use services::deployments::Deployments;
-use services::people::PeopleDirectory;
-use services::store::Store;
 use services::Settings;
 use std::sync::{Arc, OnceLock};
+use store::crypto::KeyRing;
+use store::Store;
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -72,16 +71,12 @@ pub async fn spawn_app() -> TestApp {
 /// The app over an existing store, with these settings.
 pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
     let keys = Arc::new(KeyRing::new(&API_KEY, &[]));
-    let state = AppState {
-        jobs: jobs::JobStore::new(&store.db),
-        store: store.clone(),
-        deployments: Arc::new(Deployments::default()),
-        people: PeopleDirectory::new(
-            store.identities.clone(),
-            keys.clone(),
-            std::time::Duration::ZERO,
-        ),
-    };
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(Deployments::default()),
+        keys.clone(),
+        std::time::Duration::ZERO,
+    );
     let auth = Authenticator::new(&store, keys);
     let app = Application::build(&settings, options(), state, auth)
         .await

@@ -2,15 +2,15 @@
 
 use bson::doc;
 use chrono::{DateTime, Utc};
+use connectors::deployments::{Deployments, StreamKey};
 use futures::TryStreamExt;
-use services::crypto::KeyRing;
-use services::deployments::{Deployments, StreamKey};
-use services::identity::IdentityResolver;
-use services::store::Store;
-use services::sync::Syncer;
+use ingest::identity::IdentityResolver;
+use ingest::Syncer;
 use simulator::{Faults, Manifest, RunningSimulator, SimConfig, Simulator};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use store::crypto::KeyRing;
+use store::Store;
 
 pub const DEPLOYMENT: &str = "sim";
 
@@ -82,7 +82,7 @@ impl Harness {
     }
 
     /// Syncs every stream up to the simulator's present; panics on a failed run.
-    pub async fn sync_all(&self) -> BTreeMap<String, services::store::sync_state::RunCounters> {
+    pub async fn sync_all(&self) -> BTreeMap<String, store::sync_state::RunCounters> {
         let now = self.sim.now();
         let mut out = BTreeMap::new();
         for key in self.streams() {

@@ -2,14 +2,14 @@
 //! stream only.
 
 use crate::harness::{at_wall_clock, small_config, start, DEPLOYMENT};
+use connectors::deployments::{Deployments, StreamKey};
+use ingest::identity::IdentityResolver;
+use ingest::{queue, Syncer};
 use server::background::Background;
-use services::crypto::KeyRing;
-use services::deployments::{Deployments, StreamKey};
-use services::identity::IdentityResolver;
-use services::sync::{queue, Syncer};
 use simulator::Faults;
 use std::sync::Arc;
 use std::time::Duration;
+use store::crypto::KeyRing;
 
 #[tokio::test]
 async fn a_queued_sync_runs_to_done_and_a_refused_credential_fails_only_its_stream() {

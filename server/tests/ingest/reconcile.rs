@@ -3,8 +3,8 @@
 
 use crate::harness::{count, expected_ids, small_config, start, Harness};
 use bson::doc;
-use services::store::sync_state::RunCounters;
 use simulator::Faults;
+use store::sync_state::RunCounters;
 
 /// Records within this of the present may still turn visible (late records); compare before it.
 fn settle(h: &Harness) -> chrono::Duration {

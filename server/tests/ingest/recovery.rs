@@ -4,15 +4,15 @@
 
 use crate::harness::{at_wall_clock, expected_ids, small_config, start, Harness, DEPLOYMENT};
 use base64::Engine;
+use ingest::identity::IdentityResolver;
+use ingest::Syncer;
 use server::background::Background;
-use services::crypto::KeyRing;
-use services::identity::IdentityResolver;
-use services::sync::Syncer;
 use simulator::Faults;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use store::crypto::KeyRing;
 
 const KEY: [u8; 32] = [7u8; 32];
 
@@ -82,7 +82,7 @@ async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once()
                 std::fs::read_to_string(dir.path().join("sync.log")).unwrap_or_default()
             );
         }
-        let mut filter = jobs::JobFilter::queue(services::sync::queue::QUEUE);
+        let mut filter = jobs::JobFilter::queue(ingest::queue::QUEUE);
         filter.status = Some(jobs::JobStatus::Running);
         let running = jobs.list(&filter).await.unwrap();
         let stored = events.count_documents(bson::doc! {}).await.unwrap();
@@ -159,8 +159,8 @@ async fn a_waited_sync_that_joins_a_job_whose_attempts_were_spent_on_killed_work
     let jobs = jobs::JobStore::new(&h.store.db);
     jobs.setup().await.unwrap();
     let stream = format!("{DEPLOYMENT}/org/audit");
-    let key: services::deployments::StreamKey = stream.parse().unwrap();
-    let spent = services::sync::queue::enqueue(&jobs, &key, "schedule")
+    let key: connectors::deployments::StreamKey = stream.parse().unwrap();
+    let spent = ingest::queue::enqueue(&jobs, &key, "schedule")
         .await
         .unwrap();
     // As its fourth and last attempt's worker left it when killed a moment ago: running, the

@@ -11,7 +11,7 @@
 //!   then the same doubling.
 //! - **the username, over all addresses** — a ceiling, [`USERNAME_CEILING`] failures in the
 //!   window, with no backoff below it, which does not apply at the places the username signed in
-//!   from within [`KNOWN_PLACE_FOR`] (recorded in [`crate::store::login_successes`]). A
+//!   from within [`KNOWN_PLACE_FOR`] (recorded in [`store::login_successes`]). A
 //!   per-username limit that applies everywhere is a lock-out tool: the pair backoff allows about
 //!   twelve failures per address a window, so nine IPv4 addresses, or the sixteen /64s of one
 //!   IPv6 /60, guessing together hold any name at a ceiling of 100 for as long as they go on, and
@@ -43,10 +43,10 @@
 //! counted, so hammering a refused sign-in does not lengthen the wait, and waiting it out always
 //! works.
 
-pub use crate::store::login_failures::RecentFailures;
 use chrono::{DateTime, Utc};
 use domain::ThrottleReason;
 use std::time::Duration;
+pub use store::login_failures::RecentFailures;
 
 /// The sliding window failures are counted in.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
@@ -57,7 +57,7 @@ pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const USERNAME_CEILING: u64 = 100;
 
 /// How long after a successful sign-in its place stays exempt from [`USERNAME_CEILING`].
-pub const KNOWN_PLACE_FOR: Duration = crate::store::login_successes::KEPT;
+pub const KNOWN_PLACE_FOR: Duration = store::login_successes::KEPT;
 
 /// Failures of one username from one address: 3 free, then 2 s, 4 s, 8 s … up to 15 minutes.
 pub const PAIR_BACKOFF: Backoff = Backoff {

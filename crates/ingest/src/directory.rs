@@ -1,0 +1,135 @@
+//! The directory stream: refreshes who is who and who works with whom. Organization users give
+//! account ids, names and addresses; the site's groups and their members give teams.
+
+use super::{SyncError, Syncer};
+use chrono::{DateTime, Utc};
+use connectors::deployments::Deployment;
+use domain::Product;
+use pipeline::AccountRef;
+use serde_json::Value;
+use store::rejects::Reject;
+use store::sync_state::RunCounters;
+use store::teams::GroupSnapshot;
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Refreshes identities and teams of `deployment`.
+///
+/// # Errors
+/// The failure, with what was counted up to it.
+pub(super) async fn run(
+    syncer: &Syncer,
+    deployment: &Deployment,
+    now: DateTime<Utc>,
+) -> Result<RunCounters, (SyncError, RunCounters)> {
+    let mut counters = RunCounters::default();
+    let stream = format!("{}/directory", deployment.id);
+    let mut rejects = Vec::new();
+    let fail = |e: SyncError, c: RunCounters| (e, c);
+
+    if let Some(users) = deployment.org_users() {
+        let all = users.all().await.map_err(|e| fail(e.into(), counters))?;
+        for user in all {
+            counters.records += 1;
+            let account = AccountRef {
+                account_id: text(&user, "account_id"),
+                display_name: text(&user, "name"),
+                email: text(&user, "email"),
+                bitbucket_uuid: None,
+            };
+            if account.account_id.is_none() {
+                rejects.push(Reject::new(
+                    stream.clone(),
+                    "organization user without account_id".into(),
+                    user,
+                ));
+                continue;
+            }
+            syncer
+                .resolver
+                .learn(&account, Product::Org, now)
+                .await
+                .map_err(|e| fail(e.into(), counters))?;
+            counters.inserted += 1;
+        }
+    }
+
+    if let Some(groups) = deployment.site_groups() {
+        let mut snapshots = Vec::new();
+        for group in groups
+            .groups()
+            .await
+            .map_err(|e| fail(e.into(), counters))?
+        {
+            counters.records += 1;
+            let (Some(group_id), Some(name)) = (text(&group, "groupId"), text(&group, "name"))
+            else {
+                rejects.push(Reject::new(
+                    stream.clone(),
+                    "group without groupId or name".into(),
+                    group,
+                ));
+                continue;
+            };
+            let mut members = Vec::new();
+            for member in groups
+                .members(&group_id)
+                .await
+                .map_err(|e| fail(e.into(), counters))?
+            {
+                let account = AccountRef {
+                    account_id: text(&member, "accountId"),
+                    display_name: text(&member, "displayName"),
+                    email: text(&member, "emailAddress"),
+                    bitbucket_uuid: None,
+                };
+                match syncer
+                    .resolver
+                    .learn(&account, Product::Jira, now)
+                    .await
+                    .map_err(|e| fail(e.into(), counters))?
+                {
+                    Some(person) => members.push(person),
+                    None => rejects.push(Reject::new(
+                        stream.clone(),
+                        format!("member of group {group_id} without accountId"),
+                        member,
+                    )),
+                }
+            }
+            snapshots.push(GroupSnapshot {
+                group_id,
+                name,
+                members,
+            });
+        }
+        let outcome = syncer
+            .store
+            .teams
+            .replace_deployment(&deployment.id, &snapshots, Utc::now())
+            .await
+            .map_err(|e| fail(e.into(), counters))?;
+        counters.inserted += outcome.memberships;
+    }
+
+    counters.rejects = rejects.len() as u64;
+    if !rejects.is_empty() {
+        tracing::warn!(
+            sync.stream = %stream,
+            sync.rejects = counters.rejects,
+            "directory entries without an id quarantined in rejects"
+        );
+    }
+    syncer
+        .store
+        .rejects
+        .record(&rejects, now)
+        .await
+        .map_err(|e| fail(e.into(), counters))?;
+    Ok(counters)
+}

@@ -1,0 +1,181 @@
+//! Sync runs as jobs on the `sync` queue of the MongoDB-backed apalis backend (`jobs` crate):
+//! "sync now", the CLI and the scheduler all enqueue a [`SyncJob`]; workers in `atlaslens serve`
+//! (or `atlaslens sync --wait`) run it through [`Syncer::run`]. Each stream's jobs share an active
+//! key, so a stream never has two runs queued or running at once.
+
+use super::{SyncError, Syncer};
+use chrono::Utc;
+use connectors::deployments::{Deployments, StreamKey};
+use jobs::{
+    EnqueueOptions, Enqueued, HandlerError, JobContext, JobError, JobStore, WorkerSettings,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+
+/// The queue sync jobs live on.
+pub const QUEUE: &str = "sync";
+
+/// Attempts per job before it is left failed for an operator.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// One sync of one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncJob {
+    /// The stream key (`acme/jira/audit`).
+    pub stream: String,
+    /// Who asked: `schedule`, `manual` (the Sync page) or `cli`.
+    pub trigger: String,
+}
+
+/// Queues a sync of `key` unless one is already queued or running (then returns that one).
+///
+/// # Errors
+/// A database error.
+pub async fn enqueue(
+    jobs: &JobStore,
+    key: &StreamKey,
+    trigger: &str,
+) -> Result<Enqueued, JobError> {
+    let stream = key.to_string();
+    let labels = BTreeMap::from([
+        ("stream".to_owned(), stream.clone()),
+        ("deployment".to_owned(), key.deployment.to_string()),
+        ("trigger".to_owned(), trigger.to_owned()),
+    ]);
+    jobs.enqueue(
+        QUEUE,
+        &SyncJob {
+            stream: stream.clone(),
+            trigger: trigger.to_owned(),
+        },
+        EnqueueOptions {
+            active_key: Some(format!("sync:{stream}")),
+            max_attempts: MAX_ATTEMPTS,
+            labels,
+            run_at: None,
+        },
+    )
+    .await
+}
+
+/// Worker settings for sync jobs: a few streams at once, retries backing off from 30 s, and a
+/// job taken over by another worker once its worker has missed heartbeats for `lease`.
+pub fn worker_settings(name_prefix: &str, lease: Duration) -> WorkerSettings {
+    WorkerSettings {
+        name_prefix: name_prefix.to_owned(),
+        concurrency: 3,
+        lease,
+        heartbeat: (lease / 4).max(Duration::from_millis(250)),
+        ..WorkerSettings::new(QUEUE)
+    }
+}
+
+/// Runs sync workers until `shutdown` completes.
+///
+/// # Errors
+/// When the job backend cannot start.
+pub async fn run_workers(
+    db: mongodb::Database,
+    syncer: Syncer,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), JobError> {
+    let syncer = Arc::new(syncer);
+    jobs::run_workers(
+        db,
+        settings,
+        move |job: SyncJob, ctx: JobContext| {
+            let syncer = syncer.clone();
+            async move { run_job(&syncer, job, ctx).await }
+        },
+        shutdown,
+    )
+    .await
+}
+
+async fn run_job(
+    syncer: &Syncer,
+    job: SyncJob,
+    ctx: JobContext,
+) -> Result<serde_json::Value, HandlerError> {
+    let key: StreamKey =
+        job.stream
+            .parse()
+            .map_err(|e: connectors::deployments::DeploymentConfigError| {
+                HandlerError::Fatal(e.to_string())
+            })?;
+    tracing::info!(stream = %key, job.id = %ctx.job_id, attempt = ctx.attempt, "sync started");
+    let outcome = tokio::select! {
+        r = syncer.run(&key, Utc::now()) => r,
+        () = ctx.cancelled() => {
+            return Err(HandlerError::Fatal("cancelled by an operator".into()));
+        }
+    };
+    match outcome {
+        Ok(report) => {
+            tracing::info!(stream = %key, inserted = report.counters.inserted, "sync finished");
+            Ok(serde_json::json!({
+                "window_from": report.window.from,
+                "window_to": report.window.to,
+                "counters": report.counters,
+            }))
+        }
+        Err(e) => {
+            tracing::warn!(stream = %key, error = %e, "sync failed");
+            Err(classify(&e))
+        }
+    }
+}
+
+fn classify(e: &SyncError) -> HandlerError {
+    if e.is_retryable() {
+        HandlerError::Retryable(e.to_string())
+    } else {
+        HandlerError::Fatal(e.to_string())
+    }
+}
+
+/// Queues each runnable stream at its deployment's interval until `shutdown` completes. The slot
+/// is claimed in `sync_state` first, so several processes schedule each stream once.
+pub async fn run_scheduler(
+    store: Store,
+    jobs: JobStore,
+    deployments: Arc<Deployments>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let tick = async {
+        loop {
+            for deployment in &deployments.all {
+                let interval = chrono::Duration::from_std(deployment.sync_interval)
+                    .unwrap_or(chrono::Duration::minutes(15));
+                for stream in deployment.runnable() {
+                    let key = stream.to_string();
+                    match store
+                        .sync_state
+                        .claim_schedule(&key, Utc::now(), interval)
+                        .await
+                    {
+                        Ok(true) => {
+                            if let Err(e) = enqueue(&jobs, &stream, "schedule").await {
+                                tracing::warn!(stream = %key, error = %e, "could not queue a scheduled sync");
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(stream = %key, error = %e, "could not check the sync schedule")
+                        }
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(15)).await;
+        }
+    };
+    tokio::select! {
+        () = tick => {}
+        () = shutdown => {}
+    }
+}

@@ -1,0 +1,812 @@
+//! The `events` collection: idempotent bulk ingestion, the Events page query and the oldest-first
+//! read behind exports.
+//!
+//! Ingestion is insert-if-absent by natural `_id` (`<deployment>:<product>:<source id>`): source
+//! records are immutable, so writing the same record again must leave the stored document exactly
+//! as it was. An unordered `insert_many` whose duplicate-key rejections are counted, not raised,
+//! gives that — the `$setOnInsert` upsert semantics — at raw-insert speed.
+//!
+//! Listing is keyset-paginated over `(occurred_at, _id)` descending, so page N costs the same as
+//! page 1. A TTL index on `occurred_at` is the only way an event is ever removed.
+
+mod classification;
+mod oldest_first;
+mod vocabulary_gaps;
+
+pub use classification::ReclassificationPlan;
+pub use vocabulary_gaps::UnmappedAction;
+
+use super::{StoreError, EVENTS};
+use bson::{doc, Bson, Document};
+use chrono::{DateTime, Utc};
+use domain::{
+    Category, DeploymentId, Event, EventFilter, EventId, IpKey, ObjectRef, Operation, PageCursor,
+    PageSize, PersonId, Pipeline, Product, Severity,
+};
+use futures::TryStreamExt;
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, IndexModel};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Name of the TTL index, so a changed retention can replace it.
+const TTL_INDEX: &str = "occurred_at_ttl";
+
+/// The keyset order with no other filter: `{occurred_at: -1, _id: -1}`.
+const NEWEST_FIRST: &str = "newest_first";
+
+/// One index per filterable field, `(field, occurred_at -1, _id -1)`, by stored field.
+pub const FILTER_INDEXES: [(&str, &str); 7] = [
+    ("product", "product_newest"),
+    ("pipeline", "pipeline_newest"),
+    ("category", "category_newest"),
+    ("severity", "severity_newest"),
+    ("operation", "operation_newest"),
+    ("actor_id", "actor_newest"),
+    ("ip_key", "ip_newest"),
+];
+
+/// Filter indexes of earlier versions, `(field, occurred_at)` without `_id`, so the keyset sort
+/// was never read off them; dropped at start-up.
+const RETIRED_INDEXES: [&str; 5] = [
+    "product_time",
+    "category_severity_time",
+    "operation_time",
+    "actor_time",
+    "ip_time",
+];
+
+/// The stored shape of an [`Event`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    occurred_at: bson::DateTime,
+    ingested_at: bson::DateTime,
+    deployment: String,
+    product: Product,
+    pipeline: Pipeline,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actor_raw: Option<String>,
+    operation: Operation,
+    category: Category,
+    severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    object_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    object_ref: Option<ObjectRefDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_ip: Option<String>,
+    /// Sortable form of `source_ip`, so CIDR filters are index range scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ip_key: Option<String>,
+    /// What free text is matched against: see [`search_text`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    search: Option<String>,
+    raw: Bson,
+}
+
+/// The operation and the object's name, lower-cased, separated by a control character no typed
+/// text contains. Free text is matched case-sensitively against this one field with the text
+/// lower-cased: SecantusDB compiles a case-insensitive pattern again for every document, which
+/// is about thirty times slower, and one field is tested instead of two.
+pub fn search_text(operation: &str, object_name: Option<&str>) -> String {
+    format!("{operation}\u{1f}{}", object_name.unwrap_or_default()).to_lowercase()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ObjectRefDoc {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    container: Option<String>,
+}
+
+impl From<&Event> for EventDoc {
+    fn from(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            occurred_at: bson::DateTime::from_chrono(e.occurred_at),
+            ingested_at: bson::DateTime::from_chrono(e.ingested_at),
+            deployment: e.deployment.to_string(),
+            product: e.product,
+            pipeline: e.pipeline,
+            actor_id: e.actor_id.as_ref().map(ToString::to_string),
+            actor_raw: e.actor_raw.clone(),
+            operation: e.operation,
+            category: e.category,
+            severity: e.severity,
+            object_type: e.object_type.clone(),
+            object_ref: e.object_ref.as_ref().map(|o| ObjectRefDoc {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                container: o.container.clone(),
+            }),
+            source_ip: e.source_ip.map(|ip| ip.to_string()),
+            ip_key: e.source_ip.map(|ip| IpKey::of(ip).as_str().to_owned()),
+            search: Some(search_text(
+                e.operation.as_str(),
+                e.object_ref.as_ref().and_then(|o| o.name.as_deref()),
+            )),
+            // A JSON value always has a BSON form; `Null` only if serde_json itself fails.
+            raw: bson::to_bson(&e.raw).unwrap_or(Bson::Null),
+        }
+    }
+}
+
+impl TryFrom<EventDoc> for Event {
+    type Error = StoreError;
+    fn try_from(d: EventDoc) -> Result<Self, Self::Error> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            collection: EVENTS,
+            reason,
+        };
+        Ok(Event {
+            id: EventId::parse(&d.id).map_err(|e| corrupt(e.to_string()))?,
+            occurred_at: d.occurred_at.to_chrono(),
+            ingested_at: d.ingested_at.to_chrono(),
+            deployment: DeploymentId::parse(&d.deployment).map_err(|e| corrupt(e.to_string()))?,
+            product: d.product,
+            pipeline: d.pipeline,
+            actor_id: d
+                .actor_id
+                .map(|p| PersonId::parse(&p))
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+            actor_raw: d.actor_raw,
+            operation: d.operation,
+            category: d.category,
+            severity: d.severity,
+            object_type: d.object_type,
+            object_ref: d.object_ref.map(|o| ObjectRef {
+                id: o.id,
+                name: o.name,
+                container: o.container,
+            }),
+            source_ip: d
+                .source_ip
+                .map(|ip| ip.parse())
+                .transpose()
+                .map_err(|_| corrupt("source_ip is not an IP address".into()))?,
+            raw: d.raw.into_relaxed_extjson(),
+        })
+    }
+}
+
+/// What one bulk write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InsertOutcome {
+    /// Records stored for the first time.
+    pub inserted: u64,
+    /// Records that were already stored (left unchanged).
+    pub duplicates: u64,
+}
+
+/// One page of the Events list, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    /// The events of this page.
+    pub events: Vec<Event>,
+    /// Where the next (older) page starts, if there is one.
+    pub next: Option<PageCursor>,
+}
+
+/// Who may have acted, after team membership has been resolved to people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorScope {
+    /// Anyone.
+    Anyone,
+    /// Only these people (an empty list matches nothing).
+    People(Vec<PersonId>),
+}
+
+/// The `events` collection.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    db: mongodb::Database,
+    coll: Collection<EventDoc>,
+}
+
+impl EventStore {
+    /// Opens the collection.
+    pub fn new(db: &mongodb::Database) -> Self {
+        Self {
+            db: db.clone(),
+            coll: db.collection(EVENTS),
+        }
+    }
+
+    /// Creates the listing and filter indexes and the retention TTL index, and drops the filter
+    /// indexes they replaced. A changed retention replaces the TTL index.
+    ///
+    /// Every filter index is `(field, occurred_at -1, _id -1)`: an equality on its field leaves the
+    /// keyset order `{occurred_at: -1, _id: -1}` to be read straight off the index, so a page
+    /// examines about as many documents as it shows however rare the value is, and the planner
+    /// never has to weigh a blocking sort of every match against walking `newest_first` and
+    /// filtering (which, for a value nobody used, walks the whole time range). See
+    /// [`FILTER_INDEXES`] and the README's "Indexes" section.
+    ///
+    /// # Errors
+    /// When the server refuses an index.
+    pub async fn ensure_indexes(&self, retention_days: u32) -> Result<(), StoreError> {
+        let keyed = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_owned()).build())
+                .build()
+        };
+        let mut models = vec![
+            keyed(doc! { "occurred_at": -1, "_id": -1 }, NEWEST_FIRST),
+            // The rollup rebuild reads one stream's day.
+            keyed(
+                doc! { "deployment": 1, "product": 1, "pipeline": 1, "occurred_at": -1 },
+                "source_time",
+            ),
+        ];
+        for (field, name) in FILTER_INDEXES {
+            models.push(keyed(doc! { field: 1, "occurred_at": -1, "_id": -1 }, name));
+        }
+        self.coll.create_indexes(models).await?;
+        for name in RETIRED_INDEXES {
+            if let Err(e) = self.coll.drop_index(name).await {
+                // 27 IndexNotFound: never created here, or already dropped.
+                let absent = matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 27);
+                if !absent {
+                    return Err(e.into());
+                }
+            }
+        }
+        let ttl = IndexModel::builder()
+            .keys(doc! { "occurred_at": 1 })
+            .options(
+                IndexOptions::builder()
+                    .name(TTL_INDEX.to_owned())
+                    .expire_after(Duration::from_secs(u64::from(retention_days) * 86_400))
+                    .build(),
+            )
+            .build();
+        if let Err(e) = self.coll.create_index(ttl.clone()).await {
+            // 85 IndexOptionsConflict / 86 IndexKeySpecsConflict: the retention changed.
+            let conflict = matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 85 || c.code == 86);
+            if !conflict {
+                return Err(e.into());
+            }
+            tracing::info!(
+                retention.days = retention_days,
+                "retention changed; replacing the events TTL index"
+            );
+            self.coll.drop_index(TTL_INDEX).await?;
+            self.coll.create_index(ttl).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores records not stored yet and leaves the others untouched.
+    ///
+    /// # Errors
+    /// Any write error other than a duplicate key.
+    pub async fn insert_new(&self, events: &[Event]) -> Result<InsertOutcome, StoreError> {
+        if events.is_empty() {
+            return Ok(InsertOutcome::default());
+        }
+        let docs: Vec<EventDoc> = events.iter().map(EventDoc::from).collect();
+        let total = docs.len() as u64;
+        match self.coll.insert_many(docs).ordered(false).await {
+            Ok(result) => Ok(InsertOutcome {
+                inserted: result.inserted_ids.len() as u64,
+                duplicates: 0,
+            }),
+            Err(e) => {
+                let duplicates = duplicate_count(&e).ok_or(e)?;
+                Ok(InsertOutcome {
+                    inserted: total - duplicates,
+                    duplicates,
+                })
+            }
+        }
+    }
+
+    /// One event by id.
+    ///
+    /// # Errors
+    /// A database error or a corrupt document.
+    pub async fn get(&self, id: &EventId) -> Result<Option<Event>, StoreError> {
+        self.coll
+            .find_one(doc! { "_id": id.as_str() })
+            .await?
+            .map(Event::try_from)
+            .transpose()
+    }
+
+    /// A page of events matching `filter` (with the team already resolved to `actors`), newest
+    /// first, starting after `cursor`.
+    ///
+    /// # Errors
+    /// A database error or a corrupt document.
+    pub async fn page(
+        &self,
+        filter: &EventFilter,
+        actors: &ActorScope,
+        cursor: Option<&PageCursor>,
+        size: PageSize,
+    ) -> Result<EventPage, StoreError> {
+        let limit = i64::from(size.get());
+        let mut docs: Vec<EventDoc> = Vec::new();
+        for window in page_windows(filter, cursor, Utc::now()) {
+            let plan = find_plan(&window, actors, cursor, size);
+            let wanted = plan.limit - docs.len() as i64;
+            let found: Vec<EventDoc> = self
+                .coll
+                .find(plan.filter)
+                .sort(plan.sort)
+                .limit(wanted)
+                .await?
+                .try_collect()
+                .await?;
+            docs.extend(found);
+            if docs.len() as i64 > limit {
+                break;
+            }
+        }
+        let mut events = docs
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if events.len() as i64 > limit {
+            events.truncate(limit as usize);
+            events.last().map(|e| PageCursor {
+                occurred_at: e.occurred_at,
+                id: e.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(EventPage { events, next })
+    }
+
+    /// How many events match `filter` (with the team already resolved to `actors`), counted in
+    /// the database: for totals the daily rollups cannot give (an address or free text, hours at
+    /// the edges of a range). Served by the same indexes as [`Self::page`].
+    ///
+    /// This sends the `count` command with [`query`] rather than `count_documents` (an
+    /// aggregation). A filter on one field, with or without a time range, is counted from index
+    /// keys alone (`COUNT_SCAN`); with no filter at all mongod answers `count` from the
+    /// collection's size, where the aggregation would read every event; and SecantusDB's
+    /// `explain` plans only the command as a count, so `tests/explain.rs` can prove the above.
+    ///
+    /// # Errors
+    /// A database error, or a reply without a count.
+    pub async fn count_matching(
+        &self,
+        filter: &EventFilter,
+        actors: &ActorScope,
+    ) -> Result<u64, StoreError> {
+        let reply = self
+            .db
+            .run_command(doc! { "count": EVENTS, "query": query(filter, actors, None) })
+            .await?;
+        match reply.get("n") {
+            Some(Bson::Int32(n)) => u64::try_from(*n).ok(),
+            Some(Bson::Int64(n)) => u64::try_from(*n).ok(),
+            Some(Bson::Double(n)) if *n >= 0.0 => Some(*n as u64),
+            _ => None,
+        }
+        .ok_or_else(|| StoreError::Corrupt {
+            collection: EVENTS,
+            reason: format!("count replied without a count: {reply}"),
+        })
+    }
+
+    /// Gives events stored by earlier versions their free-text field; returns how many.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn upgrade(&self) -> Result<u64, StoreError> {
+        let raw = self.coll.clone_with_type::<Document>();
+        let mut done = 0;
+        loop {
+            let batch: Vec<Document> = raw
+                .find(doc! { "search": { "$exists": false } })
+                .projection(doc! { "operation": 1, "object_ref.name": 1 })
+                .limit(1_000)
+                .await?
+                .try_collect()
+                .await?;
+            if batch.is_empty() {
+                break;
+            }
+            for d in &batch {
+                let name = d
+                    .get_document("object_ref")
+                    .ok()
+                    .and_then(|o| o.get_str("name").ok());
+                let text = search_text(d.get_str("operation").unwrap_or_default(), name);
+                raw.update_one(
+                    doc! { "_id": d.get("_id").cloned().unwrap_or(Bson::Null) },
+                    doc! { "$set": { "search": text } },
+                )
+                .await?;
+            }
+            done += batch.len() as u64;
+        }
+        if done > 0 {
+            tracing::info!(events = done, "gave older events their free-text field");
+        }
+        Ok(done)
+    }
+
+    /// How many events are stored.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn estimated_count(&self) -> Result<u64, StoreError> {
+        Ok(self.coll.estimated_document_count().await?)
+    }
+}
+
+/// Duplicates in a failed unordered insert, or `None` if anything else went wrong.
+fn duplicate_count(error: &mongodb::error::Error) -> Option<u64> {
+    match error.kind.as_ref() {
+        mongodb::error::ErrorKind::InsertMany(e) if e.write_concern_error.is_none() => {
+            let errors = e.write_errors.as_ref()?;
+            errors
+                .iter()
+                .all(|w| w.code == 11000)
+                .then_some(errors.len() as u64)
+        }
+        _ => None,
+    }
+}
+
+fn any_of<T: ToString>(values: &[T]) -> Option<Bson> {
+    match values {
+        [] => None,
+        [one] => Some(Bson::String(one.to_string())),
+        many => Some(doc! { "$in": many.iter().map(|v| v.to_string()).collect::<Vec<_>>() }.into()),
+    }
+}
+
+/// Escapes regex metacharacters so free text is matched literally.
+fn literal_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What [`EventStore::page`] sends to the server for one page, exposed so that a test can
+/// `explain` exactly the query production runs.
+///
+/// There is deliberately no index `hint`. Every filter index is `(field, occurred_at -1, _id -1)`
+/// ([`FILTER_INDEXES`]), so for any filter the plan that reads the narrowest field's index also
+/// returns the keyset order and wins mongod's plan trial on its own. And SecantusDB does not read a
+/// hinted index at all: with a `hint` it scans the whole collection for the matching documents
+/// (`matching_rows` routes through an index only when no hint is given; measured on
+/// 0.5.3-beta.196: a person with 8 events in 30 000 took 0.7 ms unhinted, 18 ms hinted by their
+/// own index, the time of an unindexed filter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindPlan {
+    /// The filter document: [`query`] with the page's cursor.
+    pub filter: Document,
+    /// Newest first: `{occurred_at: -1, _id: -1}`, the keyset order.
+    pub sort: Document,
+    /// One more than the page size, to learn whether another page follows.
+    pub limit: i64,
+}
+
+/// The find for one page of `filter` (with the team already resolved to `actors`), after `cursor`.
+pub fn find_plan(
+    filter: &EventFilter,
+    actors: &ActorScope,
+    cursor: Option<&PageCursor>,
+    size: PageSize,
+) -> FindPlan {
+    FindPlan {
+        filter: query(filter, actors, cursor),
+        sort: doc! { "occurred_at": -1, "_id": -1 },
+        limit: i64::from(size.get()) + 1,
+    }
+}
+
+/// How far back from the page's start the successive reads of one page reach.
+const PAGE_REACH_HOURS: [i64; 5] = [1, 6, 24, 24 * 7, 24 * 30];
+
+/// The longest span over which an address block is read through the time range rather than
+/// through its own index. Within a day, the time range costs at most a day's events and a broad
+/// block (a whole office network) fills a page within the first hour; beyond it, reading the
+/// block once costs no more than its own events, and a block that has not filled a page within a
+/// day is a sparse one. [`page_windows`] therefore reads a block's page through the first day's
+/// windows and then the rest of the range in one read.
+const BLOCK_AFTER_TIME_UP_TO: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// The time windows one page is read through, newest first: the filter narrowed to the hour
+/// before the page's start (`cursor`, else `to`, else `now`), then to reaches of 6 hours, a day,
+/// a week and a month, then to the rest of its range. A page stops reading as soon as it is
+/// full, so a first page over millions of events reads about an hour of them. An address block
+/// stops at the day: see [`BLOCK_AFTER_TIME_UP_TO`].
+///
+/// Why: SecantusDB reads every event a find matches and sorts them before applying the limit,
+/// so one unbounded find costs the whole match. mongod would stop after a page either way; the
+/// windows cost it at most a few more small reads when matches are sparse. The first window is
+/// open above (bounded only by `to` and the cursor), so nothing dated after `now` is skipped.
+pub fn page_windows(
+    filter: &EventFilter,
+    cursor: Option<&PageCursor>,
+    now: DateTime<Utc>,
+) -> Vec<EventFilter> {
+    let start = cursor.map(|c| c.occurred_at).or(filter.to).unwrap_or(now);
+    let mut windows = Vec::new();
+    let mut upper = filter.to;
+    let block = filter.ip.is_some_and(|ip| ip.is_block());
+    for hours in PAGE_REACH_HOURS {
+        if block && hours > BLOCK_AFTER_TIME_UP_TO.num_hours() {
+            break;
+        }
+        let lower = start - chrono::Duration::hours(hours);
+        if filter.from.is_some_and(|f| f >= lower) {
+            break;
+        }
+        windows.push(EventFilter {
+            from: Some(lower),
+            to: upper,
+            ..filter.clone()
+        });
+        upper = Some(lower);
+    }
+    windows.push(EventFilter {
+        to: upper,
+        ..filter.clone()
+    });
+    windows
+}
+
+/// The MongoDB filter for an [`EventFilter`], an actor scope and a page cursor; without a cursor,
+/// the filter [`EventStore::count_matching`] counts.
+///
+/// The order of the fields means nothing to mongod. SecantusDB reads a filter that no one index
+/// covers through the first field (in document order) that has an index, so the fields that are
+/// usually narrowest come first: person, address (or address block over a long span), operation,
+/// severity, then the time range, then a team's people (and an address block over a short span),
+/// then the broad product, pipeline and category.
+pub fn query(filter: &EventFilter, actors: &ActorScope, cursor: Option<&PageCursor>) -> Document {
+    let mut q = Document::new();
+    let mut people: Option<Vec<String>> = match actors {
+        ActorScope::Anyone => None,
+        ActorScope::People(p) => Some(p.iter().map(ToString::to_string).collect()),
+    };
+    if let Some(person) = &filter.person {
+        let person = person.to_string();
+        people = Some(match people {
+            Some(team) => team.into_iter().filter(|p| *p == person).collect(),
+            None => vec![person],
+        });
+    }
+    // Several people (a team) go after the time range: SecantusDB reads an `$in` through its
+    // index without the range, which is every event of every member, where the range through
+    // the time index is a page's window.
+    let mut members = None;
+    match people.as_deref() {
+        None => {}
+        Some([one]) => {
+            q.insert("actor_id", one);
+        }
+        Some(many) => members = Some(doc! { "$in": many }),
+    }
+    // An exact address is narrow and goes early. A block goes early over a long span, but after
+    // the time range over a day or less: SecantusDB reads a key range through its index without
+    // the time bounds, so the block costs every event in it whatever the span, where a day costs
+    // a day's events. See `BLOCK_AFTER_TIME_UP_TO`.
+    let mut block = None;
+    if let Some(ip) = &filter.ip {
+        let (lo, hi) = ip.key_range();
+        if !ip.is_block() {
+            q.insert("ip_key", lo.as_str());
+        } else {
+            let range = doc! { "$gte": lo.as_str(), "$lte": hi.as_str() };
+            let upper = cursor
+                .map(|c| c.occurred_at)
+                .or(filter.to)
+                .unwrap_or_else(Utc::now);
+            match filter.from {
+                Some(from) if upper - from <= BLOCK_AFTER_TIME_UP_TO => block = Some(range),
+                _ => {
+                    q.insert("ip_key", range);
+                }
+            }
+        }
+    }
+    for (field, values) in [
+        ("operation", any_of(&filter.operations)),
+        ("severity", any_of(&filter.severities)),
+    ] {
+        if let Some(v) = values {
+            q.insert(field, v);
+        }
+    }
+    let mut time = Document::new();
+    if let Some(from) = filter.from {
+        time.insert("$gte", bson::DateTime::from_chrono(from));
+    }
+    if let Some(to) = filter.to {
+        time.insert("$lt", bson::DateTime::from_chrono(to));
+    }
+    if let Some(c) = cursor {
+        // Also a bound on the time range, so that the index scan starts at the cursor instead
+        // of reading (and discarding) every newer event; the `$or` below settles the ties.
+        time.insert("$lte", bson::DateTime::from_chrono(c.occurred_at));
+    }
+    if !time.is_empty() {
+        q.insert("occurred_at", time);
+    }
+    if let Some(members) = members {
+        q.insert("actor_id", members);
+    }
+    if let Some(block) = block {
+        q.insert("ip_key", block);
+    }
+    for (field, values) in [
+        ("product", any_of(&filter.products)),
+        ("pipeline", any_of(&filter.pipelines)),
+        ("category", any_of(&filter.categories)),
+    ] {
+        if let Some(v) = values {
+            q.insert(field, v);
+        }
+    }
+    let mut and: Vec<Document> = Vec::new();
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let pattern = bson::Regex {
+            pattern: literal_regex(&text.to_lowercase()),
+            options: String::new(),
+        };
+        and.push(doc! { "search": pattern });
+    }
+    if let Some(c) = cursor {
+        let at = bson::DateTime::from_chrono(c.occurred_at);
+        and.push(doc! { "$or": [
+            { "occurred_at": { "$lt": at } },
+            { "occurred_at": at, "_id": { "$lt": c.id.as_str() } },
+        ] });
+    }
+    if !and.is_empty() {
+        q.insert("$and", and);
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_page_reads_growing_windows_back_from_its_start_then_the_rest() {
+        let now = t("2026-03-31T12:00:00Z");
+        let open = page_windows(&EventFilter::default(), None, now);
+        let bounds: Vec<_> = open.iter().map(|w| (w.from, w.to)).collect();
+        assert_eq!(
+            bounds,
+            [
+                (Some(t("2026-03-31T11:00:00Z")), None),
+                (
+                    Some(t("2026-03-31T06:00:00Z")),
+                    Some(t("2026-03-31T11:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-30T12:00:00Z")),
+                    Some(t("2026-03-31T06:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-24T12:00:00Z")),
+                    Some(t("2026-03-30T12:00:00Z"))
+                ),
+                (
+                    Some(t("2026-03-01T12:00:00Z")),
+                    Some(t("2026-03-24T12:00:00Z"))
+                ),
+                (None, Some(t("2026-03-01T12:00:00Z"))),
+            ]
+        );
+        // A range shorter than the reaches ends with its own start; a cursor moves the start.
+        let day = EventFilter {
+            from: Some(t("2026-03-31T00:00:00Z")),
+            to: Some(t("2026-03-31T10:00:00Z")),
+            ..EventFilter::default()
+        };
+        let cursor = PageCursor {
+            occurred_at: t("2026-03-31T08:30:00Z"),
+            id: EventId::parse("acme:jira:r-1").unwrap(),
+        };
+        let bounds: Vec<_> = page_windows(&day, Some(&cursor), now)
+            .iter()
+            .map(|w| (w.from, w.to))
+            .collect();
+        assert_eq!(
+            bounds,
+            [
+                (Some(t("2026-03-31T07:30:00Z")), day.to),
+                (
+                    Some(t("2026-03-31T02:30:00Z")),
+                    Some(t("2026-03-31T07:30:00Z"))
+                ),
+                (day.from, Some(t("2026-03-31T02:30:00Z"))),
+            ]
+        );
+    }
+
+    /// The first field of the filter document, the one SecantusDB reads through its index.
+    fn leading_field(filter: &EventFilter) -> String {
+        query(filter, &ActorScope::Anyone, None)
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn an_address_block_is_read_through_the_time_range_within_a_day_and_through_itself_beyond() {
+        let now = t("2026-03-31T12:00:00Z");
+        let block = EventFilter {
+            ip: Some("10.2.0.0/16".parse().unwrap()),
+            ..EventFilter::default()
+        };
+        // The first day's windows of any filter, then the rest in one read.
+        let bounds = |f: &EventFilter| -> Vec<_> {
+            page_windows(f, None, now)
+                .iter()
+                .map(|w| (w.from, w.to))
+                .collect()
+        };
+        let open = bounds(&EventFilter::default());
+        let mut expected = open[..3].to_vec();
+        expected.push((None, open[2].0));
+        assert_eq!(bounds(&block), expected);
+        let windows = page_windows(&block, None, now);
+        let leading: Vec<_> = windows
+            .iter()
+            .map(|w| {
+                // The open first window is bounded by the real now; pin it for the test.
+                let w = EventFilter {
+                    to: w.to.or(Some(now)),
+                    ..w.clone()
+                };
+                leading_field(&w)
+            })
+            .collect();
+        assert_eq!(
+            leading,
+            ["occurred_at", "occurred_at", "occurred_at", "ip_key"]
+        );
+
+        // A single address always leads, whatever the span; so does a block with no range.
+        let address = EventFilter {
+            ip: Some("10.2.0.7".parse().unwrap()),
+            from: Some(t("2026-03-31T11:00:00Z")),
+            to: Some(now),
+            ..EventFilter::default()
+        };
+        assert_eq!(leading_field(&address), "ip_key");
+        let address_anytime = EventFilter {
+            from: None,
+            to: None,
+            ..address.clone()
+        };
+        assert_eq!(page_windows(&address_anytime, None, now).len(), 6);
+        assert_eq!(leading_field(&block), "ip_key");
+    }
+}
