@@ -4,7 +4,10 @@
 pub mod auth;
 pub mod events;
 pub mod exports;
+#[cfg(feature = "ssr")]
+pub(crate) mod graphics;
 pub mod jobs;
 pub mod overview;
 pub mod people;
 pub mod sync;
+pub mod teams;

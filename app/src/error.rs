@@ -73,3 +73,10 @@ internal_from! {
     charts::ChartError => "drawing a chart failed",
     tower_sessions::session::Error => "reading the session failed",
 }
+
+#[cfg(feature = "ssr")]
+impl From<query::range::RangeError> for ApiError {
+    fn from(e: query::range::RangeError) -> Self {
+        crate::ssr::bad_request(e)
+    }
+}

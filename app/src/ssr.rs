@@ -35,6 +35,37 @@ pub fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// The query of a rollup page with the person resolved and `default_range` when it names none,
+/// its filter, and the range to draw (see [`query::range`] for the policy).
+///
+/// # Errors
+/// [`ApiError::BadRequest`] for a filter the rollups cannot answer or a range the policy refuses.
+pub async fn rollup_query(
+    state: &AppState,
+    mut query: crate::filters::EventQuery,
+    default_range: &str,
+) -> Result<
+    (
+        crate::filters::EventQuery,
+        domain::EventFilter,
+        (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    ),
+    ApiError,
+> {
+    // Refused before the filter is parsed, so a malformed IP gets the same answer as any IP.
+    if !query.ip.is_empty() || !query.q.is_empty() {
+        return Err(query::range::RangeError::NotInRollups.into());
+    }
+    resolve_person(state, &mut query).await?;
+    if query.range.is_empty() && query.from.is_empty() && query.to.is_empty() {
+        query.range = default_range.to_owned();
+    }
+    let now = chrono::Utc::now();
+    let filter = query.to_filter(now).map_err(bad_request)?;
+    let range = query::range::rollup_range(&filter, now)?;
+    Ok((query, filter, range))
+}
+
 /// Every team, for the filter's list, rankings and team pages.
 ///
 /// # Errors

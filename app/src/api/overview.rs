@@ -79,27 +79,57 @@ pub async fn load_overview(
     #[server(default)] stack: String,
     #[server(default)] tz: String,
 ) -> Result<OverviewData, ApiError> {
+    use query::analytics::{Overview, Tz};
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    shared::build(&state, query, &stack, &tz, chrono::Utc::now()).await
+    let stack = draw::stack(&stack)?;
+    let zone: Tz = draw::zone(&tz)?;
+    let (query, filter, range) = crate::ssr::rollup_query(&state, query, "7d").await?;
+    let o = Overview::compute(&state.store.rollups, &filter, range.0, range.1, zone, TOP).await?;
+    let people = state.people.snapshot().await?;
+    draw::overview(&o, &people, query, stack, zone)
 }
 
-/// Server-side pieces shared with the People and Teams pages: ranges, links into Events, charts.
+/// People and operations in the Overview's top lists.
 #[cfg(feature = "ssr")]
-pub(crate) mod shared {
+const TOP: usize = 10;
+
+/// The Overview's parameters checked, and its figures drawn.
+#[cfg(feature = "ssr")]
+mod draw {
     use super::{Chart, Kpis, OverviewData, STACKS};
+    use crate::api::graphics::{bar_chart, operations_chart, rfc, text, time_chart, Links, Stack};
     use crate::error::ApiError;
     use crate::filters::EventQuery;
-    use crate::ssr::{bad_request, AppState};
-    use charts::{Bar, ChartText, Series};
-    use chrono::{DateTime, Duration, SecondsFormat, Utc};
+    use crate::ssr::bad_request;
+    use charts::Bar;
+    use chrono::Duration;
+    use domain::{Category, Severity};
     use query::analytics::{Headline, Overview, Tz};
+    use query::people::PeopleSnapshot;
 
-    const TOP: usize = 10;
+    /// The stack asked for (product when none).
+    pub(super) fn stack(stack: &str) -> Result<Stack, ApiError> {
+        match stack {
+            "" | "product" => Ok(Stack::Product),
+            "category" => Ok(Stack::Category),
+            _ => Err(bad_request(format!(
+                "stack must be {}",
+                STACKS.join(" or ")
+            ))),
+        }
+    }
 
-    /// RFC 3339 in UTC, to the second.
-    pub(crate) fn rfc(t: DateTime<Utc>) -> String {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    /// The heatmap's zone (UTC when none).
+    pub(super) fn zone(tz: &str) -> Result<Tz, ApiError> {
+        if tz.is_empty() {
+            return Ok(Tz::UTC);
+        }
+        tz.parse().map_err(|_| {
+            bad_request(format!(
+                "`{tz}` is not a known time zone (use an IANA name such as Europe/Berlin)"
+            ))
+        })
     }
 
     fn kpis(h: Headline) -> Kpis {
@@ -111,237 +141,28 @@ pub(crate) mod shared {
         }
     }
 
-    /// Links into Events: the page's filters with an absolute range and one more narrowing.
-    pub(crate) struct Links {
-        /// The filters every link keeps.
-        pub(crate) base: EventQuery,
-    }
-
-    impl Links {
-        /// `/events?…` for `[from, to)` after `set` narrowed the filters.
-        pub(crate) fn to(
-            &self,
-            from: DateTime<Utc>,
-            to: DateTime<Utc>,
-            set: impl FnOnce(&mut EventQuery),
-        ) -> String {
-            let mut q = EventQuery {
-                range: String::new(),
-                from: rfc(from),
-                to: rfc(to),
-                ..self.base.clone()
-            };
-            set(&mut q);
-            format!("/events?{}", q.to_query(&[]))
-        }
-    }
-
-    fn summary(items: &[(String, u64)]) -> String {
-        if items.is_empty() {
-            return "No events in this range.".to_owned();
-        }
-        items
-            .iter()
-            .take(5)
-            .map(|(k, n)| format!("{k}: {n}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn text(id: &str, title: &str, description: String) -> ChartText {
-        ChartText {
-            id: id.to_owned(),
-            title: title.to_owned(),
-            description,
-        }
-    }
-
-    /// The query (person resolved, `default_range` when it has none), its filter and its range,
-    /// which must lie in the past and span at most 400 days.
-    pub(crate) async fn ranged(
-        state: &AppState,
-        mut query: EventQuery,
-        default_range: &str,
-        now: DateTime<Utc>,
-    ) -> Result<
-        (
-            EventQuery,
-            domain::EventFilter,
-            DateTime<Utc>,
-            DateTime<Utc>,
-        ),
-        ApiError,
-    > {
-        if !query.ip.is_empty() || !query.q.is_empty() {
-            return Err(bad_request(
-                "this page is drawn from daily rollups, which hold no IP addresses or object names; use Events for IP and text filters",
-            ));
-        }
-        crate::ssr::resolve_person(state, &mut query).await?;
-        if query.range.is_empty() && query.from.is_empty() && query.to.is_empty() {
-            query.range = default_range.to_owned();
-        }
-        let filter = query.to_filter(now).map_err(bad_request)?;
-        let to = filter.to.unwrap_or(now).min(now);
-        let Some(from) = filter.from else {
-            return Err(bad_request("pick a range or a `from` time"));
-        };
-        if to <= from {
-            return Err(bad_request("the range ends before it starts"));
-        }
-        if to - from > Duration::days(400) {
-            return Err(bad_request("a range covers at most 400 days"));
-        }
-        Ok((query, filter, from, to))
-    }
-
-    /// Events over time, stacked by product or category; each segment opens its events.
-    pub(crate) fn time_chart(
+    pub(super) fn overview(
         o: &Overview,
-        links: &Links,
-        stack: &str,
-        id: &str,
-        subject: &str,
-    ) -> Result<Chart, ApiError> {
-        let hourly = o
-            .buckets
-            .first()
-            .is_some_and(|b| b.end - b.start == Duration::hours(1));
-        let labels: Vec<String> = o
-            .buckets
-            .iter()
-            .map(|b| {
-                if hourly {
-                    b.start.format("%H:00").to_string()
-                } else {
-                    b.start.format("%b %-d").to_string()
-                }
-            })
-            .collect();
-        let source = if stack == "category" {
-            &o.by_category
-        } else {
-            &o.by_product
-        };
-        let series: Vec<Series> = source
-            .iter()
-            .map(|(name, values)| Series {
-                name: name.clone(),
-                values: values.clone(),
-                hrefs: o
-                    .buckets
-                    .iter()
-                    .map(|b| {
-                        links.to(b.start.max(o.from), b.end.min(o.to), |q| {
-                            if stack == "category" {
-                                q.category = name.clone();
-                            } else {
-                                q.product = name.clone();
-                            }
-                        })
-                    })
-                    .collect(),
-            })
-            .collect();
-        let totals: Vec<(String, u64)> = source
-            .iter()
-            .map(|(k, v)| (k.clone(), v.iter().sum()))
-            .collect();
-        let unit = if hourly { "hour (UTC)" } else { "day (UTC)" };
-        Ok(Chart {
-            id: id.into(),
-            heading: format!("{subject} per {unit} by {stack}"),
-            svg: charts::stacked(
-                &text(
-                    id,
-                    &format!("{subject} per {unit}, stacked by {stack}"),
-                    format!("Totals by {stack}: {}.", summary(&totals)),
-                ),
-                &labels,
-                &series,
-            )?,
-        })
-    }
-
-    /// The most frequent operations; each bar opens its events.
-    pub(crate) fn operations_chart(
-        o: &Overview,
-        links: &Links,
-        id: &str,
-    ) -> Result<Chart, ApiError> {
-        let bars: Vec<Bar> = o
-            .top_operations
-            .iter()
-            .map(|(op, n)| Bar {
-                label: op.clone(),
-                value: *n,
-                href: links.to(o.from, o.to, |q| q.operation = op.clone()),
-            })
-            .collect();
-        bar_chart(id, "Top operations", "Top operations by events", &bars, 2)
-    }
-
-    /// Horizontal bars with a heading.
-    pub(crate) fn bar_chart(
-        id: &str,
-        heading: &str,
-        title: &str,
-        bars: &[Bar],
-        color: usize,
-    ) -> Result<Chart, ApiError> {
-        let named: Vec<(String, u64)> = bars.iter().map(|b| (b.label.clone(), b.value)).collect();
-        Ok(Chart {
-            id: id.into(),
-            heading: heading.into(),
-            svg: charts::bars(&text(id, title, summary(&named)), bars, color)?,
-        })
-    }
-
-    pub(super) async fn build(
-        state: &AppState,
+        people: &PeopleSnapshot,
         query: EventQuery,
-        stack: &str,
-        tz: &str,
-        now: DateTime<Utc>,
+        stack: Stack,
+        zone: Tz,
     ) -> Result<OverviewData, ApiError> {
-        let stack = if stack.is_empty() { "product" } else { stack };
-        if !STACKS.contains(&stack) {
-            return Err(bad_request("stack must be product or category"));
-        }
-        let zone: Tz = if tz.is_empty() {
-            Tz::UTC
-        } else {
-            tz.parse().map_err(|_| {
-                bad_request(format!(
-                    "`{tz}` is not a known time zone (use an IANA name such as Europe/Berlin)"
-                ))
-            })?
-        };
-        let (query, filter, from, to) = ranged(state, query, "7d", now).await?;
-        let o = Overview::compute(&state.store.rollups, &filter, from, to, zone, TOP).await?;
-        let people = state.people.snapshot().await?;
-        let links = Links {
-            base: query.clone(),
-        };
-        let render = |r: Result<String, charts::ChartError>| r;
+        let links = Links { base: query };
         let mut out = Vec::new();
 
-        out.push(time_chart(&o, &links, stack, "chart-time", "Events")?);
+        out.push(time_chart(o, &links, stack, "chart-time", "Events")?);
 
         // Top people, by name.
         let bars: Vec<Bar> = o
             .top_people
             .iter()
-            .map(|(id, n)| {
-                let label = domain::PersonId::parse(id)
-                    .ok()
-                    .and_then(|p| people.name(&p).map(str::to_owned))
-                    .unwrap_or_else(|| id.clone());
-                Bar {
-                    label,
-                    value: *n,
-                    href: links.to(o.from, o.to, |q| q.person = id.clone()),
-                }
+            .map(|(id, n)| Bar {
+                label: people
+                    .name(id)
+                    .map_or_else(|| id.to_string(), str::to_owned),
+                value: *n,
+                href: links.to(o.from, o.to, |q| q.person = id.to_string()),
             })
             .collect();
         out.push(bar_chart(
@@ -352,16 +173,16 @@ pub(crate) mod shared {
             0,
         )?);
 
-        out.push(operations_chart(&o, &links, "chart-operations")?);
+        out.push(operations_chart(o, &links, "chart-operations")?);
 
         // Severity mix.
         let bars: Vec<Bar> = o
             .severities
             .iter()
             .map(|(s, n)| Bar {
-                label: s.clone(),
+                label: s.to_string(),
                 value: *n,
-                href: links.to(o.from, o.to, |q| q.severity = s.clone()),
+                href: links.to(o.from, o.to, |q| q.severity = s.to_string()),
             })
             .collect();
         out.push(bar_chart(
@@ -371,8 +192,28 @@ pub(crate) mod shared {
             &bars,
             5,
         )?);
+        out.push(heatmap(o, &links, zone)?);
 
-        // Hour × weekday in the chosen zone; a cell opens its latest hour in the range.
+        let kpi_links = [
+            links.to(o.from, o.to, |_| {}),
+            links.to(o.from, o.to, |q| {
+                q.category = Category::Security.to_string()
+            }),
+            links.to(o.from, o.to, |q| q.severity = Severity::High.to_string()),
+            format!("/people?{}", links.events_query(o)),
+        ];
+        Ok(OverviewData {
+            from: rfc(o.from),
+            to: rfc(o.to),
+            current: kpis(o.current),
+            previous: kpis(o.previous),
+            kpi_links,
+            charts: out,
+        })
+    }
+
+    /// Hour × weekday in the chosen zone; a cell opens its latest hour in the range.
+    fn heatmap(o: &Overview, links: &Links, zone: Tz) -> Result<Chart, ApiError> {
         let mut hrefs: [[Option<String>; 24]; 7] = Default::default();
         for (d, row) in o.heatmap_latest.iter().enumerate() {
             for (h, latest) in row.iter().enumerate() {
@@ -399,10 +240,10 @@ pub(crate) mod shared {
                 )
             });
         let zone_name = zone.name();
-        out.push(Chart {
+        Ok(Chart {
             id: "chart-heatmap".into(),
             heading: format!("Hour × weekday ({zone_name})"),
-            svg: render(charts::heatmap(
+            svg: charts::heatmap(
                 &text(
                     "chart-heatmap",
                     &format!("Events by hour and weekday in {zone_name}"),
@@ -410,27 +251,7 @@ pub(crate) mod shared {
                 ),
                 &o.heatmap,
                 &hrefs,
-            ))?,
-        });
-
-        let kpi_links = [
-            links.to(o.from, o.to, |_| {}),
-            links.to(o.from, o.to, |q| q.category = "security".into()),
-            links.to(o.from, o.to, |q| q.severity = "high".into()),
-            format!(
-                "/people?{}",
-                links
-                    .to(o.from, o.to, |_| {})
-                    .trim_start_matches("/events?")
-            ),
-        ];
-        Ok(OverviewData {
-            from: rfc(o.from),
-            to: rfc(o.to),
-            current: kpis(o.current),
-            previous: kpis(o.previous),
-            kpi_links,
-            charts: out,
+            )?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Teams: the ranking by activity and by security events for a range, and each team's page with
 //! its members' activity and charts.
 
-use crate::api::people::{list_teams, load_team};
+use crate::api::teams::{list_teams, load_team};
 use crate::components::charts::ChartGrid;
 use crate::components::filter_form::use_event_query;
 use crate::pages::people::{RangeChoice, RankingTable};

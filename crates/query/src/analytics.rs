@@ -7,8 +7,9 @@
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, Timelike, Utc};
 pub use chrono_tz::Tz;
-use domain::EventFilter;
+use domain::{Category, EventFilter, Operation, PersonId, Product, Severity, TeamId};
 use std::collections::BTreeMap;
+use std::str::FromStr;
 pub use store::rollups::Dimension;
 use store::rollups::{spans_answer, HourCounts, RollupStore};
 use store::StoreError;
@@ -52,15 +53,15 @@ pub struct Overview {
     /// The time chart's bars (hours for up to two days, else UTC days).
     pub buckets: Vec<Bucket>,
     /// Counts per bucket for each product.
-    pub by_product: BTreeMap<String, Vec<u64>>,
+    pub by_product: BTreeMap<Product, Vec<u64>>,
     /// Counts per bucket for each category.
-    pub by_category: BTreeMap<String, Vec<u64>>,
+    pub by_category: BTreeMap<Category, Vec<u64>>,
     /// People by activity, busiest first (at most `top`).
-    pub top_people: Vec<(String, u64)>,
+    pub top_people: Vec<(PersonId, u64)>,
     /// Operations by count, most frequent first (at most `top`).
-    pub top_operations: Vec<(String, u64)>,
-    /// Events per severity.
-    pub severities: Vec<(String, u64)>,
+    pub top_operations: Vec<(Operation, u64)>,
+    /// Events per severity, most frequent first.
+    pub severities: Vec<(Severity, u64)>,
     /// `[weekday from Monday][hour]` in the chosen zone.
     pub heatmap: [[u64; 24]; 7],
     /// For each heatmap cell, the latest UTC hour in the range that falls in it.
@@ -138,28 +139,54 @@ fn headline(
     };
     Headline {
         events: per_key(products, from, to).values().sum(),
-        security: of(categories, "security"),
-        high: of(severities, "high"),
+        security: of(categories, Category::Security.as_str()),
+        high: of(severities, Severity::High.as_str()),
         people: people.keys().filter(|k| k.is_some()).count() as u64,
     }
 }
 
-fn ranked(map: BTreeMap<Option<String>, u64>, top: usize) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = map.into_iter().filter_map(|(k, n)| Some((k?, n))).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    v.truncate(top);
-    v
+/// A rollup key as its type. A key that does not parse (a value this build's vocabulary no longer
+/// has) is left out of the figures, with a warning, rather than failing the page.
+fn typed<K>(key: &str, parse: impl Fn(&str) -> Option<K>) -> Option<K> {
+    let parsed = parse(key);
+    if parsed.is_none() {
+        tracing::warn!(
+            rollup.key = key,
+            "a rollup key is not a known value; left out"
+        );
+    }
+    parsed
 }
 
-fn series(
+/// The keys by count, most first (ties in key order), at most `top`.
+fn ranked<K>(
+    map: BTreeMap<Option<String>, u64>,
+    top: usize,
+    parse: impl Fn(&str) -> Option<K>,
+) -> Vec<(K, u64)> {
+    let mut v: Vec<(String, u64)> = map.into_iter().filter_map(|(k, n)| Some((k?, n))).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter()
+        .filter_map(|(k, n)| Some((typed(&k, &parse)?, n)))
+        .take(top)
+        .collect()
+}
+
+fn series<K: Ord + Clone + FromStr>(
     counts: &[HourCounts],
     buckets: &[Bucket],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> BTreeMap<String, Vec<u64>> {
-    let mut out: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+) -> BTreeMap<K, Vec<u64>> {
+    let mut out: BTreeMap<K, Vec<u64>> = BTreeMap::new();
     for c in counts {
-        let Some(key) = &c.key else { continue };
+        let Some(key) = c
+            .key
+            .as_deref()
+            .and_then(|k| typed(k, |k| k.parse::<K>().ok()))
+        else {
+            continue;
+        };
         for (start, n) in c.overlapping(from, to) {
             if let Some(i) = bucket_of(buckets, start.max(from)) {
                 out.entry(key.clone())
@@ -235,42 +262,78 @@ impl Overview {
             by_product: series(&products, &buckets, from, to),
             by_category: series(&categories, &buckets, from, to),
             buckets,
-            top_people: ranked(people_now, top),
-            top_operations: ranked(per_key(&operations, from, to), top),
-            severities: ranked(per_key(&severities, from, to), usize::MAX),
+            top_people: ranked(people_now, top, |k| PersonId::parse(k).ok()),
+            top_operations: ranked(per_key(&operations, from, to), top, |k| k.parse().ok()),
+            severities: ranked(per_key(&severities, from, to), usize::MAX, |k| {
+                k.parse().ok()
+            }),
             heatmap,
             heatmap_latest,
         })
     }
 }
 
-/// Activity of each person or team (`by`) over `[from, to)`, widened to whole hours:
-/// (id, events, security events), busiest first.
+/// What a ranking is by: a person or a team, named by its id in the rollups.
+pub trait RankedBy: Sized + Clone + Eq + std::hash::Hash + Ord {
+    /// The rollup dimension holding these ids.
+    const DIMENSION: Dimension;
+    /// The id a rollup key names, if it is one.
+    fn from_key(key: &str) -> Option<Self>;
+}
+
+impl RankedBy for PersonId {
+    const DIMENSION: Dimension = Dimension::Person;
+    fn from_key(key: &str) -> Option<Self> {
+        PersonId::parse(key).ok()
+    }
+}
+
+impl RankedBy for TeamId {
+    const DIMENSION: Dimension = Dimension::Team;
+    fn from_key(key: &str) -> Option<Self> {
+        TeamId::parse(key).ok()
+    }
+}
+
+/// One person's or team's activity over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity<Id> {
+    /// Who.
+    pub id: Id,
+    /// Their events.
+    pub events: u64,
+    /// Their security events.
+    pub security: u64,
+}
+
+/// Activity of each person or team (`Id`) over `[from, to)`, widened to whole hours, busiest
+/// first (ties by id). Rollup keys that are not an `Id` are skipped.
 ///
 /// # Errors
 /// A database error.
-pub async fn ranking(
+pub async fn ranking<Id: RankedBy>(
     rollups: &RollupStore,
     filter: &EventFilter,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    by: Dimension,
-) -> Result<Vec<(String, u64, u64)>, StoreError> {
+) -> Result<Vec<Activity<Id>>, StoreError> {
     let (from, to) = (floor_hour(from), ceil_hour(to));
-    let mut out: Vec<(String, u64, u64)> = if by == Dimension::Person && spans_answer(filter) {
-        rollups
-            .person_totals(from, to)
-            .await?
-            .into_iter()
-            .filter_map(|(k, t)| Some((k?, t.events, t.security)))
-            .collect()
-    } else if by == Dimension::Team && spans_answer(filter) {
-        rollups
-            .team_totals(from, to)
-            .await?
-            .into_iter()
-            .map(|(k, t)| (k, t.events, t.security))
-            .collect()
+    let by = Id::DIMENSION;
+    let counted: Vec<(Option<String>, u64, u64)> = if spans_answer(filter) {
+        match by {
+            Dimension::Person => rollups
+                .person_totals(from, to)
+                .await?
+                .into_iter()
+                .map(|(k, t)| (k, t.events, t.security))
+                .collect(),
+            _ => rollups
+                .team_totals(from, to)
+                .await?
+                .into_iter()
+                .map(|(k, t)| (Some(k), t.events, t.security))
+                .collect(),
+        }
     } else {
         let security_filter = EventFilter {
             categories: vec![domain::Category::Security],
@@ -281,13 +344,23 @@ pub async fn ranking(
             rollups.totals_by(&security_filter, from, to, by),
         )?;
         all.into_iter()
-            .filter_map(|(k, n)| {
+            .map(|(k, n)| {
                 let s = security.get(&k).copied().unwrap_or(0);
-                Some((k?, n, s))
+                (k, n, s)
             })
             .collect()
     };
-    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut out: Vec<Activity<Id>> = counted
+        .into_iter()
+        .filter_map(|(k, events, security)| {
+            Some(Activity {
+                id: Id::from_key(k.as_deref()?)?,
+                events,
+                security,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.id.cmp(&b.id)));
     Ok(out)
 }
 

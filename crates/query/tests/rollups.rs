@@ -9,7 +9,7 @@ use domain::{
     SourceId, TeamId,
 };
 use futures::TryStreamExt;
-use query::analytics::{self, Dimension, Headline, Overview};
+use query::analytics::{self, Activity, Headline, Overview};
 use query::search::{actor_scope, count_events, CountSource};
 use store::rollups::{days_touched, PersonTotal, RollupScope};
 use store::teams::GroupSnapshot;
@@ -312,17 +312,17 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
     assert_eq!(o.current, h(5, 4, 1, 2));
     assert_eq!(o.previous, h(1, 1, 0, 1));
     assert_eq!(o.buckets.len(), 15, "hourly bars for a short range");
-    assert_eq!(o.by_product["org"].iter().sum::<u64>(), 4);
-    assert_eq!(o.by_product["jira"][2], 1, "the 12:00 bar");
+    assert_eq!(o.by_product[&Product::Org].iter().sum::<u64>(), 4);
+    assert_eq!(o.by_product[&Product::Jira][2], 1, "the 12:00 bar");
     assert_eq!(
         o.top_people,
-        [("person:a".to_owned(), 3), ("person:b".to_owned(), 1)]
+        [
+            (PersonId::parse("person:a").unwrap(), 3),
+            (PersonId::parse("person:b").unwrap(), 1)
+        ]
     );
-    assert_eq!(o.top_operations[0], ("login".to_owned(), 4));
-    assert_eq!(
-        o.severities,
-        [("low".to_owned(), 4), ("high".to_owned(), 1)]
-    );
+    assert_eq!(o.top_operations[0], ("login".parse().unwrap(), 4));
+    assert_eq!(o.severities, [(Severity::Low, 4), (Severity::High, 1)]);
     // 2026-03-01 is a Sunday: 10:00 UTC is 19:00 in Tokyo; Monday 00:00 UTC is 09:00 there.
     assert_eq!(o.heatmap[6][19], 1);
     assert_eq!(o.heatmap[0][9], 1);
@@ -357,14 +357,26 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
         .unwrap();
     assert_eq!(o.current, h(1, 1, 1, 1));
     let everything = EventFilter::default();
-    let ranked = |by| analytics::ranking(&store.rollups, &everything, at(1, 0), at(3, 0), by);
+    let teams = |filter| analytics::ranking::<TeamId>(&store.rollups, filter, at(1, 0), at(3, 0));
+    let people =
+        |filter| analytics::ranking::<PersonId>(&store.rollups, filter, at(1, 0), at(3, 0));
+    fn activity<Id>(id: Id, events: u64, security: u64) -> Activity<Id> {
+        Activity {
+            id,
+            events,
+            security,
+        }
+    }
     assert_eq!(
-        ranked(Dimension::Team).await.unwrap(),
-        [("team:red".to_owned(), 4, 4)]
+        teams(&everything).await.unwrap(),
+        [activity(TeamId::parse("team:red").unwrap(), 4, 4)]
     );
     assert_eq!(
-        ranked(Dimension::Person).await.unwrap(),
-        [("person:a".to_owned(), 4, 4), ("person:b".to_owned(), 1, 1)]
+        people(&everything).await.unwrap(),
+        [
+            activity(PersonId::parse("person:a").unwrap(), 4, 4),
+            activity(PersonId::parse("person:b").unwrap(), 1, 1)
+        ]
     );
     // Without a filter the rankings come from the spans of days; with one (here matching every
     // event) from the daily rows. Both agree.
@@ -372,15 +384,16 @@ async fn the_overview_reads_hourly_rollups_in_the_viewers_zone() {
         pipelines: vec![Pipeline::Audit],
         ..EventFilter::default()
     };
-    for by in [Dimension::Person, Dimension::Team] {
-        assert_eq!(
-            ranked(by).await.unwrap(),
-            analytics::ranking(&store.rollups, &audit, at(1, 0), at(3, 0), by)
-                .await
-                .unwrap(),
-            "{by:?}"
-        );
-    }
+    assert_eq!(
+        people(&everything).await.unwrap(),
+        people(&audit).await.unwrap(),
+        "Person"
+    );
+    assert_eq!(
+        teams(&everything).await.unwrap(),
+        teams(&audit).await.unwrap(),
+        "Team"
+    );
 }
 
 #[tokio::test]
