@@ -12,9 +12,11 @@
 //! repository is addressed by whichever of them it has ([`repository_key`]); one with none of them
 //! is handed to the sink as a reject, so its absent history is visible rather than silent.
 
-use crate::http::{address, follow, resource, HttpClient};
+use crate::http::{address, resource, Flow, HttpClient, Listing, Pager};
 use crate::time::{bitbucket_datetime, parse_time};
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::{
+    Connector, ConnectorError, Feed, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use domain::{Pipeline, Product};
 use reqwest::Url;
 use serde::Deserialize;
@@ -31,6 +33,17 @@ struct Page {
     values: Vec<Value>,
     #[serde(default)]
     next: Option<String>,
+}
+
+impl Listing for Page {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The absolute `next` link.
+    fn next(&self) -> Option<String> {
+        self.next.clone()
+    }
 }
 
 /// Commits and pull requests of one workspace.
@@ -51,28 +64,24 @@ impl BitbucketActivity {
         }
     }
 
-    /// One page from `url`: its values and the next page's URL, if any.
-    async fn page(&self, url: Url) -> Result<(Vec<Value>, Option<Url>), ConnectorError> {
-        let page: Page = self.http.get_json(url).await?.body;
-        let next = match page.next.filter(|n| !n.is_empty()) {
-            Some(link) => Some(follow(&self.base, &link)?),
-            None => None,
-        };
-        Ok((page.values, next))
+    /// How every listing here pages: through its `next` links, past an empty page too.
+    fn pager(&self) -> Pager {
+        Pager::links(&self.base)
     }
 
     async fn repositories(&self) -> Result<Vec<Value>, ConnectorError> {
-        let mut repos = Vec::new();
-        let mut next = Some(resource(
+        let first = resource(
             &self.base,
             &["repositories", &self.workspace],
             &[("pagelen", "100".to_owned())],
-        )?);
-        while let Some(url) = next.take() {
-            let (values, following) = self.page(url).await?;
-            repos.extend(values);
-            next = following;
-        }
+        )?;
+        let mut repos = Vec::new();
+        self.pager()
+            .walk(&self.http, first, &mut repos, |repos, page: Page| {
+                repos.extend(page.values);
+                std::future::ready(Ok(Flow::More(repos)))
+            })
+            .await?;
         Ok(repos)
     }
 
@@ -151,7 +160,7 @@ impl Connector for BitbucketActivity {
         window: Window,
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
-        let mut records = 0;
+        let mut feed = Feed::new(sink);
         for repo in self.repositories().await? {
             let context = repo_context(&repo);
             let key = match address(repository_key(&context), "repository", || {
@@ -159,41 +168,43 @@ impl Connector for BitbucketActivity {
             }) {
                 Ok(key) => key,
                 Err(reason) => {
-                    sink.reject(repo, reason)
-                        .await
-                        .map_err(ConnectorError::Sink)?;
+                    feed.reject(repo, reason).await?;
                     continue;
                 }
             };
+            let context = &context;
 
             // Commits come newest first without a date filter: stop at the first page that
             // holds nothing as recent as the window. Each page goes to the sink as it arrives.
-            let mut next =
-                Some(self.repo_endpoint(&key, "commits", &[("pagelen", "100".to_owned())])?);
-            while let Some(url) = next.take() {
-                let (values, following) = self.page(url).await?;
-                // An empty page, or one holding a commit not known to be older, goes on.
-                let mut any_recent = values.is_empty();
-                let mut batch = Vec::with_capacity(values.len());
-                for commit in values {
-                    let date = window.plausible(commit["date"].as_str().and_then(parse_time));
-                    if date.is_none_or(|t| t >= window.from) {
-                        any_recent = true;
-                    }
-                    if date.is_none_or(|t| window.contains(t)) {
-                        batch.push(SourceRecord {
-                            kind: RecordKind::BitbucketCommit,
-                            raw: commit,
-                            context: context.clone(),
-                        });
-                    }
-                }
-                records += batch.len() as u64;
-                sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-                if any_recent {
-                    next = following;
-                }
-            }
+            let commits = self.repo_endpoint(&key, "commits", &[("pagelen", "100".to_owned())])?;
+            self.pager()
+                .walk(
+                    &self.http,
+                    commits,
+                    &mut feed,
+                    |feed, page: Page| async move {
+                        // An empty page, or one holding a commit not known to be older, goes on.
+                        let mut any_recent = page.values.is_empty();
+                        let mut batch = Vec::with_capacity(page.values.len());
+                        for commit in page.values {
+                            let date =
+                                window.plausible(commit["date"].as_str().and_then(parse_time));
+                            if date.is_none_or(|t| t >= window.from) {
+                                any_recent = true;
+                            }
+                            if date.is_none_or(|t| window.contains(t)) {
+                                batch.push(SourceRecord {
+                                    kind: RecordKind::BitbucketCommit,
+                                    raw: commit,
+                                    context: context.clone(),
+                                });
+                            }
+                        }
+                        feed.accept(batch).await?;
+                        Ok(Flow::stop_if(!any_recent, feed))
+                    },
+                )
+                .await?;
 
             let query = [
                 ("state", "OPEN".to_owned()),
@@ -206,36 +217,44 @@ impl Connector for BitbucketActivity {
                 ("sort", "-updated_on".to_owned()),
                 ("pagelen", "50".to_owned()),
             ];
-            let mut next = Some(self.repo_endpoint(&key, "pullrequests", &query)?);
-            while let Some(url) = next.take() {
-                let (values, following) = self.page(url).await?;
-                let mut batch = Vec::with_capacity(values.len());
-                for pr in values {
-                    let created = window.plausible(pr["created_on"].as_str().and_then(parse_time));
-                    if created.is_none_or(|t| window.contains(t)) {
-                        batch.push(SourceRecord {
-                            kind: RecordKind::BitbucketPrOpened,
-                            raw: pr.clone(),
-                            context: context.clone(),
-                        });
-                    }
-                    let closed = matches!(pr["state"].as_str(), Some("MERGED" | "DECLINED"));
-                    let updated = window.plausible(pr["updated_on"].as_str().and_then(parse_time));
-                    if closed && updated.is_none_or(|t| window.contains(t)) {
-                        batch.push(SourceRecord {
-                            kind: RecordKind::BitbucketPrClosed,
-                            raw: pr,
-                            context: context.clone(),
-                        });
-                    }
-                }
-                records += batch.len() as u64;
-                sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-                next = following;
-            }
+            let pull_requests = self.repo_endpoint(&key, "pullrequests", &query)?;
+            self.pager()
+                .walk(
+                    &self.http,
+                    pull_requests,
+                    &mut feed,
+                    |feed, page: Page| async move {
+                        let mut batch = Vec::with_capacity(page.values.len());
+                        for pr in page.values {
+                            let created =
+                                window.plausible(pr["created_on"].as_str().and_then(parse_time));
+                            if created.is_none_or(|t| window.contains(t)) {
+                                batch.push(SourceRecord {
+                                    kind: RecordKind::BitbucketPrOpened,
+                                    raw: pr.clone(),
+                                    context: context.clone(),
+                                });
+                            }
+                            let closed =
+                                matches!(pr["state"].as_str(), Some("MERGED" | "DECLINED"));
+                            let updated =
+                                window.plausible(pr["updated_on"].as_str().and_then(parse_time));
+                            if closed && updated.is_none_or(|t| window.contains(t)) {
+                                batch.push(SourceRecord {
+                                    kind: RecordKind::BitbucketPrClosed,
+                                    raw: pr,
+                                    context: context.clone(),
+                                });
+                            }
+                        }
+                        feed.accept(batch).await?;
+                        Ok(Flow::More(feed))
+                    },
+                )
+                .await?;
         }
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }

@@ -9,10 +9,11 @@
 //! versions listed, the version is handed on. An item without an id cannot have its versions
 //! listed; it is handed to the sink as a reject, not skipped.
 
-use crate::http::{address, endpoint, follow, resource, HttpClient};
+use crate::http::{address, endpoint, resource, Flow, HttpClient, Listing, Pager};
 use crate::time::parse_time;
 use crate::{
-    id_text, Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+    id_text, Connector, ConnectorError, Feed, FetchStats, RecordKind, RecordSink, SourceRecord,
+    Window,
 };
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -25,6 +26,13 @@ const AUDIT_PAGE: usize = 1000;
 struct AuditPage {
     #[serde(default)]
     results: Vec<Value>,
+}
+
+/// `size` and `totalSize` are not read: a short page is the last.
+impl Listing for AuditPage {
+    fn len(&self) -> usize {
+        self.results.len()
+    }
 }
 
 /// v2 list envelope: `{results, _links: {next?}}`.
@@ -42,14 +50,20 @@ struct NextLink {
     next: Option<String>,
 }
 
-impl CursorPage {
-    fn next(&self) -> Option<&str> {
-        self.links
-            .as_ref()?
-            .next
-            .as_deref()
-            .filter(|n| !n.is_empty())
+impl Listing for CursorPage {
+    fn len(&self) -> usize {
+        self.results.len()
     }
+
+    /// `_links.next`, relative to the site.
+    fn next(&self) -> Option<String> {
+        self.links.as_ref()?.next.clone()
+    }
+}
+
+/// How the v2 lists page: through `_links.next`, and no further than an empty page.
+fn v2_pager(site: &Url) -> Pager {
+    Pager::links(site).ending_on_an_empty_page()
 }
 
 /// Confluence's audit log.
@@ -81,38 +95,31 @@ impl Connector for ConfluenceAudit {
         window: Window,
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
-        let mut start = 0usize;
-        let mut records = 0;
-        loop {
-            // `endDate` is inclusive; one millisecond less keeps the window half-open.
-            let query = [
-                ("startDate", window.from.timestamp_millis().to_string()),
-                ("endDate", (window.to.timestamp_millis() - 1).to_string()),
-                ("start", start.to_string()),
-                ("limit", AUDIT_PAGE.to_string()),
-            ];
-            let page: AuditPage = self
-                .http
-                .get_json(endpoint(&self.site, "/wiki/rest/api/audit", &query)?)
-                .await?
-                .body;
-            let n = page.results.len();
-            start += n;
-            records += n as u64;
-            let batch = page.results.into_iter().map(|raw| SourceRecord {
-                kind: RecordKind::ConfluenceAudit,
-                raw,
-                context: Value::Null,
-            });
-            sink.accept(batch.collect())
-                .await
-                .map_err(ConnectorError::Sink)?;
-            if n < AUDIT_PAGE {
-                break;
-            }
-        }
+        // `endDate` is inclusive; one millisecond less keeps the window half-open.
+        let query = [
+            ("startDate", window.from.timestamp_millis().to_string()),
+            ("endDate", (window.to.timestamp_millis() - 1).to_string()),
+        ];
+        let first = endpoint(&self.site, "/wiki/rest/api/audit", &query)?;
+        let mut feed = Feed::new(sink);
+        Pager::offset("start", "limit", AUDIT_PAGE)
+            .walk(
+                &self.http,
+                first,
+                &mut feed,
+                |feed, page: AuditPage| async move {
+                    let batch = page.results.into_iter().map(|raw| SourceRecord {
+                        kind: RecordKind::ConfluenceAudit,
+                        raw,
+                        context: Value::Null,
+                    });
+                    feed.accept(batch.collect()).await?;
+                    Ok(Flow::More(feed))
+                },
+            )
+            .await?;
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }
@@ -139,39 +146,37 @@ impl ConfluenceContent {
         window: Window,
     ) -> Result<Vec<SourceRecord>, ConnectorError> {
         let context = json!({ "contentType": kind.trim_end_matches('s'), "id": id, "title": item["title"], "spaceId": item["spaceId"] });
-        let mut out = Vec::new();
         let query = [
             ("sort", "-modified-date".to_owned()),
             ("limit", "250".to_owned()),
         ];
-        let mut url = resource(
+        let first = resource(
             &self.site,
             &["wiki", "api", "v2", kind, id, "versions"],
             &query,
         )?;
-        loop {
-            let page: CursorPage = self.http.get_json(url.clone()).await?.body;
-            let mut older_seen = false;
-            for version in &page.results {
-                match window.plausible(version["createdAt"].as_str().and_then(parse_time)) {
-                    Some(t) if t < window.from => older_seen = true,
-                    Some(t) if !window.contains(t) => {}
-                    // Unreadable and implausible times go on, for the pipeline to quarantine
-                    // with the reason.
-                    _ => out.push(SourceRecord {
-                        kind: RecordKind::ConfluenceVersion,
-                        raw: version.clone(),
-                        context: context.clone(),
-                    }),
+        let mut out = Vec::new();
+        v2_pager(&self.site)
+            .walk(&self.http, first, &mut out, |out, page: CursorPage| {
+                let mut older_seen = false;
+                for version in page.results {
+                    match window.plausible(version["createdAt"].as_str().and_then(parse_time)) {
+                        Some(t) if t < window.from => older_seen = true,
+                        Some(t) if !window.contains(t) => {}
+                        // Unreadable and implausible times go on, for the pipeline to quarantine
+                        // with the reason.
+                        _ => out.push(SourceRecord {
+                            kind: RecordKind::ConfluenceVersion,
+                            raw: version,
+                            context: context.clone(),
+                        }),
+                    }
                 }
-            }
-            match page.next() {
-                Some(next) if !older_seen && !page.results.is_empty() => {
-                    url = follow(&self.site, next)?
-                }
-                _ => return Ok(out),
-            }
-        }
+                // Newest first: after a page that reached an older version, all are older.
+                std::future::ready(Ok(Flow::stop_if(older_seen, out)))
+            })
+            .await?;
+        Ok(out)
     }
 }
 
@@ -190,50 +195,50 @@ impl Connector for ConfluenceContent {
         window: Window,
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
-        let mut records = 0;
+        let mut feed = Feed::new(sink);
         for kind in ["pages", "blogposts"] {
             let query = [
                 ("sort", "-modified-date".to_owned()),
                 ("limit", "250".to_owned()),
             ];
-            let mut url = resource(&self.site, &["wiki", "api", "v2", kind], &query)?;
-            'listing: loop {
-                let page: CursorPage = self.http.get_json(url.clone()).await?.body;
-                let mut batch = Vec::new();
-                let mut reached_older = false;
-                for item in &page.results {
-                    let modified = window
-                        .plausible(item["version"]["createdAt"].as_str().and_then(parse_time));
-                    if modified.is_some_and(|t| t < window.from) {
-                        reached_older = true;
-                        break;
-                    }
-                    let noun = kind.trim_end_matches('s');
-                    let id = match address(id_text(&item["id"]), noun, || {
-                        format!("{noun} without id: its versions cannot be listed")
-                    }) {
-                        Ok(id) => id,
-                        Err(reason) => {
-                            sink.reject(item.clone(), reason)
-                                .await
-                                .map_err(ConnectorError::Sink)?;
-                            continue;
+            let first = resource(&self.site, &["wiki", "api", "v2", kind], &query)?;
+            v2_pager(&self.site)
+                .walk(
+                    &self.http,
+                    first,
+                    &mut feed,
+                    |feed, page: CursorPage| async move {
+                        let mut batch = Vec::new();
+                        let mut reached_older = false;
+                        for item in page.results {
+                            let modified = window.plausible(
+                                item["version"]["createdAt"].as_str().and_then(parse_time),
+                            );
+                            if modified.is_some_and(|t| t < window.from) {
+                                reached_older = true;
+                                break;
+                            }
+                            let noun = kind.trim_end_matches('s');
+                            let id = match address(id_text(&item["id"]), noun, || {
+                                format!("{noun} without id: its versions cannot be listed")
+                            }) {
+                                Ok(id) => id,
+                                Err(reason) => {
+                                    feed.reject(item, reason).await?;
+                                    continue;
+                                }
+                            };
+                            batch.extend(self.versions(kind, &id, &item, window).await?);
                         }
-                    };
-                    batch.extend(self.versions(kind, &id, item, window).await?);
-                }
-                records += batch.len() as u64;
-                sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-                match page.next() {
-                    Some(next) if !reached_older && !page.results.is_empty() => {
-                        url = follow(&self.site, next)?
-                    }
-                    _ => break 'listing,
-                }
-            }
+                        feed.accept(batch).await?;
+                        // Newest-modified first: after the first older item, all are older.
+                        Ok(Flow::stop_if(reached_older, feed))
+                    },
+                )
+                .await?;
         }
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }

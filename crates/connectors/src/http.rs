@@ -6,9 +6,14 @@
 //! URLs are built here too: [`endpoint`] for fixed paths, [`resource`] for any path holding an id,
 //! a key or a configured name, each percent-encoded as exactly one segment — an id is data from
 //! the network, and a `/`, `?` or `#` in it must not change the resource asked for.
+//!
+//! So is the walk through a paged listing (`Pager`, in `http/pagination.rs`): offset, link and cursor
+//! paging, each with its rules for when a listing ends, written once for every connector.
 
+mod pagination;
 mod retry;
 
+pub(crate) use pagination::{Flow, Listing, Pager};
 pub use retry::RetryPolicy;
 
 use crate::{ConnectorError, FetchStats};

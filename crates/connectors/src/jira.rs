@@ -17,9 +17,11 @@
 
 mod search;
 
-use crate::http::{address, display_url, endpoint, resource, HttpClient};
+use crate::http::{address, display_url, endpoint, resource, Flow, HttpClient, Listing, Pager};
 use crate::time::{jira_datetime, parse_time};
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::{
+    Connector, ConnectorError, Feed, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use chrono::{DateTime, DurationRound, LocalResult, TimeDelta, TimeZone, Utc};
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -29,11 +31,19 @@ use serde_json::{json, Value};
 const AUDIT_PAGE: usize = 1000;
 const SEARCH_PAGE: usize = 100;
 const CHANGELOG_PAGE: usize = 100;
+const GROUP_PAGE: usize = 50;
 
 #[derive(Debug, Deserialize)]
 struct AuditPage {
     #[serde(default)]
     records: Vec<Value>,
+}
+
+/// `total` is not read, nor any `isLast`: a short page is the last.
+impl Listing for AuditPage {
+    fn len(&self) -> usize {
+        self.records.len()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +66,16 @@ struct ChangelogPage {
     is_last: Option<bool>,
 }
 
+impl Listing for ChangelogPage {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn is_last(&self) -> Option<bool> {
+        self.is_last
+    }
+}
+
 /// Offset-paged `{startAt, maxResults, isLast, values}` envelopes (groups, members).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +84,16 @@ struct OffsetPage {
     values: Vec<Value>,
     #[serde(default)]
     is_last: Option<bool>,
+}
+
+impl Listing for OffsetPage {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn is_last(&self) -> Option<bool> {
+        self.is_last
+    }
 }
 
 /// Jira's audit log.
@@ -97,37 +127,30 @@ impl Connector for JiraAudit {
     ) -> Result<FetchStats, ConnectorError> {
         // `to` is inclusive in this API; step back a millisecond to keep the window half-open.
         let to = window.to - TimeDelta::milliseconds(1);
-        let mut offset = 0usize;
-        let mut records = 0;
-        loop {
-            let query = [
-                ("from", jira_datetime(window.from)),
-                ("to", jira_datetime(to)),
-                ("offset", offset.to_string()),
-                ("limit", AUDIT_PAGE.to_string()),
-            ];
-            let page: AuditPage = self
-                .http
-                .get_json(endpoint(&self.site, "/rest/api/3/auditing/record", &query)?)
-                .await?
-                .body;
-            let n = page.records.len();
-            offset += n;
-            records += n as u64;
-            let batch = page.records.into_iter().map(|raw| SourceRecord {
-                kind: RecordKind::JiraAudit,
-                raw,
-                context: Value::Null,
-            });
-            sink.accept(batch.collect())
-                .await
-                .map_err(ConnectorError::Sink)?;
-            if n < AUDIT_PAGE {
-                break;
-            }
-        }
+        let query = [
+            ("from", jira_datetime(window.from)),
+            ("to", jira_datetime(to)),
+        ];
+        let first = endpoint(&self.site, "/rest/api/3/auditing/record", &query)?;
+        let mut feed = Feed::new(sink);
+        Pager::offset("offset", "limit", AUDIT_PAGE)
+            .walk(
+                &self.http,
+                first,
+                &mut feed,
+                |feed, page: AuditPage| async move {
+                    let batch = page.records.into_iter().map(|raw| SourceRecord {
+                        kind: RecordKind::JiraAudit,
+                        raw,
+                        context: Value::Null,
+                    });
+                    feed.accept(batch.collect()).await?;
+                    Ok(Flow::More(feed))
+                },
+            )
+            .await?;
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }
@@ -175,39 +198,31 @@ impl JiraIssues {
             "summary": issue["fields"]["summary"],
             "project": issue["fields"]["project"]["key"],
         });
+        let first = resource(
+            &self.site,
+            &["rest", "api", "3", "issue", id_or_key, "changelog"],
+            &[],
+        )?;
         let mut out = Vec::new();
-        let mut start = 0usize;
-        loop {
-            let query = [
-                ("startAt", start.to_string()),
-                ("maxResults", CHANGELOG_PAGE.to_string()),
-            ];
-            let url = resource(
-                &self.site,
-                &["rest", "api", "3", "issue", id_or_key, "changelog"],
-                &query,
-            )?;
-            let page: ChangelogPage = self.http.get_json(url).await?.body;
-            let n = page.values.len();
-            start += n;
-            out.extend(
-                page.values
-                    .into_iter()
-                    .filter(|entry| {
-                        window
-                            .plausible(entry["created"].as_str().and_then(parse_time))
-                            .is_none_or(|t| window.contains(t))
-                    })
-                    .map(|raw| SourceRecord {
-                        kind: RecordKind::JiraChangelog,
-                        raw,
-                        context: context.clone(),
-                    }),
-            );
-            if n == 0 || page.is_last.unwrap_or(n < CHANGELOG_PAGE) {
-                break;
-            }
-        }
+        Pager::offset("startAt", "maxResults", CHANGELOG_PAGE)
+            .walk(&self.http, first, &mut out, |out, page: ChangelogPage| {
+                out.extend(
+                    page.values
+                        .into_iter()
+                        .filter(|entry| {
+                            window
+                                .plausible(entry["created"].as_str().and_then(parse_time))
+                                .is_none_or(|t| window.contains(t))
+                        })
+                        .map(|raw| SourceRecord {
+                            kind: RecordKind::JiraChangelog,
+                            raw,
+                            context: context.clone(),
+                        }),
+                );
+                std::future::ready(Ok(Flow::More(out)))
+            })
+            .await?;
         Ok(out)
     }
 }
@@ -260,6 +275,13 @@ impl Connector for JiraIssues {
         // the window may have been updated since; its in-window records must still be found.
         // The lower bound is floored to the minute; exact filtering follows. Each page is a fresh
         // query from the last page's latest minute (`search`), never a bare token.
+        //
+        // This is the one listing that does not walk through `http::Pager`: its next request is
+        // not a position, a link or a cursor the page carries but a query computed from the
+        // issues served (their latest minute, the ids to exclude) by the same `Walk` that the
+        // handling of the page consults (`should_read`), and taking a page in can fail (a query
+        // that would only repeat itself). None of the pager's rules for when a listing ends
+        // holds here either: an empty page, `isLast` or a missing token end it (`Walk::after`).
         let mut walk = search::Walk::new(window, zone);
         let mut records = 0;
         loop {
@@ -342,21 +364,21 @@ impl JiraGroups {
         extra: &[(&str, String)],
     ) -> Result<Vec<Value>, ConnectorError> {
         let mut out = Vec::new();
-        loop {
-            let mut query = extra.to_vec();
-            query.push(("startAt", out.len().to_string()));
-            query.push(("maxResults", "50".to_owned()));
-            let page: OffsetPage = self
-                .http
-                .get_json(endpoint(&self.site, path, &query)?)
-                .await?
-                .body;
-            let n = page.values.len();
-            out.extend(page.values);
-            if n == 0 || page.is_last.unwrap_or(true) {
-                return Ok(out);
-            }
-        }
+        // These listings go on only while a page says `isLast: false`: one that does not say is
+        // taken for the last, full or not.
+        Pager::offset("startAt", "maxResults", GROUP_PAGE)
+            .unsaid_means_last()
+            .walk(
+                &self.http,
+                endpoint(&self.site, path, extra)?,
+                &mut out,
+                |out, page: OffsetPage| {
+                    out.extend(page.values);
+                    std::future::ready(Ok(Flow::More(out)))
+                },
+            )
+            .await?;
+        Ok(out)
     }
 
     /// Every group: `{groupId, name}`.

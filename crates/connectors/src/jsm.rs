@@ -4,9 +4,11 @@
 //! than the window. A request whose times are unreadable or implausible ([`Window::plausible`])
 //! says nothing about where the listing is: it is handed on and the listing goes on.
 
-use crate::http::{endpoint, HttpClient};
+use crate::http::{endpoint, Flow, HttpClient, Listing, Pager};
 use crate::time::parse_time;
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::{
+    Connector, ConnectorError, Feed, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{Pipeline, Product};
 use reqwest::Url;
@@ -22,6 +24,16 @@ struct Page {
     values: Vec<Value>,
     #[serde(default)]
     is_last_page: Option<bool>,
+}
+
+impl Listing for Page {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn is_last(&self) -> Option<bool> {
+        self.is_last_page
+    }
 }
 
 /// A JSM `DateDTO` (`{iso8601, epochMillis, …}`) as a UTC time.
@@ -61,61 +73,55 @@ impl Connector for JsmRequests {
         window: Window,
         sink: &mut dyn RecordSink,
     ) -> Result<FetchStats, ConnectorError> {
-        let mut start = 0usize;
-        let mut records = 0;
-        loop {
-            let query = [
-                ("requestOwnership", "ALL_ORGANIZATIONS".to_owned()),
-                ("requestStatus", "ALL_REQUESTS".to_owned()),
-                ("expand", "status".to_owned()),
-                ("start", start.to_string()),
-                ("limit", PAGE.to_string()),
-            ];
-            let page: Page = self
-                .http
-                .get_json(endpoint(
-                    &self.site,
-                    "/rest/servicedeskapi/request",
-                    &query,
-                )?)
-                .await?
-                .body;
-            let n = page.values.len();
-            start += n;
-            let mut batch = Vec::new();
-            let mut reached_older = false;
-            for request in page.values {
-                let created = window.plausible(date_dto(&request["createdDate"]));
-                let status_at = window.plausible(date_dto(&request["currentStatus"]["statusDate"]));
-                let latest = created.max(status_at);
-                if latest.is_some_and(|t| t < window.from) {
-                    reached_older = true;
-                    break;
-                }
-                if created.is_none_or(|t| window.contains(t)) {
-                    batch.push(SourceRecord {
-                        kind: RecordKind::JsmRequestCreated,
-                        raw: request.clone(),
-                        context: Value::Null,
-                    });
-                }
-                let done = request["currentStatus"]["statusCategory"].as_str() == Some("DONE");
-                if done && status_at.is_none_or(|t| window.contains(t)) {
-                    batch.push(SourceRecord {
-                        kind: RecordKind::JsmRequestResolved,
-                        raw: request,
-                        context: Value::Null,
-                    });
-                }
-            }
-            records += batch.len() as u64;
-            sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-            if reached_older || n == 0 || page.is_last_page.unwrap_or(n < PAGE) {
-                break;
-            }
-        }
+        let query = [
+            ("requestOwnership", "ALL_ORGANIZATIONS".to_owned()),
+            ("requestStatus", "ALL_REQUESTS".to_owned()),
+            ("expand", "status".to_owned()),
+        ];
+        let first = endpoint(&self.site, "/rest/servicedeskapi/request", &query)?;
+        let mut feed = Feed::new(sink);
+        Pager::offset("start", "limit", PAGE)
+            .walk(
+                &self.http,
+                first,
+                &mut feed,
+                |feed, page: Page| async move {
+                    let mut batch = Vec::new();
+                    let mut reached_older = false;
+                    for request in page.values {
+                        let created = window.plausible(date_dto(&request["createdDate"]));
+                        let status_at =
+                            window.plausible(date_dto(&request["currentStatus"]["statusDate"]));
+                        let latest = created.max(status_at);
+                        if latest.is_some_and(|t| t < window.from) {
+                            reached_older = true;
+                            break;
+                        }
+                        if created.is_none_or(|t| window.contains(t)) {
+                            batch.push(SourceRecord {
+                                kind: RecordKind::JsmRequestCreated,
+                                raw: request.clone(),
+                                context: Value::Null,
+                            });
+                        }
+                        let done =
+                            request["currentStatus"]["statusCategory"].as_str() == Some("DONE");
+                        if done && status_at.is_none_or(|t| window.contains(t)) {
+                            batch.push(SourceRecord {
+                                kind: RecordKind::JsmRequestResolved,
+                                raw: request,
+                                context: Value::Null,
+                            });
+                        }
+                    }
+                    feed.accept(batch).await?;
+                    // Latest activity first: after the first older request, all are older.
+                    Ok(Flow::stop_if(reached_older, feed))
+                },
+            )
+            .await?;
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }

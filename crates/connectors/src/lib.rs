@@ -126,6 +126,51 @@ pub trait RecordSink: Send {
     async fn reject(&mut self, raw: serde_json::Value, reason: String) -> Result<(), SinkError>;
 }
 
+/// The sink a run feeds and how many records it has handed to it: the state a listing that feeds
+/// the sink carries from page to page ([`http::Pager`]'s walk), and the count [`FetchStats`]
+/// reports. A failure of the sink becomes [`ConnectorError::Sink`].
+pub(crate) struct Feed<'a> {
+    sink: &'a mut dyn RecordSink,
+    records: u64,
+}
+
+impl<'a> Feed<'a> {
+    /// Feeds `sink`, nothing handed to it yet.
+    pub(crate) fn new(sink: &'a mut dyn RecordSink) -> Self {
+        Self { sink, records: 0 }
+    }
+
+    /// Hands `records` to the sink ([`RecordSink::accept`]), counting them.
+    pub(crate) async fn accept(
+        &mut self,
+        records: Vec<SourceRecord>,
+    ) -> Result<(), ConnectorError> {
+        self.records += records.len() as u64;
+        self.sink
+            .accept(records)
+            .await
+            .map_err(ConnectorError::Sink)
+    }
+
+    /// Hands a listing entry the connector cannot use to the sink, with the reason
+    /// ([`RecordSink::reject`]).
+    pub(crate) async fn reject(
+        &mut self,
+        raw: serde_json::Value,
+        reason: String,
+    ) -> Result<(), ConnectorError> {
+        self.sink
+            .reject(raw, reason)
+            .await
+            .map_err(ConnectorError::Sink)
+    }
+
+    /// The records handed to the sink so far.
+    pub(crate) fn records(&self) -> u64 {
+        self.records
+    }
+}
+
 /// A non-empty string, trimmed, or a number written out: how ids and keys of listing entries are
 /// read, to address their resources.
 ///

@@ -6,8 +6,10 @@
 //! re-polled; a run stops at the first empty page, and a cursor that does not change is treated as a
 //! broken response rather than looped on forever.
 
-use crate::http::{display_url, resource, HttpClient};
-use crate::{Connector, ConnectorError, FetchStats, RecordKind, RecordSink, SourceRecord, Window};
+use crate::http::{resource, Flow, HttpClient, Listing, Pager};
+use crate::{
+    Connector, ConnectorError, Feed, FetchStats, RecordKind, RecordSink, SourceRecord, Window,
+};
 use domain::{Pipeline, Product};
 use reqwest::Url;
 use serde::Deserialize;
@@ -33,6 +35,16 @@ struct Meta {
 struct Links {
     #[serde(default)]
     next: Option<String>,
+}
+
+impl Listing for Page {
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn next(&self) -> Option<String> {
+        self.next_cursor()
+    }
 }
 
 impl Page {
@@ -99,46 +111,31 @@ impl Connector for OrgEvents {
             ("to", window.to.timestamp_millis().to_string()),
             ("limit", "500".to_owned()),
         ];
-        let mut cursor: Option<String> = None;
-        let mut records = 0;
-        loop {
-            let mut query = bounds.to_vec();
-            if let Some(c) = &cursor {
-                query.push(("cursor", c.clone()));
-            }
-            let page: Page = self
-                .http
-                .get_json(resource(&self.base, &path, &query)?)
-                .await?
-                .body;
-            if page.data.is_empty() {
-                break;
-            }
-            let next = page.next_cursor();
-            records += page.data.len() as u64;
-            let batch = page
-                .data
-                .into_iter()
-                .map(|raw| SourceRecord {
-                    kind: RecordKind::OrgEvent,
-                    raw,
-                    context: serde_json::Value::Null,
-                })
-                .collect();
-            sink.accept(batch).await.map_err(ConnectorError::Sink)?;
-            match next {
-                None => break,
-                Some(n) if Some(&n) == cursor.as_ref() => {
-                    return Err(ConnectorError::Decode {
-                        url: display_url(&resource(&self.base, &path, &[])?),
-                        detail: "the next cursor equals the current one; refusing to loop".into(),
-                    })
-                }
-                Some(n) => cursor = Some(n),
-            }
-        }
+        let first = resource(&self.base, &path, &bounds)?;
+        let mut feed = Feed::new(sink);
+        Pager::cursor("cursor")
+            .refusing_a_repeated_cursor()
+            .walk(
+                &self.http,
+                first,
+                &mut feed,
+                |feed, page: Page| async move {
+                    let batch = page
+                        .data
+                        .into_iter()
+                        .map(|raw| SourceRecord {
+                            kind: RecordKind::OrgEvent,
+                            raw,
+                            context: serde_json::Value::Null,
+                        })
+                        .collect();
+                    feed.accept(batch).await?;
+                    Ok(Flow::More(feed))
+                },
+            )
+            .await?;
         Ok(FetchStats {
-            records,
+            records: feed.records(),
             ..self.http.take_stats()
         })
     }
@@ -165,23 +162,15 @@ impl OrgUsers {
     /// A classified [`ConnectorError`].
     pub async fn all(&self) -> Result<Vec<serde_json::Value>, ConnectorError> {
         let path = ["v1", "orgs", &self.org_id, "users"];
+        let first = resource(&self.base, &path, &[])?;
         let mut users = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let query: Vec<(&str, String)> = cursor.iter().map(|c| ("cursor", c.clone())).collect();
-            let page: Page = self
-                .http
-                .get_json(resource(&self.base, &path, &query)?)
-                .await?
-                .body;
-            let done = page.data.is_empty();
-            let next = page.next_cursor();
-            users.extend(page.data);
-            match next {
-                Some(n) if !done && Some(&n) != cursor.as_ref() => cursor = Some(n),
-                _ => break,
-            }
-        }
+        // A cursor served twice ends this listing rather than failing it.
+        Pager::cursor("cursor")
+            .walk(&self.http, first, &mut users, |users, page: Page| {
+                users.extend(page.data);
+                std::future::ready(Ok(Flow::More(users)))
+            })
+            .await?;
         Ok(users)
     }
 }
