@@ -72,6 +72,7 @@ internal_from! {
     jobs::JobError => "the job queue failed",
     charts::ChartError => "drawing a chart failed",
     tower_sessions::session::Error => "reading the session failed",
+    ingest::status::StatusError => "reading the streams' status failed",
 }
 
 #[cfg(feature = "ssr")]

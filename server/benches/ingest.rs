@@ -12,7 +12,7 @@ mod common;
 
 use bson::{doc, Document};
 use common::{env_number, peak_rss_mib, write_section};
-use connectors::deployments::StreamKind;
+use domain::StreamKind;
 use futures::TryStreamExt;
 use ingest::identity::IdentityResolver;
 use ingest::Syncer;

@@ -35,13 +35,10 @@ impl Background {
     ) -> Self {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let db = store.db.clone();
-        let shutdown = stopped(&rx);
+        let (workers_store, shutdown) = (store.clone(), stopped(&rx));
         tasks.push(tokio::spawn(async move {
-            if let Err(e) =
-                queue::run_workers(db, syncer, queue::worker_settings("sync", lease), shutdown)
-                    .await
-            {
+            let settings = queue::worker_settings("sync", lease);
+            if let Err(e) = queue::run_workers(&workers_store, syncer, settings, shutdown).await {
                 tracing::error!(error = %e, "the sync workers stopped");
             }
         }));

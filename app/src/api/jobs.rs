@@ -84,11 +84,11 @@ pub async fn list_jobs(
 ) -> Result<JobListing, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let filter = crate::ssr::job_filter(status.as_deref(), stream.as_deref(), 200)?;
+    let filter = helpers::job_filter(status.as_deref(), stream.as_deref(), 200)?;
     let jobs = state.jobs.list(&filter).await?;
     let counts = state.jobs.counts(ingest::queue::QUEUE).await?;
     Ok(JobListing {
-        rows: jobs.iter().map(crate::ssr::job_row).collect(),
+        rows: jobs.iter().map(helpers::job_row).collect(),
         counts: counts
             .into_iter()
             .map(|(s, n)| (s.as_str().to_owned(), n))
@@ -113,7 +113,7 @@ pub async fn get_job(id: String) -> Result<JobView, ApiError> {
         .await?
         .ok_or_else(crate::ssr::not_found)?;
     Ok(JobView {
-        job: crate::ssr::job_row(&detail.summary),
+        job: helpers::job_row(&detail.summary),
         attempts: detail
             .runs
             .iter()
@@ -158,8 +158,66 @@ pub async fn kill_job(id: String) -> Result<bool, ApiError> {
 pub async fn retry_failed(stream: Option<String>) -> Result<u64, ApiError> {
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let filter = crate::ssr::job_filter(Some("failed"), stream.as_deref(), 0)?;
+    let filter = helpers::job_filter(Some("failed"), stream.as_deref(), 0)?;
     let n = state.jobs.retry_all(&filter).await?;
     tracing::info!(admin = %user.username, count = n, "bulk retry of failed jobs");
     Ok(n)
+}
+
+/// Reading the Jobs page's query and turning jobs into its rows.
+#[cfg(feature = "ssr")]
+mod helpers {
+    use crate::error::ApiError;
+    use crate::ssr::bad_request;
+
+    /// The job filter of the Jobs page's query.
+    ///
+    /// # Errors
+    /// [`ApiError::BadRequest`] for an unknown status.
+    pub(super) fn job_filter(
+        status: Option<&str>,
+        stream: Option<&str>,
+        limit: u32,
+    ) -> Result<jobs::JobFilter, ApiError> {
+        let mut filter = jobs::JobFilter::queue(ingest::queue::QUEUE);
+        filter.limit = limit;
+        if let Some(s) = status.filter(|s| !s.is_empty()) {
+            filter.status = Some(
+                jobs::JobStatus::ALL
+                    .into_iter()
+                    .find(|j| j.as_str() == s)
+                    .ok_or_else(|| bad_request(format!("`{s}` is not a job status")))?,
+            );
+        }
+        if let Some(s) = stream.filter(|s| !s.is_empty()) {
+            filter.labels.insert("stream".to_owned(), s.to_owned());
+        }
+        Ok(filter)
+    }
+
+    /// A job as the Jobs page lists it.
+    pub(super) fn job_row(j: &jobs::JobSummary) -> crate::api::jobs::JobRow {
+        crate::api::jobs::JobRow {
+            id: j.id.clone(),
+            status: j.status.as_str().to_owned(),
+            retrying_at: j.next_attempt_at,
+            stream: j.labels.get("stream").cloned().unwrap_or_default(),
+            trigger: j.labels.get("trigger").cloned().unwrap_or_default(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            created_at: j.created_at,
+            finished_at: j.finished_at,
+            duration_ms: j.duration.map(|d| d.as_millis() as u64),
+            worker: j.worker.clone(),
+            last_error: j.last_error.clone(),
+            window: j.result.as_ref().and_then(|r| {
+                let time = |key: &str| {
+                    r.get(key).and_then(|v| {
+                        serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok()
+                    })
+                };
+                Some((time("window_from")?, time("window_to")?))
+            }),
+        }
+    }
 }

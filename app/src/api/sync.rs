@@ -66,60 +66,48 @@ pub struct SyncRow {
 pub async fn sync_status() -> Result<Vec<SyncRow>, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let states = state.store.sync_state.all().await?;
-    let active = crate::ssr::active_sync_jobs(&state).await?;
-    let rows = state
-        .deployments
-        .streams()
-        .into_iter()
-        .map(|info| {
-            let stream = info.key.to_string();
-            let s = states.iter().find(|s| s.stream == stream);
-            let job = active.iter().find(|(st, _, _)| *st == stream);
-            let status = match (info.unavailable, job, s) {
-                (Some(_), _, _) => "unavailable",
-                (None, Some((_, _, true)), _) => "running",
-                (None, Some((_, _, false)), _) => "queued",
-                (None, None, Some(s)) if s.last_error.is_some() => "failing",
-                (None, None, Some(s)) if s.last_run.is_some() => "idle",
-                (None, None, _) => "never run",
-            };
-            SyncRow {
-                state: status.to_owned(),
-                unavailable: info.unavailable.map(str::to_owned),
-                last_success_at: s.and_then(|s| s.last_success_at),
-                cursor: s.and_then(|s| s.cursor),
-                last_error: s.and_then(|s| s.last_error.clone()),
-                last_run: s.and_then(|s| s.last_run.as_ref()).map(|r| RunView {
-                    window_from: r.window_from,
-                    window_to: r.window_to,
-                    finished_at: r.finished_at,
-                    duration_ms: r.duration_ms,
-                    succeeded: r.succeeded,
-                    requests: r.counters.requests,
-                    rate_limited: r.counters.rate_limited,
-                    waited_ms: r.counters.waited_ms,
-                    records: r.counters.records,
-                    inserted: r.counters.inserted,
-                    duplicates: r.counters.duplicates,
-                    late: r.counters.late,
-                    rejects: r.counters.rejects,
-                    store_ms: r.counters.store_ms,
-                }),
-                total_events: s.map_or(0, |s| s.total_inserted),
-                active_job: job.map(|(_, id, _)| id.clone()),
-                stream,
-            }
-        })
-        .collect();
-    Ok(rows)
+    let streams = ingest::status::streams(&state.store, &state.jobs, &state.deployments).await?;
+    Ok(streams.into_iter().map(SyncRow::from).collect())
+}
+
+#[cfg(feature = "ssr")]
+impl From<ingest::status::StreamStatus> for SyncRow {
+    fn from(status: ingest::status::StreamStatus) -> Self {
+        let s = status.sync.as_ref();
+        SyncRow {
+            stream: status.key.to_string(),
+            state: status.state.as_str().to_owned(),
+            unavailable: status.unavailable.map(str::to_owned),
+            last_success_at: s.and_then(|s| s.last_success_at),
+            cursor: s.and_then(|s| s.cursor),
+            last_error: s.and_then(|s| s.last_error.clone()),
+            last_run: s.and_then(|s| s.last_run.as_ref()).map(|r| RunView {
+                window_from: r.window_from,
+                window_to: r.window_to,
+                finished_at: r.finished_at,
+                duration_ms: r.duration_ms,
+                succeeded: r.succeeded,
+                requests: r.counters.requests,
+                rate_limited: r.counters.rate_limited,
+                waited_ms: r.counters.waited_ms,
+                records: r.counters.records,
+                inserted: r.counters.inserted,
+                duplicates: r.counters.duplicates,
+                late: r.counters.late,
+                rejects: r.counters.rejects,
+                store_ms: r.counters.store_ms,
+            }),
+            total_events: s.map_or(0, |s| s.total_inserted),
+            active_job: status.active_job,
+        }
+    }
 }
 
 /// Queues a sync of one stream now (or of every runnable stream when `stream` is `all`); returns
 /// the number of streams queued. A stream that already has a run queued or running keeps it.
 #[server(endpoint = "sync/now")]
 pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
-    use connectors::deployments::StreamKey;
+    use domain::StreamKey;
     let user = crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let keys: Vec<StreamKey> = if stream == "all" {
@@ -134,7 +122,7 @@ pub async fn sync_now(stream: String) -> Result<usize, ApiError> {
         vec![key]
     };
     for key in &keys {
-        ingest::queue::enqueue(&state.jobs, key, "manual").await?;
+        ingest::queue::enqueue(&state.jobs, key, ingest::queue::Trigger::Manual).await?;
         tracing::info!(stream = %key, admin = %user.username, "sync queued from the dashboard");
     }
     Ok(keys.len())

@@ -2,11 +2,10 @@
 //! the rows delivered, the SHA-256 of the file and a link to its manifest. Exports that did not
 //! complete are listed too (an attempt is part of the audit trail), without a manifest.
 
-use crate::api::exports::{list_exports, ExportRow};
+use crate::api::exports::{list_exports, ExportRow, ExportState};
 use crate::components::export_links::export_url;
 use crate::components::time::UtcTime;
 use crate::url::encode_component;
-use domain::export::ExportStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -80,21 +79,21 @@ fn digest_view(sha: &str) -> impl IntoView {
 #[component]
 fn ExportRowView(row: ExportRow) -> impl IntoView {
     let events = format!("/events?{}", row.query);
-    let again = export_url(&row.query, row.format.as_str());
-    let manifest = (row.status == ExportStatus::Complete)
+    let again = export_url(&row.query, &row.format);
+    let manifest = (row.state == ExportState::Complete)
         .then(|| format!("/api/export/manifest?id={}", encode_component(&row.id)));
     let manifest_name = format!("{}.manifest.json", row.file_name);
     view! {
-        <tr data-export=row.id.clone() data-status=row.status.as_str() data-file=row.file_name.clone()>
+        <tr data-export=row.id.clone() data-status=row.state.as_str() data-file=row.file_name.clone()>
             <td class="time"><UtcTime at=Some(row.started_at)/></td>
             <td>{row.generated_by}</td>
-            <td>{row.format.as_str()}</td>
+            <td>{row.format}</td>
             <td class="time">
                 <UtcTime at=Some(row.from)/>" → "<UtcTime at=Some(row.to)/>
                 <br/><a href=events>"view events"</a>" · "<a href=again download="" rel="nofollow">"export again"</a>
             </td>
             <td data-testid="export-rows">{row.rows.to_string()}</td>
-            <td>{row.status.as_str()}</td>
+            <td>{row.state.as_str()}</td>
             <td>{row.sha256.as_deref().map(digest_view)}</td>
             <td>{manifest.map(|href| view! { <a href=href download=manifest_name data-testid="manifest-link">"manifest"</a> })}</td>
         </tr>

@@ -11,12 +11,11 @@ use crate::{
     bitbucket::BitbucketActivity, confluence, jira, jsm::JsmRequests, org, Auth, Connector,
     HttpClient, RetryPolicy,
 };
+use domain::stream::{StreamKey, StreamKind};
 use domain::{DeploymentId, Pipeline, Product};
 use secrecy::SecretString;
 use serde::Deserialize;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 use url::Url;
 
@@ -128,59 +127,6 @@ pub struct Deployment {
     pub site: Option<SiteAccess>,
     /// The Bitbucket workspace, if connected.
     pub bitbucket: Option<BitbucketAccess>,
-}
-
-/// What a stream reads: one (product, pipeline) of events, or the directory of people and groups
-/// that identity resolution and team mapping need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StreamKind {
-    /// Events of one product and pipeline.
-    Events(Product, Pipeline),
-    /// Organization users and groups.
-    Directory,
-}
-
-/// Names one stream of one deployment: `acme/jira/audit`, `acme/directory`. Used as the
-/// `sync_state` id, the job's connector label and the "at most one run at a time" key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StreamKey {
-    /// The deployment.
-    pub deployment: DeploymentId,
-    /// The stream.
-    pub kind: StreamKind,
-}
-
-impl fmt::Display for StreamKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            StreamKind::Events(product, pipeline) => {
-                write!(f, "{}/{product}/{pipeline}", self.deployment)
-            }
-            StreamKind::Directory => write!(f, "{}/directory", self.deployment),
-        }
-    }
-}
-
-impl FromStr for StreamKey {
-    type Err = DeploymentConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            DeploymentConfigError(format!(
-                "`{s}` is not a connector name (expected deployment/product/pipeline or deployment/directory)"
-            ))
-        };
-        let parts: Vec<&str> = s.split('/').collect();
-        let deployment = DeploymentId::parse(parts[0]).map_err(|_| bad())?;
-        let kind = match parts[1..] {
-            ["directory"] => StreamKind::Directory,
-            [product, pipeline] => StreamKind::Events(
-                product.parse().map_err(|_| bad())?,
-                pipeline.parse().map_err(|_| bad())?,
-            ),
-            _ => return Err(bad()),
-        };
-        Ok(Self { deployment, kind })
-    }
 }
 
 /// A stream as the Sync page lists it: runnable, or unavailable with the reason.
@@ -536,26 +482,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("is not set"), "{err}");
-    }
-
-    #[test]
-    fn stream_keys_round_trip_and_reject_garbage() {
-        for text in [
-            "acme/jira/audit",
-            "acme/directory",
-            "eu-1/bitbucket/activity",
-        ] {
-            assert_eq!(text.parse::<StreamKey>().unwrap().to_string(), text);
-        }
-        for bad in [
-            "acme",
-            "acme/jira",
-            "acme/nope/audit",
-            "Acme/jira/audit",
-            "a/b/c/d",
-        ] {
-            assert!(bad.parse::<StreamKey>().is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod ids;
 pub mod ip;
 pub mod sign_in;
+pub mod stream;
 pub mod time;
 pub mod vocabulary;
 
@@ -21,4 +22,5 @@ pub use filter::{EventFilter, PageCursor, PageSize};
 pub use ids::{DeploymentId, EventId, IdError, PersonId, SourceId, TeamId};
 pub use ip::{IpFilter, IpKey};
 pub use sign_in::{ClientNetwork, SignInRefusal, ThrottleReason};
+pub use stream::{StreamKey, StreamKind};
 pub use vocabulary::{Category, Operation, Pipeline, Product, Severity, UnknownValue};

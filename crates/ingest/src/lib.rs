@@ -1,7 +1,7 @@
 //! Ingestion: everything that brings Atlassian records into the store. [`Syncer`] runs one
 //! stream's sync, [`queue`] runs syncs as jobs on the schedule, [`IngestSink`] writes what a connector
-//! hands over, [`identity`] resolves accounts to people and [`directory`] refreshes people and
-//! teams.
+//! hands over, [`identity`] resolves accounts to people, [`directory`] refreshes people and teams,
+//! and [`status`] says where each stream stands.
 //!
 //! Incremental sync of one stream: pick the window from the stream's state, let its connector
 //! page through it, normalise every record, resolve who acted, store new events (re-delivered ones
@@ -18,11 +18,13 @@ pub mod directory;
 pub mod identity;
 pub mod queue;
 mod sink;
+pub mod status;
 
 use crate::identity::IdentityResolver;
 use chrono::{DateTime, Utc};
-use connectors::deployments::{Deployments, StreamKey, StreamKind};
+use connectors::deployments::Deployments;
 use connectors::{ConnectorError, Window};
+use domain::{StreamKey, StreamKind};
 use std::sync::Arc;
 use std::time::Instant;
 use store::rollups::{days_touched, RollupScope};

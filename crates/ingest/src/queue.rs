@@ -5,7 +5,8 @@
 
 use super::{SyncError, Syncer};
 use chrono::Utc;
-use connectors::deployments::{Deployments, StreamKey};
+use connectors::deployments::Deployments;
+use domain::StreamKey;
 use jobs::{
     EnqueueOptions, Enqueued, HandlerError, JobContext, JobError, JobStore, WorkerSettings,
 };
@@ -22,13 +23,36 @@ pub const QUEUE: &str = "sync";
 /// Attempts per job before it is left failed for an operator.
 const MAX_ATTEMPTS: u32 = 4;
 
-/// One sync of one stream.
+/// Who asked for a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The scheduler, at the deployment's interval.
+    Schedule,
+    /// An administrator, with "Sync now" on the Sync page.
+    Manual,
+    /// `atlaslens sync`.
+    Cli,
+}
+
+impl Trigger {
+    /// The name in the job's payload and labels.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Manual => "manual",
+            Trigger::Cli => "cli",
+        }
+    }
+}
+
+/// One sync of one stream: the job's payload (stored as `{stream: "acme/jira/audit", trigger}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncJob {
-    /// The stream key (`acme/jira/audit`).
-    pub stream: String,
-    /// Who asked: `schedule`, `manual` (the Sync page) or `cli`.
-    pub trigger: String,
+    /// The stream.
+    pub stream: StreamKey,
+    /// Who asked.
+    pub trigger: Trigger,
 }
 
 /// Queues a sync of `key` unless one is already queued or running (then returns that one).
@@ -38,19 +62,19 @@ pub struct SyncJob {
 pub async fn enqueue(
     jobs: &JobStore,
     key: &StreamKey,
-    trigger: &str,
+    trigger: Trigger,
 ) -> Result<Enqueued, JobError> {
     let stream = key.to_string();
     let labels = BTreeMap::from([
         ("stream".to_owned(), stream.clone()),
         ("deployment".to_owned(), key.deployment.to_string()),
-        ("trigger".to_owned(), trigger.to_owned()),
+        ("trigger".to_owned(), trigger.as_str().to_owned()),
     ]);
     jobs.enqueue(
         QUEUE,
         &SyncJob {
-            stream: stream.clone(),
-            trigger: trigger.to_owned(),
+            stream: key.clone(),
+            trigger,
         },
         EnqueueOptions {
             active_key: Some(format!("sync:{stream}")),
@@ -79,14 +103,14 @@ pub fn worker_settings(name_prefix: &str, lease: Duration) -> WorkerSettings {
 /// # Errors
 /// When the job backend cannot start.
 pub async fn run_workers(
-    db: mongodb::Database,
+    store: &Store,
     syncer: Syncer,
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), JobError> {
     let syncer = Arc::new(syncer);
     jobs::run_workers(
-        db,
+        store.db.clone(),
         settings,
         move |job: SyncJob, ctx: JobContext| {
             let syncer = syncer.clone();
@@ -102,12 +126,7 @@ async fn run_job(
     job: SyncJob,
     ctx: JobContext,
 ) -> Result<serde_json::Value, HandlerError> {
-    let key: StreamKey =
-        job.stream
-            .parse()
-            .map_err(|e: connectors::deployments::DeploymentConfigError| {
-                HandlerError::Fatal(e.to_string())
-            })?;
+    let key = job.stream;
     tracing::info!(stream = %key, job.id = %ctx.job_id, attempt = ctx.attempt, "sync started");
     let outcome = tokio::select! {
         r = syncer.run(&key, Utc::now()) => r,
@@ -160,7 +179,7 @@ pub async fn run_scheduler(
                         .await
                     {
                         Ok(true) => {
-                            if let Err(e) = enqueue(&jobs, &stream, "schedule").await {
+                            if let Err(e) = enqueue(&jobs, &stream, Trigger::Schedule).await {
                                 tracing::warn!(stream = %key, error = %e, "could not queue a scheduled sync");
                             }
                         }

@@ -7,7 +7,7 @@
 
 use crate::cli::context::Context;
 use anyhow::{bail, Context as _};
-use connectors::deployments::StreamKey;
+use domain::StreamKey;
 use ingest::queue;
 use jobs::Enqueued;
 use std::time::Duration;
@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     let mut ids = Vec::new();
     for key in &keys {
-        let queued = queue::enqueue(&ctx.jobs, key, "cli").await?;
+        let queued = queue::enqueue(&ctx.jobs, key, queue::Trigger::Cli).await?;
         println!("{key}: job {}", queued.id());
         ids.push((key.clone(), queued));
     }
@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 detail.status,
                 detail.last_error.as_deref().unwrap_or("no error recorded")
             );
-            let again = queue::enqueue(&ctx.jobs, key, "cli").await?;
+            let again = queue::enqueue(&ctx.jobs, key, queue::Trigger::Cli).await?;
             println!("{key}: job {}", again.id());
             detail = wait(ctx, key, again.id(), timeout).await?;
         }

@@ -2,7 +2,8 @@
 
 use bson::doc;
 use chrono::{DateTime, Utc};
-use connectors::deployments::{Deployments, StreamKey};
+use connectors::deployments::Deployments;
+use domain::StreamKey;
 use futures::TryStreamExt;
 use ingest::identity::IdentityResolver;
 use ingest::Syncer;

@@ -2,7 +2,8 @@
 //! stream only.
 
 use crate::harness::{at_wall_clock, small_config, start, DEPLOYMENT};
-use connectors::deployments::{Deployments, StreamKey};
+use connectors::deployments::Deployments;
+use domain::StreamKey;
 use ingest::identity::IdentityResolver;
 use ingest::{queue, Syncer};
 use server::background::Background;
@@ -50,13 +51,20 @@ async fn a_queued_sync_runs_to_done_and_a_refused_credential_fails_only_its_stre
 
     let org: StreamKey = format!("{DEPLOYMENT}/org/audit").parse().unwrap();
     let jira: StreamKey = format!("{DEPLOYMENT}/jira/audit").parse().unwrap();
-    let org_job = queue::enqueue(&jobs, &org, "test").await.unwrap();
+    let org_job = queue::enqueue(&jobs, &org, queue::Trigger::Cli)
+        .await
+        .unwrap();
     // A second request while the first is queued joins it.
     assert_eq!(
-        queue::enqueue(&jobs, &org, "test").await.unwrap().id(),
+        queue::enqueue(&jobs, &org, queue::Trigger::Cli)
+            .await
+            .unwrap()
+            .id(),
         org_job.id()
     );
-    let jira_job = queue::enqueue(&jobs, &jira, "test").await.unwrap();
+    let jira_job = queue::enqueue(&jobs, &jira, queue::Trigger::Cli)
+        .await
+        .unwrap();
 
     let done = jobs
         .wait_terminal(org_job.id(), Duration::from_secs(60))

@@ -159,8 +159,8 @@ async fn a_waited_sync_that_joins_a_job_whose_attempts_were_spent_on_killed_work
     let jobs = jobs::JobStore::new(&h.store.db);
     jobs.setup().await.unwrap();
     let stream = format!("{DEPLOYMENT}/org/audit");
-    let key: connectors::deployments::StreamKey = stream.parse().unwrap();
-    let spent = ingest::queue::enqueue(&jobs, &key, "schedule")
+    let key: domain::StreamKey = stream.parse().unwrap();
+    let spent = ingest::queue::enqueue(&jobs, &key, ingest::queue::Trigger::Schedule)
         .await
         .unwrap();
     // As its fourth and last attempt's worker left it when killed a moment ago: running, the
