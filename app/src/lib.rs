@@ -8,10 +8,8 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
-pub mod filters;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
-pub mod url;
 
 pub use app::{shell, App};

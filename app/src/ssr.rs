@@ -42,11 +42,11 @@ pub fn not_found() -> ApiError {
 /// [`ApiError::BadRequest`] for a filter the rollups cannot answer or a range the policy refuses.
 pub async fn rollup_query(
     state: &AppState,
-    mut query: crate::filters::EventQuery,
+    mut query: domain::query::EventQuery,
     default_range: &str,
 ) -> Result<
     (
-        crate::filters::EventQuery,
+        domain::query::EventQuery,
         domain::EventFilter,
         (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     ),
@@ -102,7 +102,7 @@ pub async fn require_user() -> Result<SessionUser, ApiError> {
 /// directory cannot be read.
 pub async fn resolve_person(
     state: &AppState,
-    query: &mut crate::filters::EventQuery,
+    query: &mut domain::query::EventQuery,
 ) -> Result<(), ApiError> {
     let typed = query.person.trim();
     if typed.is_empty() || typed.starts_with("person:") {

@@ -635,7 +635,7 @@ async fn main() {
             args.push(("limit".into(), "50".into()));
             let (http50, http95) =
                 timed(runs, || call(&client, &address, "/api/events/list", &args)).await;
-            let query = app::filters::EventQuery::from_lookup(|k| {
+            let query = domain::query::EventQuery::from_lookup(|k| {
                 params.iter().find(|(p, _)| *p == k).map(|(_, v)| v.clone())
             });
             let filter = query.to_filter(Utc::now()).unwrap();

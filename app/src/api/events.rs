@@ -63,7 +63,7 @@ pub struct EventListing {
 /// `before` is the token of the previous page's `next_cursor`.
 #[server(endpoint = "events/list")]
 pub async fn list_events(
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
     limit: Option<u32>,
     before: Option<String>,
 ) -> Result<EventListing, ApiError> {
@@ -180,7 +180,7 @@ pub struct EventTotal {
 /// the page back.
 #[server(endpoint = "events/total")]
 pub async fn count_matching_events(
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
 ) -> Result<EventTotal, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;

@@ -4,9 +4,9 @@
 
 use super::overview::Chart;
 use crate::error::ApiError;
-use crate::filters::EventQuery;
 use charts::{Bar, ChartText, Series};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use domain::query::EventQuery;
 use query::analytics::Overview;
 
 /// RFC 3339 in UTC, to the second.

@@ -3,7 +3,7 @@
 //! links to the Events page narrowed to it.
 
 use crate::error::ApiError;
-use crate::filters::EventQuery;
+use domain::query::EventQuery;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -100,10 +100,10 @@ mod draw {
     use super::{Chart, Kpis, OverviewData, STACKS};
     use crate::api::graphics::{bar_chart, operations_chart, rfc, text, time_chart, Links, Stack};
     use crate::error::ApiError;
-    use crate::filters::EventQuery;
     use crate::ssr::bad_request;
     use charts::Bar;
     use chrono::Duration;
+    use domain::query::EventQuery;
     use domain::{Category, Severity};
     use query::analytics::{Headline, Overview, Tz};
     use query::people::PeopleSnapshot;

@@ -58,7 +58,7 @@ pub struct Ranking {
 /// name, e-mail or id contains it (with their activity; idle ones too).
 #[server(endpoint = "people/list")]
 pub async fn list_people(
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
     #[server(default)] text: String,
 ) -> Result<Ranking, ApiError> {
     crate::ssr::require_user().await?;
@@ -165,13 +165,13 @@ pub struct PersonView {
 #[server(endpoint = "people/page")]
 pub async fn load_person(
     id: String,
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
 ) -> Result<PersonView, ApiError> {
     use query::person_page::PersonPage;
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let person = domain::PersonId::parse(&id).map_err(crate::ssr::bad_request)?;
-    let query = crate::filters::EventQuery {
+    let query = domain::query::EventQuery {
         person: person.to_string(),
         ..query
     };
@@ -194,7 +194,7 @@ mod person {
     use super::{AccountRow, PersonView, WorkItem};
     use crate::api::events::EventRow;
     use crate::api::graphics::{activity_charts, rfc, Links};
-    use crate::filters::EventQuery;
+    use domain::query::EventQuery;
     use query::person_page::PersonPage;
 
     /// The page as the browser receives it.

@@ -160,7 +160,7 @@ pub async fn unmapped_actions() -> Result<Vec<UnmappedActionView>, ApiError> {
         .map(|a| UnmappedActionView {
             href: format!(
                 "/events?from={}&product={}&operation=audit_other",
-                crate::url::encode_component(&from),
+                domain::url::encode_component(&from),
                 a.product
             ),
             product: a.product,

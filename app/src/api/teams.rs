@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Teams by activity and by security events in the range of `query` (default 30 days).
 #[server(endpoint = "teams/list")]
 pub async fn list_teams(
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
 ) -> Result<Ranking, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
@@ -42,14 +42,14 @@ pub struct TeamView {
 #[server(endpoint = "teams/page")]
 pub async fn load_team(
     id: String,
-    #[server(default)] query: crate::filters::EventQuery,
+    #[server(default)] query: domain::query::EventQuery,
 ) -> Result<TeamView, ApiError> {
     use crate::api::graphics::{activity_charts, rfc, Links};
     use query::team_page::TeamPage;
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
     let team = domain::TeamId::parse(&id).map_err(crate::ssr::bad_request)?;
-    let query = crate::filters::EventQuery {
+    let query = domain::query::EventQuery {
         team: team.to_string(),
         ..query
     };

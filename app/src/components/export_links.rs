@@ -2,7 +2,7 @@
 //! they work without JavaScript. The export covers every matching event (no page size), with the
 //! range fixed when it starts; each comes with a manifest listed on the Exports page.
 
-use crate::url::encode_component;
+use domain::url::encode_component;
 use leptos::prelude::*;
 
 /// The export URL of an Events query string (without `?`; `limit` and `before` are ignored by the

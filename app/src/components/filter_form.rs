@@ -7,7 +7,7 @@
 //! is resolved on the server when exactly one person matches.
 
 use crate::api::people::find_people;
-use crate::filters::{EventQuery, RANGES};
+use domain::query::{EventQuery, RANGES};
 use domain::{Category, Operation, Pipeline, Product, Severity};
 use leptos::prelude::*;
 

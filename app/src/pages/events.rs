@@ -6,7 +6,7 @@
 use crate::api::events::{count_matching_events, filter_teams, list_events, EventListing};
 use crate::components::filter_form::use_event_query;
 use crate::components::filter_form::FilterForm as SharedFilters;
-use crate::filters::EventQuery;
+use domain::query::EventQuery;
 use domain::PageSize;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -166,7 +166,7 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
                         };
                         view! {
                             <tr>
-                                <td class="time"><a href=format!("/events/{}", crate::url::encode_component(&row.id))>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
+                                <td class="time"><a href=format!("/events/{}", domain::url::encode_component(&row.id))>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
                                 <td><span class=format!("product product-{}", row.product)>{row.product.as_str()}</span></td>
                                 <td class="operation">{row.operation.as_str()}</td>
                                 <td>{actor_cell}</td>

@@ -5,7 +5,7 @@
 use crate::api::exports::{list_exports, ExportRow, ExportState};
 use crate::components::export_links::export_url;
 use crate::components::time::UtcTime;
-use crate::url::encode_component;
+use domain::url::encode_component;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

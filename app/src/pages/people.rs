@@ -6,7 +6,7 @@ use crate::api::events::EventRow;
 use crate::api::people::{list_people, load_person, Ranked};
 use crate::components::charts::ChartGrid;
 use crate::components::filter_form::use_event_query;
-use crate::filters::RANGES;
+use domain::query::RANGES;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -67,7 +67,7 @@ pub fn RankingTable(rows: Vec<Ranked>, base: &'static str, what: &'static str) -
             <tbody>
                 {rows.into_iter().map(|r| view! {
                     <tr>
-                        <td><a href=format!("{base}{}", crate::url::encode_component(&r.id))>{r.name}</a></td>
+                        <td><a href=format!("{base}{}", domain::url::encode_component(&r.id))>{r.name}</a></td>
                         <td class="num">{r.events.to_string()}</td>
                         <td class="num">{r.security.to_string()}</td>
                     </tr>
@@ -91,7 +91,7 @@ pub fn EventList(rows: Vec<EventRow>, testid: &'static str) -> impl IntoView {
                     let severity = row.severity.as_str();
                     view! {
                         <tr>
-                            <td class="time"><a href=format!("/events/{}", crate::url::encode_component(&row.id))>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
+                            <td class="time"><a href=format!("/events/{}", domain::url::encode_component(&row.id))>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
                             <td><span class=format!("product product-{}", row.product) data-testid="product">{row.product.as_str()}</span></td>
                             <td class="operation">{row.operation.as_str()}</td>
                             <td>{row.object.unwrap_or_else(|| "—".to_owned())}</td>
@@ -120,7 +120,7 @@ pub fn PersonPage() -> impl IntoView {
                     Ok(p) => view! {
                         <div class="page-head">
                             <h1 data-testid="person-name">{p.name.clone()}</h1>
-                            <form method="get" action=format!("/people/{}", crate::url::encode_component(&p.id)) class="filters inline">
+                            <form method="get" action=format!("/people/{}", domain::url::encode_component(&p.id)) class="filters inline">
                                 <RangeChoice current=query.get_untracked().range/>
                                 <button type="submit">"Show"</button>
                             </form>
@@ -152,7 +152,7 @@ pub fn PersonPage() -> impl IntoView {
                             {if p.teams.is_empty() {
                                 view! { <p class="empty">"In no team."</p> }.into_any()
                             } else {
-                                view! { <ul class="tags">{p.teams.into_iter().map(|(id, name)| view! { <li><a href=format!("/teams/{}", crate::url::encode_component(&id))>{name}</a></li> }).collect_view()}</ul> }.into_any()
+                                view! { <ul class="tags">{p.teams.into_iter().map(|(id, name)| view! { <li><a href=format!("/teams/{}", domain::url::encode_component(&id))>{name}</a></li> }).collect_view()}</ul> }.into_any()
                             }}
                         </section>
                         <ChartGrid charts=p.charts/>

@@ -63,7 +63,7 @@ pub fn TeamPage() -> impl IntoView {
                     Ok(t) => view! {
                         <div class="page-head">
                             <h1 data-testid="team-name">{t.name.clone()}</h1>
-                            <form method="get" action=format!("/teams/{}", crate::url::encode_component(&t.id)) class="filters inline">
+                            <form method="get" action=format!("/teams/{}", domain::url::encode_component(&t.id)) class="filters inline">
                                 <RangeChoice current=query.get_untracked().range/>
                                 <button type="submit">"Show"</button>
                             </form>

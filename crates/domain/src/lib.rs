@@ -1,6 +1,8 @@
 //! The AtlasLens domain: the unified event every source is normalised into, the closed vocabularies
-//! it is classified with, the identifiers that make ingestion idempotent and the filter the
-//! dashboard searches with, what an export and its manifest are, which times a record can carry, and why a sign-in was refused.
+//! it is classified with, the identifiers that make ingestion idempotent, the filter the dashboard
+//! searches with and its URL form (the Events query language, [`query`]), the streams a sync reads,
+//! what an export and its manifest are, which times a record can carry and how counts align to
+//! hours and days, and why a sign-in was refused.
 //!
 //! This crate is shared by the server and the browser (it compiles to wasm32), so it holds no IO,
 //! no database types and no clock: values are validated where they are built and cannot be invalid
@@ -12,9 +14,11 @@ pub mod export;
 pub mod filter;
 pub mod ids;
 pub mod ip;
+pub mod query;
 pub mod sign_in;
 pub mod stream;
 pub mod time;
+pub mod url;
 pub mod vocabulary;
 
 pub use event::{Event, ObjectRef};

@@ -7,8 +7,31 @@
 //! record, naming the reason; the connectors, which end some listings at the first record older
 //! than their window, take such a time for no time at all, so that it neither ends a listing nor
 //! drops the record before the pipeline has seen it.
+//!
+//! Also the hour and day boundaries every count is aligned to: rollups count by UTC hour and
+//! day, so ranges are widened to whole hours and charts bucket by UTC day.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, TimeZone, Utc};
+
+/// `t` rounded down to its hour.
+pub fn floor_hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t)
+}
+
+/// `t` rounded up to an hour.
+pub fn ceil_hour(t: DateTime<Utc>) -> DateTime<Utc> {
+    let down = floor_hour(t);
+    if down == t {
+        t
+    } else {
+        down + TimeDelta::hours(1)
+    }
+}
+
+/// Midnight UTC of `day`.
+pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
+}
 
 /// The earliest time a record may carry, 2000-01-01T00:00:00Z, in epoch milliseconds.
 pub const EARLIEST_MS: i64 = 946_684_800_000;
@@ -34,6 +57,25 @@ pub fn implausible(t: DateTime<Utc>, now: DateTime<Utc>) -> Option<&'static str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_widen_to_whole_hours_and_days_start_at_utc_midnight() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(
+            floor_hour(t("2026-03-01T10:30:00Z")),
+            t("2026-03-01T10:00:00Z")
+        );
+        assert_eq!(
+            ceil_hour(t("2026-03-01T10:30:00Z")),
+            t("2026-03-01T11:00:00Z")
+        );
+        assert_eq!(
+            ceil_hour(t("2026-03-01T10:00:00Z")),
+            t("2026-03-01T10:00:00Z")
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(day_start(day), t("2026-03-01T00:00:00Z"));
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -19,6 +19,7 @@
 //!   the stream, which settles it as `incomplete` with the rows delivered so far.
 
 mod encode;
+pub mod plan;
 mod verify;
 
 pub use domain::export::{

@@ -1,22 +1,16 @@
 //! The directory stream: refreshes who is who and who works with whom. Organization users give
-//! account ids, names and addresses; the site's groups and their members give teams.
+//! account ids, names and addresses; the site's groups and their members give teams. The records
+//! are read by `pipeline::directory`; this module fetches them, resolves the accounts and stores
+//! the teams.
 
 use super::{SyncError, Syncer};
 use chrono::{DateTime, Utc};
 use connectors::deployments::Deployment;
 use domain::Product;
-use pipeline::AccountRef;
-use serde_json::Value;
+use pipeline::directory::{self, SiteGroup};
 use store::rejects::Reject;
 use store::sync_state::RunCounters;
 use store::teams::GroupSnapshot;
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
 
 /// Refreshes identities and teams of `deployment`.
 ///
@@ -36,20 +30,13 @@ pub(super) async fn run(
         let all = users.all().await.map_err(|e| fail(e.into(), counters))?;
         for user in all {
             counters.records += 1;
-            let account = AccountRef {
-                account_id: text(&user, "account_id"),
-                display_name: text(&user, "name"),
-                email: text(&user, "email"),
-                bitbucket_uuid: None,
+            let account = match directory::org_user(&user) {
+                Ok(account) => account,
+                Err(reason) => {
+                    rejects.push(Reject::new(stream.clone(), reason.into(), user));
+                    continue;
+                }
             };
-            if account.account_id.is_none() {
-                rejects.push(Reject::new(
-                    stream.clone(),
-                    "organization user without account_id".into(),
-                    user,
-                ));
-                continue;
-            }
             syncer
                 .resolver
                 .learn(&account, Product::Org, now)
@@ -67,14 +54,12 @@ pub(super) async fn run(
             .map_err(|e| fail(e.into(), counters))?
         {
             counters.records += 1;
-            let (Some(group_id), Some(name)) = (text(&group, "groupId"), text(&group, "name"))
-            else {
-                rejects.push(Reject::new(
-                    stream.clone(),
-                    "group without groupId or name".into(),
-                    group,
-                ));
-                continue;
+            let SiteGroup { group_id, name } = match directory::site_group(&group) {
+                Ok(group) => group,
+                Err(reason) => {
+                    rejects.push(Reject::new(stream.clone(), reason.into(), group));
+                    continue;
+                }
             };
             let mut members = Vec::new();
             for member in groups
@@ -82,12 +67,7 @@ pub(super) async fn run(
                 .await
                 .map_err(|e| fail(e.into(), counters))?
             {
-                let account = AccountRef {
-                    account_id: text(&member, "accountId"),
-                    display_name: text(&member, "displayName"),
-                    email: text(&member, "emailAddress"),
-                    bitbucket_uuid: None,
-                };
+                let account = directory::group_member(&member);
                 match syncer
                     .resolver
                     .learn(&account, Product::Jira, now)

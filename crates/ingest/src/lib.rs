@@ -117,11 +117,7 @@ impl Syncer {
         if counters.inserted == 0 {
             return Ok(());
         }
-        let scope = RollupScope {
-            deployment: Some(key.deployment.to_string()),
-            product: Some(product.to_string()),
-            pipeline: Some(pipeline.to_string()),
-        };
+        let scope = RollupScope::stream(key.deployment.clone(), product, pipeline);
         self.store
             .rollups
             .rebuild(&days_touched(window.from, window.to), &scope)

@@ -37,5 +37,5 @@ pub use model::{
     EnqueueOptions, Enqueued, JobDetail, JobFilter, JobRun, JobStatus, JobSummary, WorkerInfo,
 };
 pub use storage::{MongoStorage, StorageConfig};
-pub use store::{is_duplicate_key, JobStore, JOBS, WORKERS};
+pub use store::{is_duplicate_key, reply_count, JobStore, JOBS, WORKERS};
 pub use worker::{run_workers, CancelRegistry, HandlerError, JobContext, WorkerSettings};

@@ -184,12 +184,7 @@ impl JobStore {
         let mut counts: BTreeMap<JobStatus, u64> = JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
         for g in groups {
             let status = JobStatus::from_stored(g.get_str("_id").unwrap_or_default());
-            let n = match g.get("n") {
-                Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
-                Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
-                Some(Bson::Double(n)) => *n as u64,
-                _ => 0,
-            };
+            let n = reply_count(g.get("n")).unwrap_or(0);
             *counts.entry(status).or_default() += n;
         }
         Ok(counts)
@@ -469,6 +464,18 @@ pub(crate) fn new_job_doc(
         "available_at": run_at,
         "cancel_requested": false,
         "runs": [],
+    }
+}
+
+/// A count in a server reply (`count`, `$sum`, `$count`): servers answer with a 32- or 64-bit
+/// integer or a double depending on the size and the server, so every reader takes all three.
+/// `None` for anything else or a negative number. The one copy in the workspace.
+pub fn reply_count(value: Option<&Bson>) -> Option<u64> {
+    match value? {
+        Bson::Int32(n) => u64::try_from(*n).ok(),
+        Bson::Int64(n) => u64::try_from(*n).ok(),
+        Bson::Double(n) if *n >= 0.0 => Some(*n as u64),
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod classify;
+pub mod directory;
 mod fields;
 pub mod nesting;
 pub mod operations;

@@ -5,8 +5,9 @@
 //!
 //! A range is counted in whole UTC hours: its start is rounded down and its end up to the hour.
 
-use chrono::{DateTime, Datelike, Duration, DurationRound, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 pub use chrono_tz::Tz;
+pub use domain::time::{ceil_hour, floor_hour};
 use domain::{Category, EventFilter, Operation, PersonId, Product, Severity, TeamId};
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -68,28 +69,13 @@ pub struct Overview {
     pub heatmap_latest: [[Option<DateTime<Utc>>; 24]; 7],
 }
 
-/// `t` rounded down to its hour.
-pub fn floor_hour(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
-}
-
-/// `t` rounded up to an hour.
-pub fn ceil_hour(t: DateTime<Utc>) -> DateTime<Utc> {
-    let down = floor_hour(t);
-    if down == t {
-        t
-    } else {
-        down + Duration::hours(1)
-    }
-}
-
 /// The chart buckets of `[from, to)`.
 pub fn buckets(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Bucket> {
     let (mut start, step) = if to - from <= HOURLY_UP_TO {
         (floor_hour(from), Duration::hours(1))
     } else {
         (
-            store::rollups::day_start(from.date_naive()),
+            domain::time::day_start(from.date_naive()),
             Duration::days(1),
         )
     };

@@ -175,8 +175,5 @@ impl PeopleDirectory {
 }
 
 fn corrupt(reason: String) -> StoreError {
-    StoreError::Corrupt {
-        collection: store::IDENTITIES,
-        reason,
-    }
+    StoreError::corrupt(store::IDENTITIES, reason)
 }

@@ -193,11 +193,11 @@ async fn rollups_count_every_event_once_and_rebuild_identically() {
         .rebuild(&days, &RollupScope::default())
         .await
         .unwrap();
-    let scope = RollupScope {
-        deployment: Some("acme".into()),
-        product: Some("jira".into()),
-        pipeline: Some("audit".into()),
-    };
+    let scope = RollupScope::stream(
+        DeploymentId::parse("acme").unwrap(),
+        Product::Jira,
+        Pipeline::Audit,
+    );
     store.rollups.rebuild(&days, &scope).await.unwrap();
     let again = all_of(&store, "rollups_daily").await;
     let bytes = |docs: &[Document]| {

@@ -388,15 +388,8 @@ impl EventStore {
             .db
             .run_command(doc! { "count": EVENTS, "query": query(filter, actors, None) })
             .await?;
-        match reply.get("n") {
-            Some(Bson::Int32(n)) => u64::try_from(*n).ok(),
-            Some(Bson::Int64(n)) => u64::try_from(*n).ok(),
-            Some(Bson::Double(n)) if *n >= 0.0 => Some(*n as u64),
-            _ => None,
-        }
-        .ok_or_else(|| StoreError::Corrupt {
-            collection: EVENTS,
-            reason: format!("count replied without a count: {reply}"),
+        super::reply_count(reply.get("n")).ok_or_else(|| {
+            StoreError::corrupt(EVENTS, format!("count replied without a count: {reply}"))
         })
     }
 

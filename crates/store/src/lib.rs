@@ -86,6 +86,16 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A stored `collection` document that does not have the shape we write, and why.
+    pub fn corrupt(collection: &'static str, reason: impl ToString) -> Self {
+        StoreError::Corrupt {
+            collection,
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// Every collection's store over one database.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -263,4 +273,4 @@ impl Store {
 
 /// Whether a driver error is a duplicate-key violation (E11000); the workspace's one reading of
 /// it lives with the job queue's store.
-pub(crate) use jobs::is_duplicate_key;
+pub(crate) use jobs::{is_duplicate_key, reply_count};

@@ -88,10 +88,7 @@ fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn corrupt(reason: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        collection: LOGIN_REFUSALS,
-        reason: reason.to_string(),
-    }
+    StoreError::corrupt(LOGIN_REFUSALS, reason)
 }
 
 impl LoginRefusalStore {
@@ -186,13 +183,9 @@ impl LoginRefusalStore {
         let mut totals = self.coll.aggregate(pipeline).await?;
         let mut last_24h = 0_u64;
         while let Some(row) = totals.try_next().await? {
-            let n = match row.get("count") {
-                Some(bson::Bson::Int64(n)) => *n,
-                Some(bson::Bson::Int32(n)) => i64::from(*n),
-                Some(bson::Bson::Double(n)) => *n as i64,
-                _ => return Err(corrupt("the refusal count is not a number")),
-            };
-            last_24h += u64::try_from(n).unwrap_or(0);
+            let n = super::reply_count(row.get("count"))
+                .ok_or_else(|| corrupt("the refusal count is not a number"))?;
+            last_24h += n;
         }
         let docs: Vec<RefusalDoc> = self
             .coll

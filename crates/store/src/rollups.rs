@@ -23,12 +23,11 @@ mod spans;
 
 pub use spans::{spans_answer, PersonTotal};
 
-use super::{
-    StoreError, EVENTS, GROUP_MEMBERSHIP, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE,
-};
+use super::{StoreError, EVENTS, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE};
+use crate::teams::TeamStore;
 use bson::{doc, Bson, Document};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use domain::{EventFilter, PersonId};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::{DeploymentId, EventFilter, PersonId, Pipeline, Product};
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,24 +36,33 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollupScope {
     /// Only this deployment.
-    pub deployment: Option<String>,
+    pub deployment: Option<DeploymentId>,
     /// Only this product.
-    pub product: Option<String>,
+    pub product: Option<Product>,
     /// Only this pipeline.
-    pub pipeline: Option<String>,
+    pub pipeline: Option<Pipeline>,
 }
 
 impl RollupScope {
+    /// One stream's events: what a sync run of it can have added.
+    pub fn stream(deployment: DeploymentId, product: Product, pipeline: Pipeline) -> Self {
+        Self {
+            deployment: Some(deployment),
+            product: Some(product),
+            pipeline: Some(pipeline),
+        }
+    }
+
     fn filter(&self) -> Document {
         let mut f = Document::new();
-        for (key, value) in [
-            ("deployment", &self.deployment),
-            ("product", &self.product),
-            ("pipeline", &self.pipeline),
-        ] {
-            if let Some(v) = value {
-                f.insert(key, v);
-            }
+        if let Some(d) = &self.deployment {
+            f.insert("deployment", d.as_str());
+        }
+        if let Some(p) = self.product {
+            f.insert("product", p.as_str());
+        }
+        if let Some(p) = self.pipeline {
+            f.insert("pipeline", p.as_str());
         }
         f
     }
@@ -67,13 +75,11 @@ pub struct RollupStore {
     kinds: Collection<Document>,
     spans: Collection<Document>,
     events: Collection<Document>,
-    membership: Collection<Document>,
+    /// The owner of the memberships each person's rows are stamped with.
+    teams: TeamStore,
 }
 
-/// Midnight UTC of `day`.
-pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
-}
+use domain::time::day_start;
 
 /// A half-open time range `[start, end)`.
 type Interval = (DateTime<Utc>, DateTime<Utc>);
@@ -127,7 +133,7 @@ impl RollupStore {
             kinds: db.collection(ROLLUPS_DAILY_KINDS),
             spans: db.collection(ROLLUPS_PEOPLE),
             events: db.collection(EVENTS),
-            membership: db.collection(GROUP_MEMBERSHIP),
+            teams: TeamStore::new(db),
         }
     }
 
@@ -166,16 +172,20 @@ impl RollupStore {
         Ok(())
     }
 
-    /// Each person's teams, sorted, for stamping rows.
-    async fn teams_by_person(&self) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
-        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut cursor = self.membership.find(doc! {}).await?;
-        while let Some(m) = cursor.try_next().await? {
-            if let (Ok(p), Ok(t)) = (m.get_str("person_id"), m.get_str("team_id")) {
-                out.entry(p.to_owned()).or_default().insert(t.to_owned());
-            }
-        }
-        Ok(out)
+    /// Each person's teams, sorted, for stamping rows (as the rows store them).
+    async fn teams_by_person(&self) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+        Ok(self
+            .teams
+            .teams_by_person()
+            .await?
+            .into_iter()
+            .map(|(p, teams)| {
+                (
+                    p.to_string(),
+                    teams.iter().map(ToString::to_string).collect(),
+                )
+            })
+            .collect())
     }
 
     /// Recomputes the rows of `days` within `scope` from the events; returns the rows written.
@@ -200,7 +210,7 @@ impl RollupStore {
         &self,
         day: NaiveDate,
         scope: &RollupScope,
-        teams: &BTreeMap<String, BTreeSet<String>>,
+        teams: &BTreeMap<String, Vec<String>>,
     ) -> Result<u64, StoreError> {
         let start = day_start(day);
         let mut matcher = scope.filter();
@@ -252,7 +262,7 @@ impl RollupStore {
                 let person_teams: Vec<String> = person
                     .as_ref()
                     .and_then(|p| teams.get(p))
-                    .map(|t| t.iter().cloned().collect())
+                    .cloned()
                     .unwrap_or_default();
                 let row = doc! {
                     "_id": id,
@@ -638,20 +648,13 @@ fn row_matcher(
 }
 
 /// An integer as the server returned it (sums come back as 32- or 64-bit, or double).
+/// A count or hour in a rollup document.
 fn number(value: Option<&Bson>) -> Option<i64> {
-    match value? {
-        Bson::Int32(n) => Some(i64::from(*n)),
-        Bson::Int64(n) => Some(*n),
-        Bson::Double(n) => Some(*n as i64),
-        _ => None,
-    }
+    super::reply_count(value).and_then(|n| i64::try_from(n).ok())
 }
 
 fn corrupt(reason: String) -> StoreError {
-    StoreError::Corrupt {
-        collection: ROLLUPS_DAILY,
-        reason,
-    }
+    StoreError::corrupt(ROLLUPS_DAILY, reason)
 }
 
 #[cfg(test)]

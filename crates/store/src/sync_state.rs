@@ -247,8 +247,5 @@ impl SyncStateStore {
 }
 
 fn corrupt(reason: String) -> StoreError {
-    StoreError::Corrupt {
-        collection: SYNC_STATE,
-        reason,
-    }
+    StoreError::corrupt(SYNC_STATE, reason)
 }

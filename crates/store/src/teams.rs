@@ -13,6 +13,7 @@ use domain::{DeploymentId, PersonId, TeamId};
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One membership.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -258,6 +259,21 @@ impl TeamStore {
         teams.sort();
         teams.dedup();
         Ok(teams)
+    }
+
+    /// Every person's teams: the rollups stamp each person's rows with them.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn teams_by_person(
+        &self,
+    ) -> Result<BTreeMap<PersonId, BTreeSet<TeamId>>, StoreError> {
+        let mut out: BTreeMap<PersonId, BTreeSet<TeamId>> = BTreeMap::new();
+        let mut cursor = self.membership.find(doc! {}).await?;
+        while let Some(m) = cursor.try_next().await? {
+            out.entry(m.person_id).or_default().insert(m.team_id);
+        }
+        Ok(out)
     }
 
     /// Every canonical team.

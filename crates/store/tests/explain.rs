@@ -470,12 +470,8 @@ impl Explained {
 }
 
 fn number(d: &Document, key: &str) -> u64 {
-    match d.get(key) {
-        Some(Bson::Int32(n)) => u64::try_from(*n).unwrap_or(0),
-        Some(Bson::Int64(n)) => u64::try_from(*n).unwrap_or(0),
-        Some(Bson::Double(n)) => *n as u64,
-        other => panic!("explain gave no {key}: {other:?}"),
-    }
+    jobs::reply_count(d.get(key))
+        .unwrap_or_else(|| panic!("explain gave no {key}: {:?}", d.get(key)))
 }
 
 fn stages(node: &Document, depth: usize, out: &mut String) {

@@ -7,8 +7,9 @@
 //! export is recorded complete, so FILE never names a truncated export.
 
 use crate::cli::context::Context as Ctx;
-use crate::routes::export::{begin, parse_pairs};
+use crate::routes::export::parse_pairs;
 use anyhow::{bail, Context};
+use export::plan::begin;
 use export::{self, ExportFormat, ManifestLookup};
 use futures::StreamExt;
 use std::path::PathBuf;

@@ -3,12 +3,12 @@
 //! the page asked for so sign-in can return to it.
 
 use crate::routes::is_public;
-use app::url::encode_component;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use domain::url::encode_component;
 use services::auth::{SessionUser, SESSION_USER_KEY};
 use tower_sessions::Session;
 

@@ -4,11 +4,11 @@
 //! clients that ask for JSON get status codes and JSON bodies (`429` with `Retry-After`).
 
 use crate::startup::ServerState;
-use app::url::encode_component;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use domain::url::encode_component;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;

@@ -2,10 +2,10 @@
 //! not a page, in bounded memory on either server.
 
 use super::{query, ActorScope, EventDoc, EventStore};
-use crate::rollups::day_start;
 use crate::StoreError;
 use bson::{doc, Document};
 use chrono::{DateTime, Utc};
+use domain::time::day_start;
 use domain::EventFilter;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};

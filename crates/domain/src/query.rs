@@ -7,8 +7,8 @@
 //! `person`, `team`, `ip` (an address or CIDR block), `q` (free text), `limit`, `before` (page).
 
 use crate::url::encode_component;
+use crate::{EventFilter, IpFilter, PersonId, TeamId};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::{EventFilter, IpFilter, PersonId, TeamId};
 use serde::{Deserialize, Serialize};
 
 /// The relative ranges offered; "share" turns them into absolute times.
@@ -219,7 +219,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::{Product, Severity};
+    use crate::{Product, Severity};
 
     fn now() -> DateTime<Utc> {
         "2026-03-10T12:00:00Z".parse().unwrap()
