@@ -155,6 +155,11 @@ impl Connector for BitbucketActivity {
         Pipeline::Activity
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "bitbucket.activity", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,

@@ -90,6 +90,11 @@ impl Connector for ConfluenceAudit {
         Pipeline::Audit
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "confluence.audit", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,
@@ -190,6 +195,11 @@ impl Connector for ConfluenceContent {
         Pipeline::Activity
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "confluence.content", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,

@@ -120,6 +120,11 @@ impl Connector for JiraAudit {
         Pipeline::Audit
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "jira.audit", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,
@@ -265,6 +270,11 @@ impl Connector for JiraIssues {
         Pipeline::Activity
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "jira.issues", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,

@@ -68,6 +68,11 @@ impl Connector for JsmRequests {
         Pipeline::Activity
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "jsm.requests", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,

@@ -100,6 +100,11 @@ impl Connector for OrgEvents {
         Pipeline::Audit
     }
 
+    #[tracing::instrument(
+        skip_all,
+        fields(connector = "org.events", window.from = %window.from, window.to = %window.to),
+        err
+    )]
     async fn fetch(
         &self,
         window: Window,

@@ -129,6 +129,16 @@ impl Syncer {
     ///
     /// # Errors
     /// A [`SyncError`]; the stream's state records it and keeps the cursor.
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            sync.stream = %key,
+            sync.records = tracing::field::Empty,
+            sync.inserted = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        ),
+        err
+    )]
     pub async fn run(&self, key: &StreamKey, now: DateTime<Utc>) -> Result<RunReport, SyncError> {
         let stream = key.to_string();
         let deployment = self
@@ -191,6 +201,11 @@ impl Syncer {
         };
         let finished_at = Utc::now();
         let duration_ms = started.elapsed().as_millis() as u64;
+        let span = tracing::Span::current();
+        span.record("duration_ms", duration_ms);
+        let (Ok((counters, _)) | Err((_, counters))) = &outcome;
+        span.record("sync.records", counters.records);
+        span.record("sync.inserted", counters.inserted);
         match outcome {
             Ok((counters, newest)) => {
                 let run = LastRun {

@@ -190,6 +190,12 @@ impl Overview {
     ///
     /// # Errors
     /// A database error.
+    #[tracing::instrument(
+        name = "overview",
+        skip_all,
+        fields(overview.hours = (to - from).num_hours(), overview.zone = %tz),
+        err
+    )]
     pub async fn compute(
         rollups: &RollupStore,
         filter: &EventFilter,

@@ -171,6 +171,8 @@ impl Authenticator {
     ///
     /// # Errors
     /// [`LoginError::InvalidCredentials`], [`LoginError::Throttled`] or a database error.
+    // No username or address in the span: a refused sign-in's log line is no place for who tried.
+    #[tracing::instrument(name = "sign_in", skip_all, err(level = "info"))]
     pub async fn login(
         &self,
         username: &str,
