@@ -4,10 +4,7 @@
 //! when the whole file was delivered.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use domain::{
-    Category, DeploymentId, Event, EventFilter, EventId, ObjectRef, Operation, PersonId, Pipeline,
-    Product, Severity, SourceId, TeamId,
-};
+use domain::{DeploymentId, Event, EventFilter, ObjectRef, PersonId, Product, TeamId};
 use export::ExportStatus;
 use export::{
     self, ExportError, ExportFormat, ExportManifest, ExportRequest, ManifestLookup, COLUMNS,
@@ -41,29 +38,17 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn event(n: usize, actor: Option<&PersonId>) -> Event {
-    let deployment = DeploymentId::parse("acme").unwrap();
     let product = if n.is_multiple_of(3) {
         Product::Confluence
     } else {
         Product::Jira
     };
+    // Several events share an instant, so the id breaks ties.
+    let at = t0() + Duration::seconds((n / 2) as i64 * 37);
     Event {
-        id: EventId::new(
-            &deployment,
-            product,
-            &SourceId::parse(&format!("r{n:05}")).unwrap(),
-        ),
-        // Several events share an instant, so the id breaks ties.
-        occurred_at: t0() + Duration::seconds((n / 2) as i64 * 37),
         ingested_at: t0() + Duration::days(30),
-        deployment,
-        product,
-        pipeline: Pipeline::Audit,
         actor_id: actor.cloned(),
         actor_raw: Some(format!("acc-{n}")),
-        operation: Operation::PermissionChanged,
-        category: Category::Security,
-        severity: Severity::High,
         object_type: Some("project".into()),
         object_ref: Some(ObjectRef {
             id: format!("P{n}"),
@@ -76,6 +61,7 @@ fn event(n: usize, actor: Option<&PersonId>) -> Event {
         }),
         source_ip: n.is_multiple_of(2).then(|| "2001:db8::7".parse().unwrap()),
         raw: serde_json::json!({ "n": n, "nested": { "日本語": [1, 2, 3] } }),
+        ..testkit::event("acme", product, &format!("r{n:05}"), at)
     }
 }
 

@@ -5,8 +5,7 @@ use bson::{doc, Document};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::EventFilter;
 use domain::{
-    Category, DeploymentId, Event, EventId, Operation, PersonId, Pipeline, Product, Severity,
-    SourceId, TeamId,
+    Category, DeploymentId, Event, Operation, PersonId, Pipeline, Product, Severity, TeamId,
 };
 use futures::TryStreamExt;
 use query::analytics::{self, Activity, Headline, Overview};
@@ -26,27 +25,12 @@ fn event(
     op: Operation,
     actor: Option<&str>,
 ) -> Event {
-    let deployment = DeploymentId::parse("acme").unwrap();
     Event {
-        id: EventId::new(
-            &deployment,
-            product,
-            &SourceId::parse(&format!("r-{n}")).unwrap(),
-        ),
-        occurred_at: when,
-        ingested_at: when,
-        deployment,
-        product,
-        pipeline: Pipeline::Audit,
         actor_id: actor.map(|a| PersonId::parse(a).unwrap()),
-        actor_raw: None,
         operation: op,
-        category: Category::Security,
         severity: Severity::Low,
-        object_type: None,
-        object_ref: None,
-        source_ip: None,
         raw: serde_json::json!({ "n": n }),
+        ..testkit::event("acme", product, &format!("r-{n}"), when)
     }
 }
 

@@ -18,18 +18,13 @@ fn t(minute: i64) -> DateTime<Utc> {
 }
 
 fn event(source: &str, minute: i64, product: Product, op: Operation) -> Event {
-    let deployment = DeploymentId::parse("acme").unwrap();
     let (pipeline, category) = if op == Operation::IssueCreated || op == Operation::PageUpdated {
         (Pipeline::Activity, Category::Content)
     } else {
         (Pipeline::Audit, Category::Security)
     };
     Event {
-        id: EventId::new(&deployment, product, &SourceId::parse(source).unwrap()),
-        occurred_at: t(minute),
         ingested_at: t(10_000),
-        deployment,
-        product,
         pipeline,
         actor_id: Some(PersonId::parse("person:1").unwrap()),
         actor_raw: Some("5f8a-acc".into()),
@@ -48,6 +43,7 @@ fn event(source: &str, minute: i64, product: Product, op: Operation) -> Event {
         }),
         source_ip: Some("203.0.113.7".parse().unwrap()),
         raw: serde_json::json!({ "id": source, "nested": { "ünïcode": "日本語", "n": 1 } }),
+        ..testkit::event("acme", product, source, t(minute))
     }
 }
 

@@ -1,11 +1,16 @@
 //! Test support shared by every crate's integration tests: a real MongoDB-wire server — the one
 //! named by `TEST_MONGODB_URI`, else a `secantusd-rs` (or `mongod`) this crate starts once per test
-//! binary in a temporary directory — and a fresh, uniquely named database for each test.
+//! binary in a temporary directory — a fresh, uniquely named database for each test, and the
+//! [`event`] every fixture builds on.
 //!
 //! There is no fallback to a fake: when no server can be reached or started the test fails with
 //! a message saying how to install one.
 #![deny(missing_docs)]
 
+use chrono::{DateTime, Utc};
+use domain::{
+    Category, DeploymentId, Event, EventId, Operation, Pipeline, Product, Severity, SourceId,
+};
 use embedded_db::{find_server_binary, EmbeddedServer};
 use mongodb::{Client, Database};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -104,4 +109,36 @@ pub async fn client() -> Client {
     Client::with_uri_str(server_uri())
         .await
         .expect("a client for the test database")
+}
+
+/// An event for a test to store: `deployment`'s `product` record `source` at `at`, a high-severity
+/// security permission change on the audit pipeline by nobody in particular, ingested at the same
+/// instant, with `{"id": source}` as its raw payload. Tests set the fields they are about with
+/// struct update syntax (`Event { actor_id, ..testkit::event(…) }`).
+///
+/// # Panics
+/// When `deployment` or `source` is not a valid id (a mistake in the test).
+pub fn event(deployment: &str, product: Product, source: &str, at: DateTime<Utc>) -> Event {
+    let deployment = DeploymentId::parse(deployment).expect("a valid deployment id");
+    Event {
+        id: EventId::new(
+            &deployment,
+            product,
+            &SourceId::parse(source).expect("a valid source id"),
+        ),
+        occurred_at: at,
+        ingested_at: at,
+        deployment,
+        product,
+        pipeline: Pipeline::Audit,
+        actor_id: None,
+        actor_raw: None,
+        operation: Operation::PermissionChanged,
+        category: Category::Security,
+        severity: Severity::High,
+        object_type: None,
+        object_ref: None,
+        source_ip: None,
+        raw: serde_json::json!({ "id": source }),
+    }
 }

@@ -2,37 +2,21 @@
 
 use crate::helpers::spawn_app;
 use chrono::{Duration, TimeZone, Utc};
-use domain::{
-    Category, DeploymentId, Event, EventId, ObjectRef, Operation, Pipeline, Product, Severity,
-    SourceId,
-};
+use domain::{Event, ObjectRef, Product};
 
 fn event(n: i64) -> Event {
-    let deployment = DeploymentId::parse("acme").unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap() + Duration::minutes(n);
     Event {
-        id: EventId::new(
-            &deployment,
-            Product::Jira,
-            &SourceId::parse(&format!("rec-{n:03}")).unwrap(),
-        ),
-        occurred_at: Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap() + Duration::minutes(n),
         ingested_at: Utc.with_ymd_and_hms(2026, 4, 2, 0, 0, 0).unwrap(),
-        deployment,
-        product: Product::Jira,
-        pipeline: Pipeline::Audit,
-        actor_id: None,
         actor_raw: Some(format!("acc-{n}")),
-        operation: Operation::PermissionChanged,
-        category: Category::Security,
-        severity: Severity::High,
         object_type: Some("project".into()),
         object_ref: Some(ObjectRef {
             id: "P1".into(),
             name: Some("Sécurité".into()),
             container: None,
         }),
-        source_ip: None,
         raw: serde_json::json!({ "n": n }),
+        ..testkit::event("acme", Product::Jira, &format!("rec-{n:03}"), at)
     }
 }
 

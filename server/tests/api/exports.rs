@@ -5,10 +5,7 @@
 use crate::helpers::{spawn_app, TestApp, API_KEY};
 use base64::Engine;
 use chrono::{Duration, TimeZone, Utc};
-use domain::{
-    Category, DeploymentId, Event, EventId, ObjectRef, Operation, PersonId, Pipeline, Product,
-    Severity, SourceId,
-};
+use domain::{Event, ObjectRef, PersonId, Product};
 use std::path::Path;
 use store::crypto::KeyRing;
 use store::identities::IdentityDoc;
@@ -19,23 +16,11 @@ const NAME: &str = "Zoë Ångström";
 const TRICKY: &str = "=cmd, \"quoted\"\r\nsecond line";
 
 fn event(n: i64, product: Product, person: Option<&PersonId>) -> Event {
-    let deployment = DeploymentId::parse("acme").unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap() + Duration::minutes(n);
     Event {
-        id: EventId::new(
-            &deployment,
-            product,
-            &SourceId::parse(&format!("rec-{n:03}")).unwrap(),
-        ),
-        occurred_at: Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap() + Duration::minutes(n),
         ingested_at: Utc.with_ymd_and_hms(2026, 4, 2, 0, 0, 0).unwrap(),
-        deployment,
-        product,
-        pipeline: Pipeline::Audit,
         actor_id: person.cloned(),
         actor_raw: Some(format!("acc-{n}")),
-        operation: Operation::PermissionChanged,
-        category: Category::Security,
-        severity: Severity::High,
         object_type: Some("project".into()),
         object_ref: Some(ObjectRef {
             id: format!("P{n}"),
@@ -47,8 +32,8 @@ fn event(n: i64, product: Product, person: Option<&PersonId>) -> Event {
             }),
             container: None,
         }),
-        source_ip: None,
         raw: serde_json::json!({ "n": n }),
+        ..testkit::event("acme", product, &format!("rec-{n:03}"), at)
     }
 }
 
