@@ -6,6 +6,9 @@
 //! `cargo bench -p server --bench analytics` (environment: `BENCH_EVENTS`, default 5,000,000;
 //! `BENCH_RUNS`, default 20; `BENCH_DATABASE`, see `main`). Writes its figures into BENCHMARKS.md
 //! between the `analytics` markers, section by section as they are measured.
+//!
+//! Long because it seeds, measures and reports every dashboard query in one run, so the figures
+//! in BENCHMARKS.md come from the same database and the same moment.
 
 mod common;
 

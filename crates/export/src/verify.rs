@@ -3,8 +3,8 @@
 //! cell may hold line breaks, so lines are not records) or NDJSON lines. The file is read once, in
 //! blocks, so any size is checked in constant memory.
 
-use super::encode::COLUMNS;
-use super::{ExportFormat, ExportManifest};
+use crate::encode::COLUMNS;
+use domain::export::{ExportFormat, ExportManifest};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 

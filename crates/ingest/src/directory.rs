@@ -3,7 +3,8 @@
 //! are read by `pipeline::directory`; this module fetches them, resolves the accounts and stores
 //! the teams.
 
-use super::{SyncError, Syncer};
+use crate::error::SyncError;
+use crate::identity::IdentityResolver;
 use chrono::{DateTime, Utc};
 use connectors::deployments::Deployment;
 use domain::Product;
@@ -11,13 +12,15 @@ use pipeline::directory::{self, SiteGroup};
 use store::rejects::Reject;
 use store::sync_state::RunCounters;
 use store::teams::GroupSnapshot;
+use store::Store;
 
 /// Refreshes identities and teams of `deployment`.
 ///
 /// # Errors
 /// The failure, with what was counted up to it.
-pub(super) async fn run(
-    syncer: &Syncer,
+pub(crate) async fn run(
+    store: &Store,
+    resolver: &IdentityResolver,
     deployment: &Deployment,
     now: DateTime<Utc>,
 ) -> Result<RunCounters, (SyncError, RunCounters)> {
@@ -37,8 +40,7 @@ pub(super) async fn run(
                     continue;
                 }
             };
-            syncer
-                .resolver
+            resolver
                 .learn(&account, Product::Org, now)
                 .await
                 .map_err(|e| fail(e.into(), counters))?;
@@ -68,8 +70,7 @@ pub(super) async fn run(
                 .map_err(|e| fail(e.into(), counters))?
             {
                 let account = directory::group_member(&member);
-                match syncer
-                    .resolver
+                match resolver
                     .learn(&account, Product::Jira, now)
                     .await
                     .map_err(|e| fail(e.into(), counters))?
@@ -88,8 +89,7 @@ pub(super) async fn run(
                 members,
             });
         }
-        let outcome = syncer
-            .store
+        let outcome = store
             .teams
             .replace_deployment(&deployment.id, &snapshots, Utc::now())
             .await
@@ -105,8 +105,7 @@ pub(super) async fn run(
             "directory entries without an id quarantined in rejects"
         );
     }
-    syncer
-        .store
+    store
         .rejects
         .record(&rejects, now)
         .await

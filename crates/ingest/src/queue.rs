@@ -3,7 +3,7 @@
 //! (or `atlaslens sync --wait`) run it through [`Syncer::run`]. Each stream's jobs share an active
 //! key, so a stream never has two runs queued or running at once.
 
-use super::{SyncError, Syncer};
+use crate::{SyncError, Syncer};
 use chrono::Utc;
 use connectors::deployments::Deployments;
 use domain::StreamKey;

@@ -12,6 +12,9 @@
 //!
 //! The retry-or-dead decision is taken client-side from the document just read, not with an
 //! update pipeline (`$$REMOVE`, `$cond`), so it only needs plain update operators.
+//!
+//! Long because every state change of a job (claim, heartbeat, settle, recover, retry, kill) is
+//! here, next to the others it must not race with; keeping them in one file keeps that visible.
 
 use apalis_core::backend::persistence::{Persistence, TaskEvent};
 use apalis_core::backend::queue::Queue;

@@ -1,6 +1,8 @@
 //! The queue end to end against a real MongoDB-wire server: workers run jobs, failures are
 //! retried with backoff, operators retry and kill, active keys admit one job at a time, and
 //! concurrent workers never run a job twice.
+//!
+//! Long because each test drives real workers through a whole lifecycle against a real server.
 
 mod common;
 

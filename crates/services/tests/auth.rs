@@ -1,5 +1,7 @@
 //! Sign-in, its throttle and administrator accounts against a real MongoDB-wire server. Every
 //! attempt is made at an injected time, so the throttle's minutes pass without sleeping.
+//!
+//! Long because each throttle rule gets its own test with the attempts that prove it.
 
 use bson::{doc, Document};
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -6,6 +6,9 @@
 //! Records that belong together are generated together — an issue and its changelog, a page and
 //! its versions, a pull request and its merge, a request and its resolution — so child records
 //! always follow their parent in time.
+//!
+//! Long because the generator of every product's records is one piece: children are generated
+//! with their parents, so splitting it by product would split that rule too.
 
 use crate::catalog::{
     AuditAction, OrgTarget, CHANGED_FIELDS, COMMIT_MESSAGES, CONFLUENCE_AUDIT, ISSUE_TYPES,

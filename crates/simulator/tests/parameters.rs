@@ -4,6 +4,8 @@
 //! documented parameter is walked too; what the real API refuses is refused in the product's
 //! own error shape; documented writes stay `405`. (The three bugs a foreign client met are
 //! pinned by name in `foreign_clients.rs`.)
+//!
+//! Long because it walks every documented parameter of every simulated endpoint.
 
 mod client;
 mod common;

@@ -18,12 +18,16 @@
 //! `count` of the days a range covers wholly and per-hour counts only for its partial first and
 //! last days. Without a filter, they read `rollups_people` instead ([`spans`]): each person's
 //! count over aligned spans of days, so that long ranges read a few thousand rows.
+//!
+//! Long because the daily rows, their rebuild and every read of them belong together: a change to
+//! the row's shape must change all of them at once. The spans of days live in [`spans`].
 
 mod spans;
 
 pub use spans::{spans_answer, PersonTotal};
 
-use super::{StoreError, EVENTS, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE};
+use super::{StoreError, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE};
+use crate::events::EventStore;
 use crate::teams::TeamStore;
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -74,7 +78,8 @@ pub struct RollupStore {
     rollups: Collection<Document>,
     kinds: Collection<Document>,
     spans: Collection<Document>,
-    events: Collection<Document>,
+    /// The owner of the events the rows count.
+    events: EventStore,
     /// The owner of the memberships each person's rows are stamped with.
     teams: TeamStore,
 }
@@ -132,7 +137,7 @@ impl RollupStore {
             rollups: db.collection(ROLLUPS_DAILY),
             kinds: db.collection(ROLLUPS_DAILY_KINDS),
             spans: db.collection(ROLLUPS_PEOPLE),
-            events: db.collection(EVENTS),
+            events: EventStore::new(db),
             teams: TeamStore::new(db),
         }
     }
@@ -221,20 +226,9 @@ impl RollupStore {
                 "$lt": bson::DateTime::from_chrono(start + Duration::days(1)),
             },
         );
-        let pipeline = [
-            doc! { "$match": matcher },
-            doc! { "$group": {
-                "_id": {
-                    "deployment": "$deployment", "product": "$product", "pipeline": "$pipeline",
-                    "category": "$category", "severity": "$severity", "operation": "$operation",
-                    "person": "$actor_id", "hour": { "$hour": "$occurred_at" },
-                },
-                "count": { "$sum": 1 },
-            } },
-        ];
         // One row per key without the hour; the hour groups fold into its `hours` array.
         let mut folded: BTreeMap<String, (Document, [i64; 24])> = BTreeMap::new();
-        let mut cursor = self.events.aggregate(pipeline).await?;
+        let mut cursor = self.events.hourly_groups(matcher).await?;
         while let Some(group) = cursor.try_next().await? {
             let key = group
                 .get_document("_id")

@@ -1,5 +1,7 @@
 //! The event store against a real MongoDB-wire server: idempotent ingestion, indexes, retention and
 //! the Events query with every filter and keyset pagination.
+//!
+//! Long because every filter of the Events query has its own test against stored events.
 
 use bson::doc;
 use chrono::{DateTime, Duration, TimeZone, Utc};

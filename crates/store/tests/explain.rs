@@ -16,6 +16,8 @@
 //! a time range a search reads events newest first until the page is full, for a rare word every
 //! event; that one shape is checked only for walking the time index without a blocking sort, and
 //! its count may scan.
+//!
+//! Long because it explains every filter shape the Events page can send, one by one.
 
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, TimeZone, Utc};
