@@ -20,7 +20,7 @@ pub mod sync_state;
 pub mod teams;
 pub mod users;
 
-use bson::{doc, Document};
+use bson::{doc, Bson, Document};
 use mongodb::Database;
 
 /// `events`: one document per source record.
@@ -84,6 +84,16 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// The match of a field against `values`: the value itself for one, `$in` for several, nothing for
+/// none. Events and rollups filter their vocabulary fields the same way.
+pub(crate) fn any_of<T: ToString>(values: &[T]) -> Option<Bson> {
+    match values {
+        [] => None,
+        [one] => Some(Bson::String(one.to_string())),
+        many => Some(doc! { "$in": many.iter().map(|v| v.to_string()).collect::<Vec<_>>() }.into()),
+    }
 }
 
 impl StoreError {

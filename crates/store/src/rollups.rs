@@ -26,7 +26,7 @@ mod spans;
 
 pub use spans::{spans_answer, PersonTotal};
 
-use super::{StoreError, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE};
+use super::{any_of, StoreError, ROLLUPS_DAILY, ROLLUPS_DAILY_KINDS, ROLLUPS_PEOPLE};
 use crate::events::EventStore;
 use crate::teams::TeamStore;
 use bson::{doc, Bson, Document};
@@ -598,38 +598,16 @@ fn row_matcher(
     if !days.is_empty() {
         matcher.insert("day", days);
     }
-    let any_of = |values: Vec<String>| match values.as_slice() {
-        [one] => Bson::String(one.clone()),
-        _ => Bson::Document(doc! { "$in": values }),
-    };
-    for (field, values) in [
-        (
-            "product",
-            filter
-                .products
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-        ),
-        (
-            "pipeline",
-            filter.pipelines.iter().map(ToString::to_string).collect(),
-        ),
-        (
-            "category",
-            filter.categories.iter().map(ToString::to_string).collect(),
-        ),
-        (
-            "severity",
-            filter.severities.iter().map(ToString::to_string).collect(),
-        ),
-        (
-            "operation",
-            filter.operations.iter().map(ToString::to_string).collect(),
-        ),
-    ] {
-        if !values.is_empty() {
-            matcher.insert(field, any_of(values));
+    let lists = [
+        ("product", any_of(&filter.products)),
+        ("pipeline", any_of(&filter.pipelines)),
+        ("category", any_of(&filter.categories)),
+        ("severity", any_of(&filter.severities)),
+        ("operation", any_of(&filter.operations)),
+    ];
+    for (field, matched) in lists {
+        if let Some(m) = matched {
+            matcher.insert(field, m);
         }
     }
     if let Some(person) = &filter.person {
@@ -641,8 +619,7 @@ fn row_matcher(
     matcher
 }
 
-/// An integer as the server returned it (sums come back as 32- or 64-bit, or double).
-/// A count or hour in a rollup document.
+/// A count or hour in a rollup document (sums come back as 32- or 64-bit, or double).
 fn number(value: Option<&Bson>) -> Option<i64> {
     super::reply_count(value).and_then(|n| i64::try_from(n).ok())
 }

@@ -3,17 +3,10 @@
 //! production sends.
 
 use super::ActorScope;
-use bson::{doc, Bson, Document};
+use crate::any_of;
+use bson::{doc, Document};
 use chrono::{DateTime, Utc};
 use domain::{EventFilter, PageCursor, PageSize};
-
-fn any_of<T: ToString>(values: &[T]) -> Option<Bson> {
-    match values {
-        [] => None,
-        [one] => Some(Bson::String(one.to_string())),
-        many => Some(doc! { "$in": many.iter().map(|v| v.to_string()).collect::<Vec<_>>() }.into()),
-    }
-}
 
 /// Escapes regex metacharacters so free text is matched literally.
 fn literal_regex(text: &str) -> String {

@@ -22,7 +22,7 @@ use futures::TryStreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The category counted separately, as the People ranking shows it.
-const SECURITY: &str = "security";
+const SECURITY: &str = domain::Category::Security.as_str();
 
 /// Span lengths in days, shortest first; each is twice the one before.
 const SPANS: [i64; 7] = [1, 2, 4, 8, 16, 32, 64];
