@@ -205,6 +205,32 @@ pub enum ActorScope {
     People(Vec<PersonId>),
 }
 
+/// One group of [`EventStore::hourly_groups`]: the events of one kind and person in one UTC hour.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct HourGroup {
+    /// What the events share.
+    #[serde(rename = "_id")]
+    pub(crate) key: HourGroupKey,
+    /// How many there are (an integer of whichever width the server chose).
+    pub(crate) count: Bson,
+}
+
+/// The key of an [`HourGroup`].
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct HourGroupKey {
+    pub(crate) deployment: DeploymentId,
+    pub(crate) product: Product,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) category: Category,
+    pub(crate) severity: Severity,
+    pub(crate) operation: Operation,
+    /// The acting person; absent or null for events without one.
+    #[serde(default)]
+    pub(crate) person: Option<PersonId>,
+    /// The UTC hour, 0 to 23.
+    pub(crate) hour: Bson,
+}
+
 /// The `events` collection.
 #[derive(Debug, Clone)]
 pub struct EventStore {
@@ -442,7 +468,7 @@ impl EventStore {
     pub(crate) async fn hourly_groups(
         &self,
         matcher: Document,
-    ) -> Result<mongodb::Cursor<Document>, StoreError> {
+    ) -> Result<mongodb::Cursor<HourGroup>, StoreError> {
         let pipeline = [
             doc! { "$match": matcher },
             doc! { "$group": {
@@ -458,6 +484,7 @@ impl EventStore {
             .db
             .collection::<Document>(EVENTS)
             .aggregate(pipeline)
+            .with_type::<HourGroup>()
             .await?)
     }
 

@@ -31,9 +31,12 @@ use crate::events::EventStore;
 use crate::teams::TeamStore;
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::{DeploymentId, EventFilter, PersonId, Pipeline, Product};
+use domain::{
+    Category, DeploymentId, EventFilter, Operation, PersonId, Pipeline, Product, Severity,
+};
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Which events a rebuild covers within a day: everything, or one deployment's stream.
@@ -227,95 +230,145 @@ impl RollupStore {
             },
         );
         // One row per key without the hour; the hour groups fold into its `hours` array.
-        let mut folded: BTreeMap<String, (Document, [i64; 24])> = BTreeMap::new();
+        let mut folded: BTreeMap<String, RowDoc> = BTreeMap::new();
         let mut cursor = self.events.hourly_groups(matcher).await?;
         while let Some(group) = cursor.try_next().await? {
-            let key = group
-                .get_document("_id")
-                .map_err(|e| corrupt(e.to_string()))?;
-            let text = |k: &str| {
-                key.get_str(k)
-                    .map(str::to_owned)
-                    .map_err(|e| corrupt(e.to_string()))
-            };
-            let person = key.get_str("person").ok().map(str::to_owned);
-            let count = number(group.get("count")).ok_or_else(|| corrupt("count".into()))?;
-            let hour = number(key.get("hour"))
+            let count = number(Some(&group.count)).ok_or_else(|| corrupt("count".into()))?;
+            let hour = number(Some(&group.key.hour))
                 .and_then(|h| usize::try_from(h).ok())
                 .filter(|h| *h < 24)
-                .ok_or_else(|| corrupt(format!("hour is {:?}", key.get("hour"))))?;
-            let (deployment, product, pipeline) =
-                (text("deployment")?, text("product")?, text("pipeline")?);
-            let (category, severity, operation) =
-                (text("category")?, text("severity")?, text("operation")?);
+                .ok_or_else(|| corrupt(format!("hour is {:?}", group.key.hour)))?;
+            let k = group.key;
             let id = format!(
-                "{day}|{deployment}|{product}|{pipeline}|{category}|{severity}|{operation}|{}",
-                person.as_deref().unwrap_or("-")
+                "{day}|{}|{}|{}|{}|{}|{}|{}",
+                k.deployment,
+                k.product,
+                k.pipeline,
+                k.category,
+                k.severity,
+                k.operation,
+                k.person.as_ref().map_or("-", PersonId::as_str)
             );
-            let entry = folded.entry(id.clone()).or_insert_with(|| {
-                let person_teams: Vec<String> = person
+            let row = folded.entry(id.clone()).or_insert_with(|| RowDoc {
+                teams: k
+                    .person
                     .as_ref()
-                    .and_then(|p| teams.get(p))
+                    .and_then(|p| teams.get(p.as_str()))
                     .cloned()
-                    .unwrap_or_default();
-                let row = doc! {
-                    "_id": id,
-                    "day": bson::DateTime::from_chrono(start),
-                    "deployment": deployment,
-                    "product": product,
-                    "pipeline": pipeline,
-                    "category": category,
-                    "severity": severity,
-                    "operation": operation,
-                    "person_id": person.map_or(Bson::Null, Bson::String),
-                    "teams": person_teams,
-                };
-                (row, [0; 24])
+                    .unwrap_or_default(),
+                kind: KindDoc {
+                    id,
+                    day: bson::DateTime::from_chrono(start),
+                    deployment: k.deployment,
+                    product: k.product,
+                    pipeline: k.pipeline,
+                    category: k.category,
+                    severity: k.severity,
+                    operation: k.operation,
+                    count: 0,
+                    hours: vec![0; 24],
+                },
+                person_id: k.person,
             });
-            entry.1[hour] += count;
+            row.kind.hours[hour] += count;
+            row.kind.count += count;
         }
         // The same rows summed over people.
-        let mut kinds: BTreeMap<String, (Document, [i64; 24])> = BTreeMap::new();
-        for (row, hours) in folded.values() {
-            let mut kind = row.clone();
-            kind.remove("person_id");
-            kind.remove("teams");
+        let mut kinds: BTreeMap<String, KindDoc> = BTreeMap::new();
+        for row in folded.values() {
             let id = row
-                .get_str("_id")
-                .map(|id| id.rsplit_once('|').map_or(id, |(k, _)| k).to_owned())
-                .map_err(|e| corrupt(e.to_string()))?;
-            kind.insert("_id", id.clone());
-            let entry = kinds.entry(id).or_insert((kind, [0; 24]));
-            for (sum, n) in entry.1.iter_mut().zip(hours) {
+                .kind
+                .id
+                .rsplit_once('|')
+                .map_or(row.kind.id.as_str(), |(k, _)| k)
+                .to_owned();
+            let kind = kinds.entry(id.clone()).or_insert_with(|| KindDoc {
+                id,
+                count: 0,
+                hours: vec![0; 24],
+                ..row.kind.clone()
+            });
+            kind.count += row.kind.count;
+            for (sum, n) in kind.hours.iter_mut().zip(&row.kind.hours) {
                 *sum += n;
             }
         }
         // BTreeMap order is `_id` order, so a rebuild writes the same rows in the same order.
-        let finish = |rows: BTreeMap<String, (Document, [i64; 24])>| -> Vec<Document> {
-            rows.into_values()
-                .map(|(mut row, hours)| {
-                    row.insert("count", hours.iter().sum::<i64>());
-                    row.insert("hours", hours.to_vec());
-                    row
-                })
-                .collect()
-        };
-        let (rows, kinds) = (finish(folded), finish(kinds));
+        let rows: Vec<RowDoc> = folded.into_values().collect();
+        let kinds: Vec<KindDoc> = kinds.into_values().collect();
         let mut slice = scope.filter();
         slice.insert("day", bson::DateTime::from_chrono(start));
         let written = rows.len() as u64;
-        for (collection, rows) in [(&self.rollups, rows), (&self.kinds, kinds)] {
-            collection.delete_many(slice.clone()).await?;
-            if !rows.is_empty() {
-                match collection.insert_many(rows).ordered(false).await {
-                    Ok(_) => {}
-                    // A concurrent rebuild of an overlapping slice wrote the same rows first.
-                    Err(e) if super::is_duplicate_key(&e) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
+        self.rollups.delete_many(slice.clone()).await?;
+        replace_slice(&self.rollups.clone_with_type::<RowDoc>(), rows).await?;
+        self.kinds.delete_many(slice).await?;
+        replace_slice(&self.kinds.clone_with_type::<KindDoc>(), kinds).await?;
         Ok(written)
+    }
+}
+
+/// Writes a rebuilt slice's rows (after its old rows were deleted).
+async fn replace_slice<T: Serialize + Send + Sync>(
+    collection: &Collection<T>,
+    rows: Vec<T>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match collection.insert_many(rows).ordered(false).await {
+        Ok(_) => Ok(()),
+        // A concurrent rebuild of an overlapping slice wrote the same rows first.
+        Err(e) if super::is_duplicate_key(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A `rollups_daily_kinds` row as written: one day's events of one deployment, product, pipeline,
+/// category, severity and operation, whoever acted, per UTC hour. Also the leading fields of a
+/// [`RowDoc`], in the same order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct KindDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    day: bson::DateTime,
+    deployment: DeploymentId,
+    product: Product,
+    pipeline: Pipeline,
+    category: Category,
+    severity: Severity,
+    operation: Operation,
+    count: i64,
+    hours: Vec<i64>,
+}
+
+/// A `rollups_daily` row as written: a [`KindDoc`]'s key plus the acting person (null for events
+/// without one) and that person's teams when the row was built.
+#[derive(Debug, Clone, PartialEq)]
+struct RowDoc {
+    kind: KindDoc,
+    person_id: Option<PersonId>,
+    teams: Vec<String>,
+}
+
+impl Serialize for RowDoc {
+    /// Fields in the stored order: `_id`, day, the key, `person_id`, `teams`, `count`, `hours`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let k = &self.kind;
+        let mut row = serializer.serialize_struct("RowDoc", 12)?;
+        row.serialize_field("_id", &k.id)?;
+        row.serialize_field("day", &k.day)?;
+        row.serialize_field("deployment", &k.deployment)?;
+        row.serialize_field("product", &k.product)?;
+        row.serialize_field("pipeline", &k.pipeline)?;
+        row.serialize_field("category", &k.category)?;
+        row.serialize_field("severity", &k.severity)?;
+        row.serialize_field("operation", &k.operation)?;
+        row.serialize_field("person_id", &self.person_id)?;
+        row.serialize_field("teams", &self.teams)?;
+        row.serialize_field("count", &k.count)?;
+        row.serialize_field("hours", &k.hours)?;
+        row.end()
     }
 }
 
