@@ -2,6 +2,7 @@
 //! result to a DTO that compiles to wasm.
 
 pub mod auth;
+pub mod chart;
 pub mod events;
 pub mod exports;
 #[cfg(feature = "ssr")]

@@ -74,10 +74,3 @@ internal_from! {
     tower_sessions::session::Error => "reading the session failed",
     ingest::status::StatusError => "reading the streams' status failed",
 }
-
-#[cfg(feature = "ssr")]
-impl From<query::range::RangeError> for ApiError {
-    fn from(e: query::range::RangeError) -> Self {
-        crate::ssr::bad_request(e)
-    }
-}

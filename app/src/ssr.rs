@@ -126,3 +126,10 @@ pub async fn resolve_person(
         }
     }
 }
+
+/// A range the rollup pages refuse: answered with `400` and the policy's words.
+impl From<query::range::RangeError> for ApiError {
+    fn from(e: query::range::RangeError) -> Self {
+        bad_request(e)
+    }
+}

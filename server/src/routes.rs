@@ -7,7 +7,7 @@ pub mod auth;
 pub mod export;
 pub mod health;
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 

@@ -1,11 +1,11 @@
-//! Building the web application: shared state, the router (Leptos pages, server functions, REST
+//! Building the web application: the router (Leptos pages, server functions, REST
 //! routes) and its middleware stack, bound to a listener.
 
 use crate::middleware::{guard, origin, security_headers};
 use crate::routes;
+use crate::state::ServerState;
 use app::ssr::AppState;
 use app::{shell, App};
-use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::Router;
 use leptos::prelude::*;
@@ -19,23 +19,6 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
-
-/// State of the axum router: what REST handlers need, and the Leptos options.
-#[derive(Debug, Clone)]
-pub struct ServerState {
-    /// Leptos site options (site root, output name).
-    pub leptos_options: LeptosOptions,
-    /// What server functions use, also provided to them through context.
-    pub app: AppState,
-    /// Sign-in.
-    pub auth: Authenticator,
-}
-
-impl FromRef<ServerState> for LeptosOptions {
-    fn from_ref(state: &ServerState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 /// Leptos site options from `path` (normally `./Leptos.toml`); `LEPTOS_*` variables override it.
 ///

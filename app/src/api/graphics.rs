@@ -2,7 +2,7 @@
 //! the links behind every bar and cell: the page's filters with an absolute range and one more
 //! narrowing, so each number opens the events it counts.
 
-use super::overview::Chart;
+use super::chart::Chart;
 use crate::error::ApiError;
 use charts::{Bar, ChartText, Series};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};

@@ -2,6 +2,7 @@
 //! the daily rollups (never by scanning events) and drawn on the server as SVG. Every bar and cell
 //! links to the Events page narrowed to it.
 
+use super::chart::Chart;
 use crate::error::ApiError;
 use domain::query::EventQuery;
 use leptos::prelude::*;
@@ -41,17 +42,6 @@ pub struct Kpis {
     pub high: u64,
     /// Distinct people who acted.
     pub people: u64,
-}
-
-/// One chart: an id, its heading, and the SVG markup (with its own title and description).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Chart {
-    /// Element id (also the SVG's title/desc id prefix).
-    pub id: String,
-    /// The heading shown above it.
-    pub heading: String,
-    /// The `<svg>` element.
-    pub svg: String,
 }
 
 /// Everything the Overview shows.

@@ -150,7 +150,7 @@ pub struct PersonView {
     /// Events per product in the range.
     pub products: Vec<(String, u64)>,
     /// Charts: activity over time by product, top operations.
-    pub charts: Vec<crate::api::overview::Chart>,
+    pub charts: Vec<crate::api::chart::Chart>,
     /// The latest security events in the range.
     pub security: Vec<crate::api::events::EventRow>,
     /// The latest events in the range, any product.

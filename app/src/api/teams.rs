@@ -33,7 +33,7 @@ pub struct TeamView {
     /// Every member with their activity in the range, busiest first.
     pub members: Vec<Ranked>,
     /// Charts: activity over time by product, top operations.
-    pub charts: Vec<crate::api::overview::Chart>,
+    pub charts: Vec<crate::api::chart::Chart>,
     /// The Events query for this team and range.
     pub events_query: String,
 }

@@ -1,7 +1,7 @@
 //! Server-drawn charts on a page: each SVG (which carries its own title and description) in a
 //! captioned figure, laid out in a responsive grid.
 
-use crate::api::overview::Chart;
+use crate::api::chart::Chart;
 use leptos::prelude::*;
 
 /// The charts, in order.

@@ -14,8 +14,8 @@
 use bson::{doc, DateTime as BsonDateTime, Document};
 
 use crate::model::JobDoc;
+use crate::replies::is_duplicate_key;
 use crate::retry::transient;
-use crate::store::is_duplicate_key;
 use crate::{JobError, JobStore};
 
 /// The key-lock collection: `{ _id: key, job: job_id, queue, since }`.

@@ -25,6 +25,7 @@ mod error;
 mod keys;
 mod model;
 mod persistence;
+mod replies;
 mod retry;
 mod storage;
 mod store;
@@ -36,6 +37,7 @@ pub use keys::JOB_KEYS;
 pub use model::{
     EnqueueOptions, Enqueued, JobDetail, JobFilter, JobRun, JobStatus, JobSummary, WorkerInfo,
 };
+pub use replies::{is_duplicate_key, reply_count};
 pub use storage::{MongoStorage, StorageConfig};
-pub use store::{is_duplicate_key, reply_count, JobStore, JOBS, WORKERS};
+pub use store::{JobStore, JOBS, WORKERS};
 pub use worker::{run_workers, CancelRegistry, HandlerError, JobContext, WorkerSettings};

@@ -33,8 +33,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use crate::model::{stored, JobDoc, RunDoc, MAX_RUNS};
+use crate::replies::is_duplicate_key;
 use crate::retry::transient;
-use crate::store::{is_duplicate_key, new_id, new_job_doc};
+use crate::store::{new_id, new_job_doc};
 use crate::worker::CancelRegistry;
 use crate::{Enqueued, JobError, JobStore, StorageConfig};
 

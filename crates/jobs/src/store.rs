@@ -6,7 +6,6 @@
 
 use bson::{doc, Bson, DateTime as BsonDateTime, Document};
 use futures::TryStreamExt;
-use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, IndexModel};
 use serde::Serialize;
@@ -184,7 +183,7 @@ impl JobStore {
         let mut counts: BTreeMap<JobStatus, u64> = JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
         for g in groups {
             let status = JobStatus::from_stored(g.get_str("_id").unwrap_or_default());
-            let n = reply_count(g.get("n")).unwrap_or(0);
+            let n = crate::replies::reply_count(g.get("n")).unwrap_or(0);
             *counts.entry(status).or_default() += n;
         }
         Ok(counts)
@@ -464,33 +463,5 @@ pub(crate) fn new_job_doc(
         "available_at": run_at,
         "cancel_requested": false,
         "runs": [],
-    }
-}
-
-/// A count in a server reply (`count`, `$sum`, `$count`): servers answer with a 32- or 64-bit
-/// integer or a double depending on the size and the server, so every reader takes all three.
-/// `None` for anything else or a negative number. The one copy in the workspace.
-pub fn reply_count(value: Option<&Bson>) -> Option<u64> {
-    match value? {
-        Bson::Int32(n) => u64::try_from(*n).ok(),
-        Bson::Int64(n) => u64::try_from(*n).ok(),
-        Bson::Double(n) if *n >= 0.0 => Some(*n as u64),
-        _ => None,
-    }
-}
-
-/// Whether a driver error is a unique index refusing the write (code 11000), read from the error
-/// code wherever the driver puts it; for `insert_many`, only when every failed document was a
-/// duplicate. The one copy in the workspace: the services store uses it too.
-pub fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
-    const DUPLICATE_KEY: i32 = 11000;
-    match &*e.kind {
-        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
-        ErrorKind::InsertMany(many) => many
-            .write_errors
-            .as_ref()
-            .is_some_and(|errs| !errs.is_empty() && errs.iter().all(|w| w.code == DUPLICATE_KEY)),
-        ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
-        _ => false,
     }
 }

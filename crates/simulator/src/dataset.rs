@@ -10,13 +10,16 @@
 //! Long because the generator of every product's records is one piece: children are generated
 //! with their parents, so splitting it by product would split that rule too.
 
+mod malformed;
+
+pub use malformed::{DataPicks, Malformed, SitePicks};
+
 use crate::catalog::{
     AuditAction, OrgTarget, CHANGED_FIELDS, COMMIT_MESSAGES, CONFLUENCE_AUDIT, ISSUE_TYPES,
     JIRA_AUDIT, ORG_ACTIONS, PROJECTS, REPOS, SPACES, STATUSES, TITLES,
 };
 use crate::directory::Directory;
 use crate::format::digest;
-use crate::view::{DataPicks, Malformed, SitePicks};
 use crate::SimConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

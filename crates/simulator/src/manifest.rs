@@ -3,10 +3,10 @@
 //! reconciliation tests compare what the connectors fetched against this.
 
 use crate::catalog::REPOS;
+use crate::dataset::Malformed;
 use crate::dataset::{AUDIT_ID_BASE, CHANGELOG_ID_BASE, CONTENT_ID_BASE, ISSUE_ID_BASE};
 use crate::format::{utc, GARBLED_TIME};
 use crate::server::{admin, bitbucket, confluence, jsm, Shared};
-use crate::view::Malformed;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! reason and wait in seconds when it refused: `error=throttled&reason=address&retry=40`);
 //! clients that ask for JSON get status codes and JSON bodies (`429` with `Retry-After`).
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

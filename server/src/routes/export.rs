@@ -3,7 +3,7 @@
 //! exactly the Events page's query string, so a link built from the current Events URL exports what
 //! the page shows; `export::plan` fixes its range and starts it (`atlaslens export` too).
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use axum::body::Body;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode, Uri};

@@ -1,7 +1,7 @@
 //! Health checks for load balancers and monitoring; no session needed and nothing secret in the
 //! body (no connection strings, no versions of dependencies).
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

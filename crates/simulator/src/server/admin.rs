@@ -4,10 +4,11 @@
 
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{OrgTarget, ORG_ACTIONS, SPACES};
+use crate::dataset::Malformed;
 use crate::dataset::{Dataset, OrgEvent, Stamp, FOREIGN_IP};
 use crate::format::{digest, iso_z, uuid, GARBLED_TIME};
 use crate::paging::{decode_cursor, encode_cursor, next_start};
-use crate::view::{Malformed, View};
+use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

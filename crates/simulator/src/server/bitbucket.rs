@@ -10,11 +10,12 @@ mod bbql;
 
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{COMMIT_MESSAGES, REPOS, TITLES};
+use crate::dataset::Malformed;
 use crate::dataset::{PullRequest, BOT};
 use crate::directory::Person;
 use crate::format::{bitbucket, digest, git, hex, uuid, GARBLED_TIME};
 use crate::paging::{offset_start, Params};
-use crate::view::{Malformed, View};
+use crate::view::View;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::CONTENT_TYPE;

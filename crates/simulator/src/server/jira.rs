@@ -9,11 +9,12 @@ use super::{bad_request, error, ok, params, Base, Family, Shared};
 use crate::catalog::{
     AuditTarget, CHANGED_FIELDS, ISSUE_TYPES, JIRA_AUDIT, PRIORITIES, PROJECTS, STATUSES, TITLES,
 };
+use crate::dataset::Malformed;
 use crate::dataset::{Issue, SiteData, AUDIT_ID_BASE, CHANGELOG_ID_BASE, ISSUE_ID_BASE};
 use crate::directory::Person;
 use crate::format::{jira, GARBLED_TIME};
 use crate::paging::offset_start;
-use crate::view::{Malformed, View};
+use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -11,11 +11,12 @@
 use super::jira::site_index;
 use super::{ok, params, query_string, Base, Shared};
 use crate::catalog::{REQUEST_TYPES, TITLES};
+use crate::dataset::Malformed;
 use crate::dataset::{Request, SiteData};
 use crate::format::{jira, jsm_iso, utc, GARBLED_TIME};
 use crate::paging::offset_start;
 use crate::paging::Params;
-use crate::view::{Malformed, View};
+use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
