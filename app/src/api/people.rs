@@ -89,7 +89,7 @@ impl Ranking {
         rows: Vec<query::rankings::Ranked<Id>>,
     ) -> Self {
         use crate::api::graphics::rfc;
-        use query::analytics::{ceil_hour, floor_hour};
+        use domain::time::{ceil_hour, floor_hour};
         Ranking {
             from: rfc(floor_hour(from)),
             to: rfc(ceil_hour(to)),

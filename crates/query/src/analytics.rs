@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 pub use chrono_tz::Tz;
-pub use domain::time::{ceil_hour, floor_hour};
+use domain::time::{ceil_hour, floor_hour};
 use domain::{Category, EventFilter, Operation, PersonId, Product, Severity, TeamId};
 use std::collections::BTreeMap;
 use std::str::FromStr;

@@ -2,8 +2,8 @@
 //! through the event store; and the total count of a search, from the rollups where they can
 //! answer it.
 
-use crate::analytics::{ceil_hour, floor_hour};
 use chrono::{DateTime, Utc};
+use domain::time::{ceil_hour, floor_hour};
 use domain::{EventFilter, PageCursor, PageSize};
 use store::events::{ActorScope, EventPage};
 use store::rollups::{rollups_answer, spans_answer, Dimension};

@@ -32,7 +32,7 @@ use crate::teams::TeamStore;
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{
-    Category, DeploymentId, EventFilter, Operation, PersonId, Pipeline, Product, Severity,
+    Category, DeploymentId, EventFilter, Operation, PersonId, Pipeline, Product, Severity, TeamId,
 };
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
@@ -180,22 +180,6 @@ impl RollupStore {
         Ok(())
     }
 
-    /// Each person's teams, sorted, for stamping rows (as the rows store them).
-    async fn teams_by_person(&self) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
-        Ok(self
-            .teams
-            .teams_by_person()
-            .await?
-            .into_iter()
-            .map(|(p, teams)| {
-                (
-                    p.to_string(),
-                    teams.iter().map(ToString::to_string).collect(),
-                )
-            })
-            .collect())
-    }
-
     /// Recomputes the rows of `days` within `scope` from the events; returns the rows written.
     ///
     /// # Errors
@@ -205,7 +189,7 @@ impl RollupStore {
         days: &[NaiveDate],
         scope: &RollupScope,
     ) -> Result<u64, StoreError> {
-        let teams = self.teams_by_person().await?;
+        let teams = self.teams.teams_by_person().await?;
         let mut written = 0;
         for day in days {
             written += self.rebuild_day(*day, scope, &teams).await?;
@@ -218,7 +202,7 @@ impl RollupStore {
         &self,
         day: NaiveDate,
         scope: &RollupScope,
-        teams: &BTreeMap<String, Vec<String>>,
+        teams: &BTreeMap<PersonId, BTreeSet<TeamId>>,
     ) -> Result<u64, StoreError> {
         let start = day_start(day);
         let mut matcher = scope.filter();
@@ -253,8 +237,8 @@ impl RollupStore {
                 teams: k
                     .person
                     .as_ref()
-                    .and_then(|p| teams.get(p.as_str()))
-                    .cloned()
+                    .and_then(|p| teams.get(p))
+                    .map(|t| t.iter().cloned().collect())
                     .unwrap_or_default(),
                 kind: KindDoc {
                     id,
@@ -347,7 +331,7 @@ struct KindDoc {
 struct RowDoc {
     kind: KindDoc,
     person_id: Option<PersonId>,
-    teams: Vec<String>,
+    teams: Vec<TeamId>,
 }
 
 impl Serialize for RowDoc {

@@ -17,7 +17,7 @@ use super::{
 };
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::EventFilter;
+use domain::{EventFilter, PersonId};
 use futures::TryStreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -267,11 +267,12 @@ impl RollupStore {
         to: DateTime<Utc>,
     ) -> Result<BTreeMap<String, PersonTotal>, StoreError> {
         let (people, teams) =
-            futures::try_join!(self.person_totals(from, to), self.teams_by_person())?;
+            futures::try_join!(self.person_totals(from, to), self.teams.teams_by_person())?;
         let mut out: BTreeMap<String, PersonTotal> = BTreeMap::new();
         for (person, total) in people {
+            let person = person.and_then(|p| PersonId::parse(&p).ok());
             for team in person.and_then(|p| teams.get(&p)).into_iter().flatten() {
-                *out.entry(team.clone()).or_default() += total;
+                *out.entry(team.to_string()).or_default() += total;
             }
         }
         Ok(out)
