@@ -114,6 +114,15 @@ vocabulary!(
         LoginFailed => "login_failed",
         /// A sign-out.
         Logout => "logout",
+        /// An administrator signed in as another user (impersonation): what follows is done in
+        /// that user's name by someone else.
+        UserImpersonated => "user_impersonated",
+        /// Two-step verification was turned off, or is no longer enforced, for a user or the
+        /// organization.
+        MfaDisabled => "mfa_disabled",
+        /// How people sign in changed: an authentication policy, the SSO / SAML / identity
+        /// provider configuration, the password policy or the IP allowlist.
+        AuthPolicyChanged => "auth_policy_changed",
         /// A permission or permission scheme changed.
         PermissionChanged => "permission_changed",
         /// An account was added to a group.
@@ -144,12 +153,24 @@ vocabulary!(
         ApiTokenCreated => "api_token_created",
         /// An API token was revoked.
         ApiTokenRevoked => "api_token_revoked",
+        /// An organization admin API key was created: a credential with administrator reach that
+        /// belongs to no person (user API tokens are `api_token_created`).
+        ApiKeyCreated => "api_key_created",
         /// A product or organization setting changed.
         SettingsChanged => "settings_changed",
+        /// The audit log's configuration or the data-retention settings changed: what evidence is
+        /// kept, and for how long.
+        AuditSettingsChanged => "audit_settings_changed",
+        /// Public or anonymous access was turned on (a space or repository made public, a public
+        /// link created).
+        PublicAccessEnabled => "public_access_enabled",
         /// A project, space or repository was created.
         ContainerCreated => "container_created",
         /// A project, space or repository was deleted.
         ContainerDeleted => "container_deleted",
+        /// An issue, page, blog post, attachment or comment was deleted, trashed or purged (its
+        /// container, a project, space or repository, is `container_deleted`).
+        ContentDeleted => "content_deleted",
         /// Content or user details were exported (pages, spaces, a site, issues, user lists).
         ContentExported => "content_exported",
         /// An audit action with no more specific member.

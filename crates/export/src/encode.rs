@@ -191,6 +191,7 @@ mod tests {
                 container: None,
             }),
             source_ip: Some("203.0.113.7".parse().unwrap()),
+            country: None,
             raw: serde_json::json!({ "a": 1 }),
         }
     }

@@ -24,6 +24,7 @@ pub struct Parts<'a> {
     pub object_type: Option<String>,
     pub object_ref: Option<ObjectRef>,
     pub source_ip: Option<IpAddr>,
+    pub country: Option<String>,
     pub actor: Option<AccountRef>,
     pub raw: &'a Value,
 }
@@ -53,6 +54,7 @@ impl Parts<'_> {
                 object_type: self.object_type,
                 object_ref: self.object_ref,
                 source_ip: self.source_ip,
+                country: self.country,
                 raw: self.raw.clone(),
             },
             actor,

@@ -55,6 +55,7 @@ fn an_org_event_adding_someone_to_site_admins_is_a_high_severity_admin_grant() {
         ("g-1", Some("site-admins"), Some("Acme"))
     );
     assert_eq!(e.source_ip, Some("2001:db8::7".parse().unwrap()));
+    assert_eq!(e.country.as_deref(), Some("Japan"));
     assert_eq!(e.actor_raw.as_deref(), Some("712020:aaaa"));
     assert_eq!(e.raw, raw, "the raw payload is kept untouched");
     assert_eq!(
@@ -66,6 +67,101 @@ fn an_org_event_adding_someone_to_site_admins_is_a_high_severity_admin_grant() {
             bitbucket_uuid: None,
         })
     );
+}
+
+/// An organization event with `action` and `location`, about a user.
+fn org_event(action: &str, context: Value, location: Value) -> Value {
+    json!({
+        "id": "e-1", "type": "events",
+        "attributes": {
+            "time": "2026-09-14T08:12:03.114Z", "action": action,
+            "actor": { "id": "712020:aaaa", "name": "Zoë Ångström", "email": "zoe@example.org" },
+            "context": context,
+            "location": location
+        }
+    })
+}
+
+#[test]
+fn an_org_sign_in_carries_the_country_atlassian_located_it_in_trimmed() {
+    let raw = org_event(
+        "user_login",
+        json!([]),
+        json!({ "ip": "203.0.113.9", "countryName": "  Singapore ", "city": "Singapore" }),
+    );
+    let e = run(RecordKind::OrgEvent, raw, Value::Null).unwrap().event;
+    assert_eq!(e.operation, Operation::Login);
+    assert_eq!(e.country.as_deref(), Some("Singapore"));
+    for location in [
+        json!({ "ip": "203.0.113.9", "countryName": " " }),
+        json!({ "ip": "203.0.113.9" }),
+        Value::Null,
+    ] {
+        let raw = org_event("user_login", json!([]), location.clone());
+        let e = run(RecordKind::OrgEvent, raw, Value::Null).unwrap().event;
+        assert_eq!(e.country, None, "{location}");
+    }
+}
+
+#[test]
+fn jira_and_confluence_records_name_no_country() {
+    let raw = json!({
+        "id": 1, "summary": "Issue deleted", "remoteAddress": "203.0.113.77",
+        "authorAccountId": "5f3a", "created": "2026-09-10T14:03:21.456+0000",
+        "objectItem": { "id": "10001", "name": "PLAT-901", "typeName": "ISSUE" }
+    });
+    let e = run(RecordKind::JiraAudit, raw, Value::Null).unwrap().event;
+    assert_eq!(
+        (e.operation, e.severity, e.country),
+        (Operation::ContentDeleted, Severity::Medium, None)
+    );
+}
+
+#[test]
+fn an_admin_signing_in_as_another_user_is_a_high_impersonation() {
+    let raw = org_event(
+        "user_logged_in_as_user",
+        json!([{ "id": "u-9", "type": "users", "attributes": { "name": "山田 太郎", "email": "taro@example.org" } }]),
+        json!({ "ip": "203.0.113.9", "countryName": "Germany" }),
+    );
+    let e = run(RecordKind::OrgEvent, raw, Value::Null).unwrap().event;
+    assert_eq!(
+        (e.operation, e.severity, e.category),
+        (
+            Operation::UserImpersonated,
+            Severity::High,
+            Category::Security
+        )
+    );
+    assert_eq!(e.object_ref.unwrap().name.as_deref(), Some("山田 太郎"));
+}
+
+#[test]
+fn a_role_grant_is_an_admin_grant_only_when_the_event_names_an_admin_role() {
+    let user = json!({ "id": "u-9", "type": "users", "attributes": { "name": "山田 太郎" } });
+    let cases = [
+        (json!([user.clone()]), Operation::RoleGranted),
+        (
+            json!([user.clone(), { "id": "r-1", "type": "roles", "attributes": { "name": "atlassian/site-admin" } }]),
+            Operation::AdminGranted,
+        ),
+        (
+            json!([{ "id": "u-9", "type": "users", "attributes": { "name": "山田 太郎", "role": "Org admin" } }]),
+            Operation::AdminGranted,
+        ),
+        (
+            json!([user, { "id": "r-2", "type": "roles", "attributes": { "name": "atlassian/user" } }]),
+            Operation::RoleGranted,
+        ),
+    ];
+    for (context, op) in cases {
+        let raw = org_event("user_granted_role", context.clone(), Value::Null);
+        let e = run(RecordKind::OrgEvent, raw, Value::Null).unwrap().event;
+        assert_eq!(e.operation, op, "{context}");
+    }
+    let raw = org_event("added_org_admin", json!([]), Value::Null);
+    let e = run(RecordKind::OrgEvent, raw, Value::Null).unwrap().event;
+    assert_eq!(e.operation, Operation::AdminGranted);
 }
 
 #[test]
@@ -163,6 +259,33 @@ fn a_confluence_audit_record_gets_a_stable_digest_id_and_epoch_milliseconds_beco
         first.operation,
         Operation::AdminGranted,
         "joining an administrators group"
+    );
+    assert_eq!(first.object_type.as_deref(), Some("group"));
+    assert_eq!(
+        first.object_ref.unwrap().name.as_deref(),
+        Some("confluence-administrators"),
+        "the object of a membership change is the group, as in Jira and the organization"
+    );
+}
+
+#[test]
+fn a_confluence_record_that_is_no_membership_change_keeps_its_affected_object() {
+    let raw = json!({
+        "author": { "type": "user", "displayName": "Jonas Weber", "accountId": "5d7e" },
+        "remoteAddress": "192.0.2.44", "creationDate": 1789646400123_i64, "summary": "Space exported",
+        "affectedObject": { "name": "Engineering", "objectType": "Space" },
+        "associatedObjects": [ { "name": "confluence-users", "objectType": "Group" } ]
+    });
+    let e = run(RecordKind::ConfluenceAudit, raw, Value::Null)
+        .unwrap()
+        .event;
+    assert_eq!(e.operation, Operation::ContentExported);
+    assert_eq!(
+        (
+            e.object_type.as_deref(),
+            e.object_ref.unwrap().name.as_deref()
+        ),
+        (Some("space"), Some("Engineering"))
     );
 }
 

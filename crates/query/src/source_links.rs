@@ -86,6 +86,7 @@ mod tests {
                 container: container.map(Into::into),
             }),
             source_ip: None,
+            country: None,
             raw: serde_json::Value::Null,
         }
     }

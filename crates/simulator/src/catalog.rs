@@ -1,7 +1,9 @@
 //! The fixed vocabularies records draw from: organization action keys, Jira and Confluence audit
 //! summaries (every name maps to a real operation in `pipeline::operations`, except one
 //! deliberately unknown org action), projects, spaces, repositories, request types and titles.
-//! Weights set the mix: sign-ins dominate, privilege changes are rare.
+//! Weights set the mix: sign-ins dominate, privilege changes are rare. Actions of weight 0 are
+//! never generated at random: only the detection scenarios (`crate::scenarios`) write them, so
+//! the ordinary data never looks like an attack by accident.
 
 /// What an organization event is about, which decides its `context`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,10 +16,14 @@ pub enum OrgTarget {
     User,
     /// A Confluence space.
     Space,
-    /// An organization policy.
+    /// The organization's authentication policy.
     Policy,
+    /// The organization's data-retention policy.
+    RetentionPolicy,
     /// An API token.
     Token,
+    /// An organization admin API key.
+    ApiKey,
     /// A Marketplace app.
     App,
 }
@@ -178,7 +184,65 @@ pub const ORG_ACTIONS: &[OrgAction] = &[
         1,
         OrgTarget::App,
     ),
+    // Written by the detection scenarios only (weight 0).
+    org(
+        "added_org_admin",
+        "Organization admin added",
+        "Admin roles",
+        0,
+        OrgTarget::User,
+    ),
+    org(
+        "user_logged_in_as_user",
+        "User logged in as user",
+        "Authentication",
+        0,
+        OrgTarget::User,
+    ),
+    org(
+        "twosv_disabled_for_user",
+        "Two-step verification disabled for user",
+        "Security",
+        0,
+        OrgTarget::User,
+    ),
+    org(
+        "authentication_policy_updated",
+        "Authentication policy updated",
+        "Policies",
+        0,
+        OrgTarget::Policy,
+    ),
+    org(
+        "data_retention_policy_updated",
+        "Data retention policy updated",
+        "Policies",
+        0,
+        OrgTarget::RetentionPolicy,
+    ),
+    org(
+        "admin_api_key_created",
+        "Admin API key created",
+        "API keys",
+        0,
+        OrgTarget::ApiKey,
+    ),
+    org(
+        "user_details_exported",
+        "User details exported",
+        "User management",
+        0,
+        OrgTarget::Site,
+    ),
 ];
+
+/// The index of organization action `key` in [`ORG_ACTIONS`].
+pub fn org_action(key: &str) -> Option<u8> {
+    ORG_ACTIONS
+        .iter()
+        .position(|a| a.key == key)
+        .map(|i| i as u8)
+}
 
 /// What a product audit record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +255,10 @@ pub enum AuditTarget {
     Permission,
     /// Site configuration.
     Settings,
+    /// A Jira issue or a Confluence page (deletions).
+    Content,
+    /// The audit log's own settings.
+    AuditLog,
 }
 
 /// One product audit summary.
@@ -259,6 +327,8 @@ pub const JIRA_AUDIT: &[AuditAction] = &[
         2,
         AuditTarget::Settings,
     ),
+    // Now and then an issue is deleted; the mass-deletion scenario deletes many.
+    audit("Issue deleted", "issue management", 1, AuditTarget::Content),
 ];
 
 /// Confluence audit summaries.
@@ -295,7 +365,30 @@ pub const CONFLUENCE_AUDIT: &[AuditAction] = &[
         1,
         AuditTarget::Settings,
     ),
+    // Now and then a page is deleted; the mass-deletion scenario deletes many.
+    audit("Page deleted", "Pages", 1, AuditTarget::Content),
+    // Written by the detection scenarios only (weight 0).
+    audit(
+        "Audit log retention changed",
+        "Auditing",
+        0,
+        AuditTarget::AuditLog,
+    ),
+    audit(
+        "Anonymous access enabled",
+        "Permissions",
+        0,
+        AuditTarget::Container,
+    ),
 ];
+
+/// The index of audit summary `summary` in `catalogue`.
+pub fn audit_action(catalogue: &[AuditAction], summary: &str) -> Option<u8> {
+    catalogue
+        .iter()
+        .position(|a| a.summary == summary)
+        .map(|i| i as u8)
+}
 
 /// Jira projects: key, name, id.
 pub const PROJECTS: &[(&str, &str, &str)] = &[

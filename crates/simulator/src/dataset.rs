@@ -7,11 +7,16 @@
 //! its versions, a pull request and its merge, a request and its resolution — so child records
 //! always follow their parent in time.
 //!
+//! Records added later — the detection scenarios' — go through [`additions`], which keeps every
+//! record's id as it was.
+//!
 //! Long because the generator of every product's records is one piece: children are generated
 //! with their parents, so splitting it by product would split that rule too.
 
+pub mod additions;
 mod malformed;
 
+pub use additions::{Address, RecordRef, Situation};
 pub use malformed::{DataPicks, Malformed, SitePicks};
 
 use crate::catalog::{
@@ -45,8 +50,9 @@ pub struct OrgEvent {
     pub jitter: u16,
     /// Person index.
     pub actor: u16,
-    /// Index into the actor's addresses; [`FOREIGN_IP`] for an address they never use.
-    pub ip: u8,
+    /// Below [`EXTRA_IP`], an index into the actor's addresses; from it, `EXTRA_IP +` an index
+    /// into [`Dataset::addresses`] (an address outside anyone's usual ones).
+    pub ip: u16,
     /// Index into [`ORG_ACTIONS`].
     pub action: u8,
     /// What it acted on, interpreted by the action's [`OrgTarget`].
@@ -55,14 +61,18 @@ pub struct OrgEvent {
     pub site: u8,
 }
 
-/// Marks an address outside the actor's usual ones (some failed sign-ins).
-pub const FOREIGN_IP: u8 = u8::MAX;
+/// The first [`OrgEvent::ip`] naming an entry of [`Dataset::addresses`].
+pub const EXTRA_IP: u16 = 0x8000;
 
 /// A Jira or Confluence audit record.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditEntry {
     /// When.
     pub stamp: Stamp,
+    /// Its number in order of creation: the Jira id is [`AUDIT_ID_BASE`] + serial. Records are
+    /// kept in time order, and one added later may sit before others, so the id cannot be the
+    /// position.
+    pub serial: u32,
     /// Person index of the author.
     pub actor: u16,
     /// Index into the author's addresses.
@@ -189,9 +199,9 @@ pub struct Request {
 }
 
 /// Records of one site: Jira, Confluence and JSM.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SiteData {
-    /// Jira audit, by time; id = [`AUDIT_ID_BASE`] + index.
+    /// Jira audit, by time; id = [`AUDIT_ID_BASE`] + serial.
     pub jira_audit: Vec<AuditEntry>,
     /// Confluence audit, by time.
     pub confluence_audit: Vec<AuditEntry>,
@@ -199,7 +209,8 @@ pub struct SiteData {
     pub issues: Vec<Issue>,
     /// Changelog entries grouped by issue; id = [`CHANGELOG_ID_BASE`] + index.
     pub changes: Vec<Change>,
-    /// Pages and blog posts by creation; id = [`CONTENT_ID_BASE`] + index.
+    /// Pages and blog posts, by creation except those added later (at the end); id =
+    /// [`CONTENT_ID_BASE`] + index.
     pub contents: Vec<Content>,
     /// Versions grouped by content.
     pub versions: Vec<Version>,
@@ -226,7 +237,7 @@ impl SiteData {
 }
 
 /// Commits (oldest first) and pull requests (by opening) of one repository of [`REPOS`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RepoData {
     /// Commits.
     pub commits: Vec<Commit>,
@@ -235,7 +246,7 @@ pub struct RepoData {
 }
 
 /// Everything a simulator serves.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dataset {
     /// People, groups, customers.
     pub directory: Directory,
@@ -243,7 +254,8 @@ pub struct Dataset {
     pub start: i64,
     /// End of the data (exclusive), epoch ms.
     pub end: i64,
-    /// Organization events by time.
+    /// Organization events, by time except those added later (at the end): the stream serves
+    /// them in `processedAt` order whatever their place, and their id is their index.
     pub org: Vec<OrgEvent>,
     /// One per configured site.
     pub sites: Vec<SiteData>,
@@ -251,6 +263,11 @@ pub struct Dataset {
     pub repos: Vec<RepoData>,
     /// Which organization event and commit the malformed fault garbles.
     pub picks: DataPicks,
+    /// Addresses outside everyone's usual ones, with where they are located (see
+    /// [`OrgEvent::ip`]).
+    pub addresses: Vec<Address>,
+    /// The detection situations in the data, seeded or added, in the order they were written.
+    pub situations: Vec<Situation>,
 }
 
 /// Shares of the daily volume, in percent: org, Jira audit, Jira activity, Confluence audit,
@@ -399,6 +416,8 @@ impl Dataset {
             sites,
             repos,
             picks: DataPicks::default(),
+            addresses: Vec::new(),
+            situations: Vec::new(),
         };
         Malformed::choose(&mut data, anchor);
         data
@@ -439,18 +458,21 @@ fn org_events(mut g: Gen, n: usize, dir: &Directory, sites: usize) -> Vec<OrgEve
         let action = pick(&mut g.rng, &weights);
         let actor = g.person();
         let ips = dir.people[usize::from(actor)].ips.len();
-        let mut ip = g.rng.gen_range(0..ips) as u8;
+        // Everyone, failing or not, signs in from their own addresses: a sign-in from anywhere
+        // else is a scenario's (new-ip, new-country, brute-force).
+        let ip = g.rng.gen_range(0..ips) as u16;
         let target = match ORG_ACTIONS[action].target {
             OrgTarget::Site => g.rng.gen_range(0..sites) as u16,
             OrgTarget::Group if g.rng.gen_ratio(1, 12) => admins as u16,
-            OrgTarget::Group => g.rng.gen_range(0..dir.groups.len()) as u16,
+            OrgTarget::Group => g.rng.gen_range(0..dir.ordinary_groups()) as u16,
             OrgTarget::User => g.person(),
             OrgTarget::Space => g.rng.gen_range(0..SPACES.len()) as u16,
-            OrgTarget::Policy | OrgTarget::Token | OrgTarget::App => g.rng.gen_range(0..1000),
+            OrgTarget::Policy
+            | OrgTarget::RetentionPolicy
+            | OrgTarget::Token
+            | OrgTarget::ApiKey
+            | OrgTarget::App => g.rng.gen_range(0..1000),
         };
-        if ORG_ACTIONS[action].key == "user_login_failed" && g.rng.gen_ratio(1, 3) {
-            ip = crate::dataset::FOREIGN_IP;
-        }
         let stamp = g.stamp(at);
         out.push(OrgEvent {
             stamp,
@@ -487,14 +509,20 @@ fn audit_entries(
         let stamp = g.stamp(at);
         out.push(AuditEntry {
             stamp,
+            serial: 0,
             actor,
             ip: g.rng.gen_range(0..ips) as u8,
             action,
-            target: g.rng.gen_range(0..dir.groups.len().max(PROJECTS.len())) as u16,
+            target: g
+                .rng
+                .gen_range(0..dir.ordinary_groups().max(PROJECTS.len())) as u16,
             subject: g.person(),
         });
     }
     out.sort_by_key(|e| e.stamp.at);
+    for (serial, e) in out.iter_mut().enumerate() {
+        e.serial = serial as u32;
+    }
     out
 }
 

@@ -1,6 +1,7 @@
 //! The organization's people, teams and groups, and the JSM portal-only customers: who acts in
 //! the generated records. Names deliberately include non-ASCII characters, account ids come in
-//! both Atlassian forms, and each person signs in from two or three addresses (some IPv6).
+//! both Atlassian forms, and each person signs in from two or three addresses (some IPv6), all
+//! of them in the person's home country, so a sign-in from anywhere else stands out.
 
 use crate::format::{digest, hex, uuid};
 use rand::seq::SliceRandom;
@@ -73,6 +74,33 @@ const TEAM_NAMES: &[&str] = &[
     "search", "billing", "identity",
 ];
 
+/// Where an address is located: country, region, city (as `location` of organization events).
+pub type Place = (&'static str, &'static str, &'static str);
+
+/// The places people live in; each person's usual addresses are all in their home place.
+pub const HOMES: &[Place] = &[
+    ("Germany", "Berlin", "Berlin"),
+    ("Ireland", "Leinster", "Dublin"),
+    ("Brazil", "São Paulo", "São Paulo"),
+    ("Japan", "Tokyo", "Tokyo"),
+    ("India", "Karnataka", "Bengaluru"),
+    ("United States", "California", "San Francisco"),
+    ("Australia", "New South Wales", "Sydney"),
+];
+
+/// Places nobody lives in, for sign-ins from abroad (the new-country scenario takes the first
+/// one a person has not been seen in).
+pub const ABROAD: &[Place] = &[
+    ("Singapore", "Singapore", "Singapore"),
+    ("Canada", "Ontario", "Toronto"),
+    ("South Africa", "Western Cape", "Cape Town"),
+    ("Mexico", "Mexico City", "Mexico City"),
+    ("Portugal", "Lisbon", "Lisbon"),
+];
+
+/// Where the attacking addresses of the brute-force scenarios are located.
+pub const ATTACKER_PLACE: Place = ("Netherlands", "North Holland", "Amsterdam");
+
 /// Offsets (minutes east of UTC) people commit from.
 const ZONES: &[i32] = &[0, 60, 120, 330, 540, -300, -420, 600];
 
@@ -85,8 +113,10 @@ pub struct Person {
     pub name: String,
     /// E-mail address.
     pub email: String,
-    /// Addresses the person signs in from (two or three).
+    /// Addresses the person signs in from (two or three), all located at [`Person::home`].
     pub ips: Vec<String>,
+    /// Where the person lives and signs in from.
+    pub home: Place,
     /// Bitbucket user UUID (with braces).
     pub bitbucket_uuid: String,
     /// Bitbucket nickname.
@@ -130,6 +160,12 @@ pub struct Directory {
 
 /// Product groups that are not teams; `site-admins` is an administrator group.
 pub const PRODUCT_GROUPS: &[&str] = &["jira-software-users", "confluence-users", "site-admins"];
+
+/// Groups whose names say they grant administration but which are not among the pipeline's
+/// administrator groups, so joining one stays `user_added_to_group`: a privileged-group
+/// detection's business. They come last in [`Directory::groups`], their members are the site
+/// administrators, and generated records never touch them — only the privileged-group scenario.
+pub const PRIVILEGED_GROUPS: &[&str] = &["jira-admins-eu", "confluence-admins-emea"];
 
 impl Directory {
     /// Generates `people` people (at least one) in `teams` teams (at least one).
@@ -181,6 +217,8 @@ impl Directory {
                 name,
                 email: format!("{local}@acme.example"),
                 ips,
+                // From the id's digest, not the generator, so the rest of the data is unchanged.
+                home: HOMES[usize::from(id_bytes[0]) % HOMES.len()],
                 bitbucket_uuid: format!("{{{}}}", uuid(&id_bytes[16..32])),
                 nickname: local.replace('.', ""),
                 zone_minutes: ZONES[rng.gen_range(0..ZONES.len())],
@@ -226,6 +264,19 @@ impl Directory {
             });
         }
 
+        let admins = groups
+            .iter()
+            .find(|g| g.name == "site-admins")
+            .map(|g| g.members.clone())
+            .unwrap_or_default();
+        for name in PRIVILEGED_GROUPS {
+            groups.push(Group {
+                id: group_id(seed, name),
+                name: (*name).to_owned(),
+                members: admins.clone(),
+            });
+        }
+
         let customer_n = (people_n / 2).max(5);
         let mut customers = Vec::with_capacity(customer_n);
         for c in 0..customer_n {
@@ -244,6 +295,11 @@ impl Directory {
             groups,
             customers,
         }
+    }
+
+    /// How many groups records are generated about: all but the [`PRIVILEGED_GROUPS`].
+    pub fn ordinary_groups(&self) -> usize {
+        self.groups.len() - PRIVILEGED_GROUPS.len()
     }
 
     /// The index of the group called `name`.

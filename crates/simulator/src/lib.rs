@@ -6,7 +6,10 @@
 //! records keep "arriving" while it runs. Faults ([`Faults`]) — rate limits, server errors, slow
 //! and hanging responses, malformed records, overlapping pages, late records — can be switched on
 //! at start or at run time. A [`Manifest`] states exactly which records a window holds, so tests
-//! can reconcile what connectors fetched against the truth.
+//! can reconcile what connectors fetched against the truth. The detection scenarios
+//! (`scenarios`) write each situation AtlasLens's detections look for — seeded into the data
+//! at fixed times, and added on demand ([`RunningSimulator::add_scenario`],
+//! `POST /_sim/scenario/<name>`).
 #![deny(missing_docs)]
 
 mod catalog;
@@ -18,6 +21,7 @@ mod faults;
 mod format;
 mod manifest;
 mod paging;
+mod scenarios;
 mod server;
 mod view;
 
@@ -25,6 +29,7 @@ pub use catalog::UNMAPPED_ORG_ACTION;
 pub use config::{BitbucketConfig, Faults, SimConfig, SiteConfig};
 pub use faults::Injected;
 pub use manifest::{MalformedRecord, Manifest, ManifestSource};
+pub use server::scenario::{PersonReport, RecordReport, ScenarioError, SituationReport};
 
 use chrono::{DateTime, Utc};
 use server::Shared;
@@ -46,9 +51,13 @@ impl Simulator {
     /// When the address cannot be bound.
     pub async fn start(config: SimConfig, bind: SocketAddr) -> std::io::Result<RunningSimulator> {
         let cfg = config.clone();
-        let data = tokio::task::spawn_blocking(move || dataset::Dataset::generate(&cfg))
-            .await
-            .map_err(std::io::Error::other)?;
+        let data = tokio::task::spawn_blocking(move || {
+            let mut data = dataset::Dataset::generate(&cfg);
+            scenarios::seed(&mut data);
+            data
+        })
+        .await
+        .map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         let (stop, stopping) = watch::channel(false);
@@ -66,7 +75,7 @@ impl Simulator {
                 tracing::error!(error = %e, "the simulator's server failed");
             }
         });
-        tracing::info!(sim.addr = %addr, sim.records = shared.data.record_count(), "simulator listening");
+        tracing::info!(sim.addr = %addr, sim.records = shared.data().record_count(), "simulator listening");
         Ok(RunningSimulator {
             shared,
             addr,
@@ -123,7 +132,28 @@ impl RunningSimulator {
 
     /// How many records were generated, all streams together (visible or not yet).
     pub fn record_count(&self) -> usize {
-        self.shared.data.record_count()
+        self.shared.data().record_count()
+    }
+
+    /// Adds the records of detection scenario `name` (as `POST /_sim/scenario/<name>`): about
+    /// `person` (an account id or e-mail; the scenario's default person if `None`), its last
+    /// record at `at` (the simulated now if `None`). Returns what was added.
+    ///
+    /// # Errors
+    /// An unknown scenario or person.
+    pub fn add_scenario(
+        &self,
+        name: &str,
+        person: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<SituationReport, ScenarioError> {
+        server::scenario::add(&self.shared, name, person, at.map(|t| t.timestamp_millis()))
+    }
+
+    /// Every detection situation in the data — seeded with it, then added — in the order they
+    /// were written (as the `situations` of `GET /_sim/scenario`).
+    pub fn situations(&self) -> Vec<SituationReport> {
+        server::scenario::situations(&self.shared)
     }
 
     /// Stops serving: hanging requests are released, in-flight ones get a moment to finish,

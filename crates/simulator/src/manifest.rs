@@ -6,6 +6,7 @@ use crate::catalog::REPOS;
 use crate::dataset::Malformed;
 use crate::dataset::{AUDIT_ID_BASE, CHANGELOG_ID_BASE, CONTENT_ID_BASE, ISSUE_ID_BASE};
 use crate::format::{utc, GARBLED_TIME};
+use crate::scenarios::silent_source::Stream as Source;
 use crate::server::{admin, bitbucket, confluence, jsm, Shared};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,12 +107,14 @@ impl<'a> Stream<'a> {
     }
 }
 
-/// The manifest of `[from, to)` as the simulator stands now.
+/// The manifest of `[from, to)` as the simulator stands now. A silenced stream is counted as it
+/// is served: as it stood when it was silenced.
 pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids: bool) -> Manifest {
     let view = state.view();
     let (lo, hi) = (from.timestamp_millis(), to.timestamp_millis());
     let inside = |at: i64| lo <= at && at < hi;
-    let data = &state.data;
+    let snapshot = state.data();
+    let data = &*snapshot;
     let cfg = &state.config;
     let seed = cfg.seed;
     let mut m = Manifest {
@@ -124,6 +127,7 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
     let flag = |on: bool, problem: &'static str| (view.malformed && on).then_some(problem);
 
     let mut org = Stream::new(format!("org:{}", cfg.org_id), "org", "audit");
+    let view = state.view_of(Source::OrgAudit);
     for (i, e) in data.org.iter().enumerate() {
         if inside(e.stamp.at) && view.visible(e.stamp) {
             org.add(
@@ -139,15 +143,23 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
         let source = format!("site:{}", site_cfg.name);
 
         let mut audit = Stream::new(source.clone(), "jira", "audit");
-        for (i, e) in site.jira_audit.iter().enumerate() {
+        let view = state.view_of(Source::JiraAudit);
+        for e in &site.jira_audit {
             if inside(e.stamp.at) && view.visible(e.stamp) {
-                let bad = flag(i == Malformed::jira_audit(site), "created is not a time");
-                audit.add(format!("audit-{}", AUDIT_ID_BASE + i as u64), bad);
+                let bad = flag(
+                    e.serial as usize == Malformed::jira_audit(site),
+                    "created is not a time",
+                );
+                audit.add(
+                    format!("audit-{}", AUDIT_ID_BASE + u64::from(e.serial)),
+                    bad,
+                );
             }
         }
         audit.finish(&mut m, with_ids);
 
         let mut activity = Stream::new(source.clone(), "jira", "activity");
+        let view = state.view_of(Source::JiraActivity);
         for (i, issue) in site.issues.iter().enumerate() {
             if !view.visible(issue.stamp) {
                 continue;
@@ -173,10 +185,11 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
         activity.finish(&mut m, with_ids);
 
         let mut caudit = Stream::new(source.clone(), "confluence", "audit");
+        let view = state.view_of(Source::ConfluenceAudit);
         for (i, e) in site.confluence_audit.iter().enumerate() {
             if inside(e.stamp.at) && view.visible(e.stamp) {
                 let bad = flag(
-                    i == Malformed::confluence_audit(site),
+                    e.serial as usize == Malformed::confluence_audit(site),
                     "creationDate is not a time",
                 );
                 let p = confluence::audit_parts(&data.directory, site, i);
@@ -199,6 +212,7 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
         caudit.finish(&mut m, with_ids);
 
         let mut content = Stream::new(source.clone(), "confluence", "activity");
+        let view = state.view_of(Source::ConfluenceActivity);
         for (i, c) in site.contents.iter().enumerate() {
             if !view.visible(site.versions[c.start as usize].stamp) {
                 continue;
@@ -219,6 +233,7 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
         content.finish(&mut m, with_ids);
 
         let mut requests = Stream::new(source, "jsm", "activity");
+        let view = state.view_of(Source::JsmActivity);
         for (i, r) in site.requests.iter().enumerate() {
             if !view.visible(r.created) {
                 continue;
@@ -240,6 +255,7 @@ pub fn compute(state: &Shared, from: DateTime<Utc>, to: DateTime<Utc>, with_ids:
         "bitbucket",
         "activity",
     );
+    let view = state.view_of(Source::BitbucketActivity);
     for (r, repo) in data.repos.iter().enumerate() {
         let slug = REPOS[r].0;
         for (c, commit) in repo.commits.iter().enumerate() {

@@ -1,6 +1,10 @@
 //! The HTTP side: shared state, the route table (every endpoint in one place), and the guard
-//! every API request passes — writes refused with `405`, then injected faults, then the
-//! product's own authentication check.
+//! every API request passes — writes refused with `405`, then injected faults, then a product
+//! switched to refuse credentials, then the product's own authentication check.
+//!
+//! The data can grow while serving (the detection scenarios add records), so handlers take a
+//! snapshot of it ([`Shared::data`]) once per request: one response is consistent, and ids
+//! never change (see `dataset::additions`).
 //!
 //! Reads are `GET`, plus the two `POST`s the real APIs document as reads of a path served here
 //! (Jira's `search/jql` with a JSON body, Bitbucket's `commits` with a form body): those pass the
@@ -13,10 +17,15 @@ mod control;
 mod jira;
 pub(crate) mod jsm;
 mod query_tokens;
+pub(crate) mod scenario;
 
 use crate::clock::Clock;
+use crate::dataset::additions::AddError;
 use crate::dataset::Dataset;
 use crate::faults::{Decision, FaultState};
+use crate::scenarios::refused_credentials::{Api, Refusals};
+use crate::scenarios::silent_source::{Silence, Stream};
+use crate::scenarios::Scenario;
 use crate::view::View;
 use crate::{Faults, SimConfig};
 use axum::body::Body;
@@ -42,14 +51,21 @@ use admin::StreamOrder;
 pub struct Shared {
     /// The configuration the data came from.
     pub config: SimConfig,
-    /// The data.
-    pub data: Dataset,
+    /// The data, replaced by a grown copy when a scenario adds records (requests in flight keep
+    /// the snapshot they took).
+    data: RwLock<Arc<Dataset>>,
     /// The simulated clock.
     pub clock: Clock,
     /// Current faults.
     pub faults: RwLock<Faults>,
     /// Organization events in `processedAt` order under the current late-record settings.
+    /// Lock it before taking the data snapshot it is read with: whoever changes the data holds
+    /// it for writing meanwhile, so the two always agree.
     pub stream: RwLock<StreamOrder>,
+    /// Streams switched silent (the silent-source scenario).
+    pub silence: Silence,
+    /// Products switched to refuse credentials (the refused-credentials scenario).
+    pub refusals: Refusals,
     /// Request numbering and `429` bursts.
     pub fault_state: FaultState,
     /// Becomes `true` when the simulator stops; hanging requests wait for it.
@@ -64,13 +80,39 @@ impl Shared {
         let stream = StreamOrder::build(&data, &View::new(0, &faults));
         Self {
             config,
-            data,
+            data: RwLock::new(Arc::new(data)),
             clock,
             faults: RwLock::new(faults),
             stream: RwLock::new(stream),
+            silence: Silence::default(),
+            refusals: Refusals::default(),
             fault_state: FaultState::default(),
             shutdown,
         }
+    }
+
+    /// The data as it stands now.
+    pub fn data(&self) -> Arc<Dataset> {
+        self.data.read().expect("data lock").clone()
+    }
+
+    /// Adds the records of `scenario` for `person` (or its default person), the last at `at`,
+    /// and returns the data with them and the index of the new situation.
+    ///
+    /// # Errors
+    /// When the data cannot take them (see [`AddError`]).
+    pub fn add_scenario(
+        &self,
+        scenario: &Scenario,
+        person: Option<u16>,
+        at: i64,
+    ) -> Result<(Arc<Dataset>, usize), AddError> {
+        let mut order = self.stream.write().expect("stream lock");
+        let mut data = self.data.write().expect("data lock");
+        let situation =
+            crate::scenarios::run(Arc::make_mut(&mut data), scenario, person, at, false)?;
+        *order = StreamOrder::build(&data, &View::new(0, &self.faults()));
+        Ok((data.clone(), situation))
     }
 
     /// The current faults.
@@ -82,8 +124,8 @@ impl Shared {
     pub fn set_faults(&self, faults: Faults) {
         let old = self.faults();
         if old.late_rate != faults.late_rate || old.late_delay_s != faults.late_delay_s {
-            let order = StreamOrder::build(&self.data, &View::new(0, &faults));
-            *self.stream.write().expect("stream lock") = order;
+            let mut order = self.stream.write().expect("stream lock");
+            *order = StreamOrder::build(&self.data(), &View::new(0, &faults));
         }
         *self.faults.write().expect("faults lock") = faults;
         self.fault_state.reset_burst();
@@ -92,6 +134,14 @@ impl Shared {
     /// A snapshot for one request.
     pub fn view(&self) -> View {
         View::new(self.clock.now_ms(), &self.faults())
+    }
+
+    /// A snapshot for one request to `stream`: its clock stands still from the moment the
+    /// stream was silenced, so nothing newer becomes visible in it.
+    pub fn view_of(&self, stream: Stream) -> View {
+        let now = self.clock.now_ms();
+        let now = self.silence.since(stream).map_or(now, |t| t.min(now));
+        View::new(now, &self.faults())
     }
 }
 
@@ -150,6 +200,8 @@ pub fn router(state: Arc<Shared>) -> Router {
             post(control::set_faults).get(control::faults),
         )
         .route("/_sim/clock/advance", post(control::advance))
+        .route("/_sim/scenario", get(scenario::list))
+        .route("/_sim/scenario/{name}", post(scenario::post))
         .merge(api)
         .with_state(state)
 }
@@ -245,6 +297,10 @@ async fn guard(State(state): State<Arc<Shared>>, request: Request, next: Next) -
             return r;
         }
     }
+    if let Some(status) = Api::of_path(request.uri().path()).and_then(|a| state.refusals.status(a))
+    {
+        return refused(fam, status);
+    }
     let revoked = faults.reject_credentials;
     if let Some(denied) = authenticate(&state.config, fam, &request, revoked) {
         return denied;
@@ -293,6 +349,23 @@ fn authenticate(
         _ => "Unauthorized",
     };
     Some(error(fam, StatusCode::UNAUTHORIZED, message))
+}
+
+/// A refusal by the refused-credentials scenario: `401` as for a revoked token, `403` as for an
+/// account that lost the permission, in the family's shape.
+fn refused(fam: Family, status: u16) -> Response {
+    if status == 403 {
+        let message = match fam {
+            Family::Site => "You do not have the permission to see the specified resource.",
+            _ => "Forbidden",
+        };
+        return error(fam, StatusCode::FORBIDDEN, message);
+    }
+    let message = match fam {
+        Family::Site => "Client must be authenticated to access this resource.",
+        _ => "Unauthorized",
+    };
+    error(fam, StatusCode::UNAUTHORIZED, message)
 }
 
 /// The base URL the client used (`http://<Host>`), for absolute links.

@@ -61,6 +61,7 @@ pub fn commit(
             text(&ctx["fullName"]),
         ),
         source_ip: None,
+        country: None,
         actor: Some(actor),
         raw,
     }
@@ -92,6 +93,7 @@ pub fn pr_opened(
         object_type: Some("pull_request".into()),
         object_ref: pr_object(raw, &id, ctx),
         source_ip: None,
+        country: None,
         actor: Some(user(&raw["author"])),
         raw,
     }
@@ -130,6 +132,7 @@ pub fn pr_closed(
         object_type: Some("pull_request".into()),
         object_ref: pr_object(raw, &id, ctx),
         source_ip: None,
+        country: None,
         actor: Some(user(closer)),
         raw,
     }

@@ -1,5 +1,10 @@
 //! Confluence: audit records (no id of their own: a digest of their identifying fields stands in)
 //! and page / blog-post versions.
+//!
+//! A group-membership record names the member as its affected object and the group among its
+//! associated objects; the event's object is the group, as it is for Jira and organization
+//! membership events, so "who joined which group" reads the same whichever product said it (the
+//! member stays in the raw payload).
 
 use super::{object, Parts};
 use crate::fields::{epoch_millis, ip, iso_time, text};
@@ -54,15 +59,34 @@ pub fn audit(
         })
         .and_then(|o| text(&o["name"]));
     let author = &raw["author"];
+    let operation = escalate_admin(audit_operation(&summary), group.as_deref());
+    let membership = matches!(
+        operation,
+        Operation::UserAddedToGroup
+            | Operation::UserRemovedFromGroup
+            | Operation::AdminGranted
+            | Operation::AdminRevoked
+    );
+    let (object_type, object_ref) = match group.filter(|_| membership) {
+        Some(g) => (
+            Some("group".to_owned()),
+            object(Some(g.clone()), Some(g), None),
+        ),
+        None => (
+            text(&affected["objectType"]).map(|t| t.to_lowercase()),
+            object(text(&affected["name"]), text(&affected["name"]), None),
+        ),
+    };
     Parts {
         product: Product::Confluence,
         pipeline: Pipeline::Audit,
         source_id: audit_source_id(raw),
         occurred_at,
-        operation: escalate_admin(audit_operation(&summary), group.as_deref()),
-        object_type: text(&affected["objectType"]).map(|t| t.to_lowercase()),
-        object_ref: object(text(&affected["name"]), text(&affected["name"]), None),
+        operation,
+        object_type,
+        object_ref,
         source_ip: ip(&raw["remoteAddress"]),
+        country: None,
         actor: Some(AccountRef {
             account_id: text(&author["accountId"]),
             display_name: text(&author["displayName"]),
@@ -99,6 +123,7 @@ pub fn version(
         object_type: Some(kind.to_owned()),
         object_ref: object(Some(id), text(&ctx["title"]), text(&ctx["spaceId"])),
         source_ip: None,
+        country: None,
         actor: Some(AccountRef {
             account_id: text(&raw["authorId"]),
             ..AccountRef::default()

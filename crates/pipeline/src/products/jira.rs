@@ -44,6 +44,7 @@ pub fn audit(
             text(&item["parentName"]),
         ),
         source_ip: ip(&raw["remoteAddress"]),
+        country: None,
         actor: Some(AccountRef {
             account_id: text(&raw["authorAccountId"]),
             ..AccountRef::default()
@@ -79,6 +80,7 @@ pub fn issue_created(
             text(&fields["project"]["key"]),
         ),
         source_ip: None,
+        country: None,
         actor: Some(account(creator)),
         raw,
     }
@@ -113,6 +115,7 @@ pub fn changelog(
             text(&ctx["project"]),
         ),
         source_ip: None,
+        country: None,
         actor: Some(account(&raw["author"])),
         raw,
     }

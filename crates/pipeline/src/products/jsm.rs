@@ -52,6 +52,7 @@ fn request(
             text(&raw["serviceDeskId"]),
         ),
         source_ip: None,
+        country: None,
         actor,
         raw,
     }

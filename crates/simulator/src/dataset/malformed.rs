@@ -7,7 +7,9 @@ use super::{Dataset, SiteData};
 /// when the data is generated, from the data alone: in every stream, the record nearest the middle
 /// of the history before the clock's anchor (`[anchor − days, anchor]`), among the records at or
 /// before the anchor. So it is visible from the first request whatever the time of day the clock
-/// starts at, and the renderers and the manifest agree on it.
+/// starts at, and the renderers and the manifest agree on it. Records added later (the detection
+/// scenarios') are never malformed: the choice is made before they exist, and it names records by
+/// what adding others does not change.
 pub struct Malformed;
 
 /// The picks of one site, stored with its data.
@@ -82,12 +84,13 @@ impl Malformed {
         data.picks.org
     }
 
-    /// Index of the malformed Jira audit record.
+    /// Serial ([`super::AuditEntry::serial`]) of the malformed Jira audit record: its index when
+    /// the data was generated, which records added later do not change.
     pub fn jira_audit(site: &SiteData) -> usize {
         site.picks.jira_audit
     }
 
-    /// Index of the malformed Confluence audit record.
+    /// Serial of the malformed Confluence audit record.
     pub fn confluence_audit(site: &SiteData) -> usize {
         site.picks.confluence_audit
     }

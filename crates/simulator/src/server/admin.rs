@@ -5,9 +5,11 @@
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{OrgTarget, ORG_ACTIONS, SPACES};
 use crate::dataset::Malformed;
-use crate::dataset::{Dataset, OrgEvent, Stamp, FOREIGN_IP};
+use crate::dataset::{Dataset, OrgEvent, Stamp};
+use crate::directory::Place;
 use crate::format::{digest, iso_z, uuid, GARBLED_TIME};
 use crate::paging::{decode_cursor, encode_cursor, next_start};
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -102,9 +104,11 @@ pub async fn events_stream(
             )
         }
     };
-    let view = state.view();
-    let data = &state.data;
+    let view = state.view_of(Stream::OrgAudit);
+    // The order first: the data is never changed while it is held (see `Shared::stream`).
     let order = state.stream.read().expect("stream lock");
+    let data = state.data();
+    let data = &*data;
     let processed = |pos: usize| processed_at(&view, &data.org[order.0[pos] as usize]);
     // Nothing processed after this can be visible now or have occurred inside the window
     // (a record is processed at most the late delay plus 3 s after it occurred).
@@ -168,7 +172,7 @@ pub async fn events_stream(
     }
     let page: Vec<Value> = served
         .iter()
-        .map(|(_, i)| render_event(&state, &view, *i, &base))
+        .map(|(_, i)| render_event(&state, data, &view, *i, &base))
         .collect();
     let window = [
         from.unwrap_or(i64::MIN),
@@ -203,28 +207,21 @@ pub async fn events_stream(
     ok(json!({ "data": page, "meta": { "next": next, "page_size": served.len() }, "links": links }))
 }
 
-fn location(ip: &str) -> Value {
-    let (country, region, city) = match ip.split('.').next() {
-        Some("203") => ("Germany", "Berlin", "Berlin"),
-        Some("198") => ("Brazil", "São Paulo", "São Paulo"),
-        Some("192") => ("Japan", "Tokyo", "Tokyo"),
-        Some("185") => ("Netherlands", "North Holland", "Amsterdam"),
-        _ => ("Ireland", "Leinster", "Dublin"),
-    };
+/// `location` of an event from `ip`, located at `place`: a person's own addresses are in their
+/// home country, the addresses the scenarios add wherever the scenario put them.
+fn location(ip: &str, (country, region, city): Place) -> Value {
     json!({ "ip": ip, "countryName": country, "regionName": region, "city": city })
 }
 
-/// The address event `e` came from.
-fn event_ip(data: &Dataset, e: &OrgEvent) -> String {
-    if e.ip == FOREIGN_IP {
-        return format!("185.220.101.{}", 1 + e.actor % 250);
+/// The name of the policy a policy event acts on.
+fn policy_name(target: OrgTarget) -> &'static str {
+    match target {
+        OrgTarget::RetentionPolicy => "Data retention policy",
+        _ => "Authentication policy",
     }
-    let ips = &data.directory.people[usize::from(e.actor)].ips;
-    ips[usize::from(e.ip) % ips.len()].clone()
 }
 
-fn render_event(state: &Shared, view: &View, i: usize, base: &str) -> Value {
-    let data = &state.data;
+fn render_event(state: &Shared, data: &Dataset, view: &View, i: usize, base: &str) -> Value {
     let cfg = &state.config;
     let e = &data.org[i];
     let action = &ORG_ACTIONS[usize::from(e.action)];
@@ -269,12 +266,24 @@ fn render_event(state: &Shared, view: &View, i: usize, base: &str) -> Value {
             let space = json!({ "id": space_id, "type": "space", "attributes": { "key": key, "name": name, "permissionName": "Add Pages" } });
             (vec![site.clone(), space], format!("space {name}"))
         }
-        OrgTarget::Policy => (
-            vec![
-                json!({ "id": object_id(b"policy"), "type": "policies", "attributes": { "name": "Authentication policy" } }),
-            ],
-            "Authentication policy".to_owned(),
-        ),
+        OrgTarget::Policy | OrgTarget::RetentionPolicy => {
+            let name = policy_name(action.target);
+            (
+                vec![
+                    json!({ "id": object_id(name.as_bytes()), "type": "policies", "attributes": { "name": name } }),
+                ],
+                name.to_owned(),
+            )
+        }
+        OrgTarget::ApiKey => {
+            let label = format!("admin-key-{}", e.target);
+            (
+                vec![
+                    json!({ "id": object_id(b"api-key"), "type": "api-keys", "attributes": { "name": label } }),
+                ],
+                label,
+            )
+        }
         OrgTarget::Token => {
             let label = format!("ci-token-{}", e.target);
             (
@@ -291,6 +300,7 @@ fn render_event(state: &Shared, view: &View, i: usize, base: &str) -> Value {
             "Tempo Timesheets".to_owned(),
         ),
     };
+    let (ip, place) = data.org_address(e);
     let malformed = view.malformed && i == Malformed::org(data);
     let time = if malformed {
         GARBLED_TIME.to_owned()
@@ -308,7 +318,7 @@ fn render_event(state: &Shared, view: &View, i: usize, base: &str) -> Value {
                        "links": { "self": format!("https://api.atlassian.com/users/{}/manage/profile", actor.account_id) } },
             "context": context,
             "container": [site],
-            "location": location(&event_ip(data, e)),
+            "location": location(ip, place),
         },
         "links": { "self": format!("{base}/admin/v1/orgs/{}/events/{id}", cfg.org_id) },
         "message": { "content": format!("{} — {}: {}", actor.name, action.display, what), "format": "simple" },
@@ -346,7 +356,8 @@ pub async fn users(
         },
         None => 0,
     };
-    let people = &state.data.directory.people;
+    let data = state.data();
+    let people = &data.directory.people;
     let view = state.view();
     let page: Vec<Value> = people
         .iter()

@@ -11,10 +11,11 @@ mod bbql;
 use super::{bad_request, error, ok, params, query_string, Base, Family, Shared};
 use crate::catalog::{COMMIT_MESSAGES, REPOS, TITLES};
 use crate::dataset::Malformed;
-use crate::dataset::{PullRequest, BOT};
+use crate::dataset::{Dataset, PullRequest, BOT};
 use crate::directory::Person;
 use crate::format::{bitbucket, digest, git, hex, uuid, GARBLED_TIME};
 use crate::paging::{offset_start, Params};
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -139,7 +140,7 @@ pub async fn repositories(
             );
         }
     }
-    let data = &state.data;
+    let data = state.data();
     let render = |r: usize| {
         let (slug, name, language) = REPOS[r];
         let full = format!("{ws}/{slug}");
@@ -261,20 +262,28 @@ fn list_commits(state: &Shared, ws: &str, slug: &str, base: &str, p: Params) -> 
         Ok(r) => r,
         Err(e) => return *e,
     };
-    let view = state.view();
-    let repo = &state.data.repos[r];
+    let view = state.view_of(Stream::BitbucketActivity);
+    let data = state.data();
+    let repo = &data.repos[r];
     let visible: Vec<usize> = (0..repo.commits.len())
         .rev()
         .filter(|c| view.visible(repo.commits[*c].stamp))
         .collect();
     let path = format!("/bitbucket/2.0/repositories/{ws}/{slug}/commits");
     paged(base, &path, &p, view.duplicate, 100, visible.len(), |n| {
-        commit_json(state, base, &view, r, visible[n])
+        commit_json(state, &data, base, &view, r, visible[n])
     })
 }
 
-fn commit_json(state: &Shared, base: &str, view: &View, r: usize, c: usize) -> Value {
-    let repo = &state.data.repos[r];
+fn commit_json(
+    state: &Shared,
+    data: &Dataset,
+    base: &str,
+    view: &View,
+    r: usize,
+    c: usize,
+) -> Value {
+    let repo = &data.repos[r];
     let commit = &repo.commits[c];
     let seed = state.config.seed;
     let hash = commit_hash(seed, r, c);
@@ -288,13 +297,13 @@ fn commit_json(state: &Shared, base: &str, view: &View, r: usize, c: usize) -> V
             0,
         )
     } else {
-        let p = &state.data.directory.people[usize::from(commit.author)];
+        let p = &data.directory.people[usize::from(commit.author)];
         (
             json!({ "type": "author", "raw": format!("{} <{}>", p.name, p.email), "user": account(p) }),
             p.zone_minutes,
         )
     };
-    let malformed = view.malformed && (r, c) == Malformed::commit(&state.data);
+    let malformed = view.malformed && (r, c) == Malformed::commit(data);
     let parents: Vec<Value> = (c > 0)
         .then(|| json!({ "type": "commit", "hash": commit_hash(seed, r, c - 1) }))
         .into_iter()
@@ -329,12 +338,12 @@ const PR_STATES: &[&str] = &["OPEN", "MERGED", "DECLINED", "SUPERSEDED"];
 /// A pull request as listed now: its `updated_on`, index and state.
 type PrHit = (i64, usize, &'static str);
 
-fn pr_json(state: &Shared, base: &str, r: usize, hit: &PrHit) -> Value {
+fn pr_json(state: &Shared, data: &Dataset, base: &str, r: usize, hit: &PrHit) -> Value {
     let (updated, i, st) = *hit;
-    let repo = &state.data.repos[r];
+    let repo = &data.repos[r];
     let full = format!("{}/{}", state.config.bitbucket.workspace, REPOS[r].0);
     let pr = &repo.prs[i];
-    let people = &state.data.directory.people;
+    let people = &data.directory.people;
     let id = i + 1;
     let title = format!("{} (#{id})", TITLES[usize::from(pr.title)]);
     let branch = format!("feature/pr-{id}");
@@ -390,8 +399,9 @@ pub async fn pullrequests(
     if states.is_empty() {
         states.push("OPEN");
     }
-    let view = state.view();
-    let repo = &state.data.repos[r];
+    let view = state.view_of(Stream::BitbucketActivity);
+    let data = state.data();
+    let repo = &data.repos[r];
     let hits: Vec<PrHit> = repo
         .prs
         .iter()
@@ -409,7 +419,7 @@ pub async fn pullrequests(
         "updated_on" => json!(bitbucket(hit.0)),
         "created_on" => json!(bitbucket(repo.prs[hit.1].opened.at)),
         "id" => json!(hit.1 + 1),
-        _ => bbql::at(&pr_json(&state, &base, r, hit), path),
+        _ => bbql::at(&pr_json(&state, &data, &base, r, hit), path),
     };
     let hits = match query_and_sort(&p, hits, field) {
         Ok(h) => h,
@@ -417,6 +427,6 @@ pub async fn pullrequests(
     };
     let path = format!("/bitbucket/2.0/repositories/{ws}/{slug}/pullrequests");
     paged(&base, &path, &p, view.duplicate, 50, hits.len(), |n| {
-        pr_json(&state, &base, r, &hits[n])
+        pr_json(&state, &data, &base, r, &hits[n])
     })
 }

@@ -12,11 +12,13 @@ pub use content::{list, versions};
 
 use super::jira::site_index;
 use super::{ok, params, Base, Shared};
-use crate::catalog::{AuditTarget, CONFLUENCE_AUDIT, SPACES};
+use crate::catalog::{AuditTarget, CONFLUENCE_AUDIT, SPACES, TITLES};
 use crate::dataset::Malformed;
 use crate::dataset::SiteData;
+use crate::directory::Directory;
 use crate::format::{hex, GARBLED_TIME};
 use crate::paging::offset_start;
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -69,6 +71,12 @@ pub(crate) fn audit_parts(
         }
         AuditTarget::Permission | AuditTarget::Container => ("Space", space.1.to_owned(), None),
         AuditTarget::Settings => ("Global settings", "Site title".to_owned(), None),
+        // A deleted page, numbered past the generated ones.
+        AuditTarget::Content => {
+            let title = TITLES[usize::from(e.target) % TITLES.len()];
+            ("Page", format!("{title} (#{})", 9_000 + e.target), None)
+        }
+        AuditTarget::AuditLog => ("Audit log", "Retention period".to_owned(), None),
     };
     AuditParts {
         summary: action.summary,
@@ -145,9 +153,11 @@ pub async fn audit(
         Ok(v) => v,
         Err(e) => return v1_error(StatusCode::BAD_REQUEST, &e),
     };
-    let view = state.view();
+    let view = state.view_of(Stream::ConfluenceAudit);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let dir = &snapshot.directory;
+    let data = &snapshot.sites[s];
     let lo = from.map_or(0, |f| {
         data.confluence_audit.partition_point(|e| e.stamp.at < f)
     });
@@ -164,7 +174,7 @@ pub async fn audit(
         None => records,
         Some(n) => records
             .into_iter()
-            .filter(|i| mentions(&audit_record(&state, data, &view, *i), n))
+            .filter(|i| mentions(&audit_record(dir, data, &view, *i), n))
             .collect(),
     };
     let first = offset_start(start, limit, view.duplicate);
@@ -172,7 +182,7 @@ pub async fn audit(
         .iter()
         .skip(first)
         .take(limit)
-        .map(|i| audit_record(&state, data, &view, *i))
+        .map(|i| audit_record(dir, data, &view, *i))
         .collect();
     let size = results.len();
     let wiki = format!("{base}/site/{site}/wiki");
@@ -197,10 +207,10 @@ pub async fn audit(
     ok(json!({ "results": results, "start": start, "limit": limit, "size": size, "_links": links }))
 }
 
-fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value {
-    let parts = audit_parts(&state.data.directory, data, i);
+fn audit_record(dir: &Directory, data: &SiteData, view: &View, i: usize) -> Value {
+    let parts = audit_parts(dir, data, i);
     let e = &data.confluence_audit[i];
-    let malformed = view.malformed && i == Malformed::confluence_audit(data);
+    let malformed = view.malformed && e.serial as usize == Malformed::confluence_audit(data);
     let associated: Vec<Value> = parts
         .group
         .iter()
@@ -209,6 +219,11 @@ fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value
     let changed: Vec<Value> = match parts.object_type {
         "Space" => {
             vec![json!({ "name": "Permission", "oldValue": "", "newValue": "Export space" })]
+        }
+        "Audit log" => {
+            vec![
+                json!({ "name": "Retention period", "oldValue": "7 years", "newValue": "30 days" }),
+            ]
         }
         _ => vec![],
     };

@@ -1,5 +1,5 @@
 //! The simulator's own endpoints under `/_sim` (no authentication, never faulted): the
-//! manifest, the faults, and the clock.
+//! manifest, the faults, and the clock (the detection scenarios' are in `scenario`).
 
 use super::{bad_request, ok, params, Family, Shared};
 use crate::format::{parse_instant, utc};
@@ -17,7 +17,8 @@ pub async fn manifest(State(state): State<Arc<Shared>>, RawQuery(query): RawQuer
         None => Ok(default),
         Some(v) => parse_instant(v).ok_or_else(|| format!("'{name}' must be an RFC 3339 time")),
     };
-    let (from, to) = match (bound("from", state.data.start), bound("to", state.data.end)) {
+    let data = state.data();
+    let (from, to) = match (bound("from", data.start), bound("to", data.end)) {
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return bad_request(Family::Admin, &e),
     };

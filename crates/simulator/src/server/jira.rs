@@ -11,9 +11,10 @@ use crate::catalog::{
 };
 use crate::dataset::Malformed;
 use crate::dataset::{Issue, SiteData, AUDIT_ID_BASE, CHANGELOG_ID_BASE, ISSUE_ID_BASE};
-use crate::directory::Person;
+use crate::directory::{Directory, Person};
 use crate::format::{jira, GARBLED_TIME};
 use crate::paging::offset_start;
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -95,9 +96,11 @@ pub async fn audit(
         (Ok(o), Ok(l)) => (o, l),
         (Err(e), _) | (_, Err(e)) => return bad_request(Family::Site, &e),
     };
-    let view = state.view();
+    let view = state.view_of(Stream::JiraAudit);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let dir = &snapshot.directory;
+    let data = &snapshot.sites[s];
     let records: Vec<usize> = match (jira_bound(p.get("from")), jira_bound(p.get("to"))) {
         (Ok(from), Ok(to)) if from.zip(to).is_none_or(|(f, t)| f <= t) => {
             let lo = from.map_or(0, |f| data.jira_audit.partition_point(|e| e.stamp.at < f));
@@ -117,7 +120,7 @@ pub async fn audit(
             let terms: Vec<String> = filter.split_whitespace().map(str::to_lowercase).collect();
             records
                 .into_iter()
-                .filter(|i| audit_matches(&audit_record(&state, data, &view, *i), &terms))
+                .filter(|i| audit_matches(&audit_record(dir, data, &view, *i), &terms))
                 .collect()
         }
     };
@@ -126,14 +129,13 @@ pub async fn audit(
         .iter()
         .skip(start)
         .take(limit)
-        .map(|i| audit_record(&state, data, &view, *i))
+        .map(|i| audit_record(dir, data, &view, *i))
         .collect();
     ok(json!({ "offset": offset, "limit": limit, "total": records.len(), "records": page }))
 }
 
-fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value {
+fn audit_record(dir: &Directory, data: &SiteData, view: &View, i: usize) -> Value {
     let e = &data.jira_audit[i];
-    let dir = &state.data.directory;
     let action = &JIRA_AUDIT[usize::from(e.action)];
     let actor = &dir.people[usize::from(e.actor)];
     let ip = &actor.ips[usize::from(e.ip) % actor.ips.len()];
@@ -171,10 +173,28 @@ fn audit_record(state: &Shared, data: &SiteData, view: &View, i: usize) -> Value
             ],
             vec![],
         ),
+        AuditTarget::Content => {
+            // A deleted issue: numbered past the generated ones, so it names none that exists.
+            let (key, name, _) = PROJECTS[usize::from(e.target) % PROJECTS.len()];
+            let number = 9_000 + u32::from(e.target);
+            (
+                json!({ "id": (90_000 + u32::from(e.target)).to_string(), "name": format!("{key}-{number}"),
+                        "typeName": "ISSUE", "parentName": format!("{name} ({key})") }),
+                vec![],
+                vec![],
+            )
+        }
+        AuditTarget::AuditLog => (
+            json!({ "id": "auditing", "name": "Audit log", "typeName": "AUDIT_LOG" }),
+            vec![
+                json!({ "fieldName": "Retention period", "changedFrom": "7 years", "changedTo": "30 days" }),
+            ],
+            vec![],
+        ),
     };
-    let malformed = view.malformed && i == Malformed::jira_audit(data);
+    let malformed = view.malformed && e.serial as usize == Malformed::jira_audit(data);
     json!({
-        "id": AUDIT_ID_BASE + i as u64,
+        "id": AUDIT_ID_BASE + u64::from(e.serial),
         "summary": action.summary,
         "remoteAddress": ip,
         "authorKey": actor.account_id,
@@ -215,7 +235,7 @@ fn status_now(view: &View, data: &SiteData, issue: &Issue) -> usize {
 /// What rendering an issue or a changelog entry needs: the site, the host the client used, and
 /// the request's view.
 pub(super) struct Ctx<'a> {
-    state: &'a Shared,
+    dir: &'a Directory,
     data: &'a SiteData,
     base: &'a str,
     site: &'a str,
@@ -229,15 +249,11 @@ const EMBEDDED_CHANGELOG: usize = 100;
 /// Issue `i` with the named `fields` (already resolved against `search::FIELDS`), and its
 /// changelog embedded when `with_changelog`.
 fn issue_json(ctx: &Ctx<'_>, i: usize, fields: &[&str], with_changelog: bool) -> Value {
-    let (state, data, base, site, view) = (ctx.state, ctx.data, ctx.base, ctx.site, &ctx.view);
+    let (dir, data, base, site, view) = (ctx.dir, ctx.data, ctx.base, ctx.site, &ctx.view);
     let issue = &data.issues[i];
     let id = ISSUE_ID_BASE + i as u64;
     let (pkey, pname, pid) = PROJECTS[usize::from(issue.project)];
-    let creator = user(
-        base,
-        site,
-        &state.data.directory.people[usize::from(issue.creator)],
-    );
+    let creator = user(base, site, &dir.people[usize::from(issue.creator)]);
     let (sname, sid, scat) = STATUSES[status_now(view, data, issue)];
     let (tname, tid) = ISSUE_TYPES[usize::from(issue.kind)];
     let malformed = view.malformed && Malformed::issue(data) == Some(i);
@@ -312,7 +328,7 @@ fn visible_changes(view: &View, data: &SiteData, issue: &Issue) -> Vec<usize> {
 /// Changelog entry `c` as `/changelog` and `expand=changelog` serve it.
 fn changelog_entry(ctx: &Ctx<'_>, c: usize) -> Value {
     let (data, view) = (ctx.data, &ctx.view);
-    let dir = &ctx.state.data.directory;
+    let dir = ctx.dir;
     let ch = &data.changes[c];
     let item = match ch.field {
         0 => {
@@ -373,9 +389,10 @@ pub async fn changelog(
         (Ok(s), Ok(m)) => (s, m),
         (Err(e), _) | (_, Err(e)) => return bad_request(Family::Site, &e),
     };
-    let view = state.view();
+    let view = state.view_of(Stream::JiraActivity);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let data = &snapshot.sites[s];
     let Some(i) = find_issue(data, &key).filter(|i| view.visible(data.issues[*i].stamp)) else {
         return error(
             Family::Site,
@@ -386,7 +403,7 @@ pub async fn changelog(
     let entries = visible_changes(&view, data, &data.issues[i]);
     let first = offset_start(start_at, max, view.duplicate);
     let ctx = Ctx {
-        state: &state,
+        dir: &snapshot.directory,
         data,
         base: &base,
         site: &site,
@@ -444,7 +461,7 @@ pub async fn groups(
     // `accessType` and `applicationKey` narrow by product access, which every group here has.
     let (ids, names) = (p.all("groupId"), p.all("groupName"));
     let items = state
-        .data
+        .data()
         .directory
         .groups
         .iter()
@@ -471,7 +488,8 @@ pub async fn members(
     RawQuery(query): RawQuery,
 ) -> Response {
     let p = params(query.as_deref());
-    let dir = &state.data.directory;
+    let snapshot = state.data();
+    let dir = &snapshot.directory;
     let group = p
         .get("groupId")
         .and_then(|id| dir.groups.iter().find(|g| g.id == id))

@@ -13,9 +13,11 @@ use super::{ok, params, query_string, Base, Shared};
 use crate::catalog::{REQUEST_TYPES, TITLES};
 use crate::dataset::Malformed;
 use crate::dataset::{Request, SiteData};
+use crate::directory::Directory;
 use crate::format::{jira, jsm_iso, utc, GARBLED_TIME};
 use crate::paging::offset_start;
 use crate::paging::Params;
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -162,7 +164,7 @@ fn status(name: &str, category: &str, at: i64) -> Value {
 }
 
 fn request_json(
-    state: &Shared,
+    dir: &Directory,
     base: &str,
     site: &str,
     data: &SiteData,
@@ -173,7 +175,6 @@ fn request_json(
     let r = &data.requests[i];
     let id = data.request_id(i);
     let key = format!("SUP-{}", i + 1);
-    let dir = &state.data.directory;
     let customers = dir.customers.len();
     let reporter = if (r.reporter as usize) < customers {
         let c = &dir.customers[r.reporter as usize];
@@ -239,9 +240,10 @@ pub async fn requests(
         Ok(f) => f,
         Err(r) => return *r,
     };
-    let view = state.view();
+    let view = state.view_of(Stream::JsmActivity);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let data = &snapshot.sites[s];
     let mut latest: Vec<(i64, usize)> = data
         .requests
         .iter()
@@ -272,7 +274,17 @@ pub async fn requests(
         .iter()
         .skip(first)
         .take(limit)
-        .map(|(_, i)| request_json(&state, &base, &site, data, &view, *i, filter.expand_status))
+        .map(|(_, i)| {
+            request_json(
+                &snapshot.directory,
+                &base,
+                &site,
+                data,
+                &view,
+                *i,
+                filter.expand_status,
+            )
+        })
         .collect();
     let size = values.len();
     let last = first + size >= latest.len();

@@ -12,8 +12,10 @@ use super::{v2_bad, v2_not_found};
 use crate::catalog::{SPACES, TITLES};
 use crate::dataset::Malformed;
 use crate::dataset::{Content, SiteData, CONTENT_ID_BASE};
+use crate::directory::Directory;
 use crate::format::{iso_z, GARBLED_TIME};
 use crate::paging::{decode_cursor, encode_cursor, next_start, Params};
+use crate::scenarios::silent_source::Stream;
 use crate::view::View;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::LINK;
@@ -42,7 +44,7 @@ pub(crate) fn current_version(view: &View, data: &SiteData, c: &Content) -> Opti
         .find(|v| view.visible(data.versions[*v].stamp))
 }
 
-fn version_json(state: &Shared, data: &SiteData, view: &View, c: &Content, v: usize) -> Value {
+fn version_json(dir: &Directory, data: &SiteData, view: &View, c: &Content, v: usize) -> Value {
     let ver = &data.versions[v];
     let malformed = view.malformed && v == Malformed::version(data);
     json!({
@@ -50,7 +52,7 @@ fn version_json(state: &Shared, data: &SiteData, view: &View, c: &Content, v: us
         "message": "",
         "number": v - c.start as usize + 1,
         "minorEdit": false,
-        "authorId": state.data.directory.people[usize::from(ver.author)].account_id,
+        "authorId": dir.people[usize::from(ver.author)].account_id,
     })
 }
 
@@ -264,9 +266,10 @@ pub async fn list(
         (Ok(q), Ok(ls)) => (q, ls),
         (Err(e), _) | (_, Err(e)) => return v2_bad(&e),
     };
-    let view = state.view();
+    let view = state.view_of(Stream::ConfluenceActivity);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let data = &snapshot.sites[s];
     // (index, current version, created, modified)
     let mut items: Vec<(usize, usize, i64, i64)> = if !q.current || q.live_only {
         Vec::new()
@@ -319,7 +322,7 @@ pub async fn list(
         }
     };
     items.sort_unstable_by(by);
-    let people = &state.data.directory.people;
+    let people = &snapshot.directory.people;
     let results: Vec<Value> = items
         .iter()
         .skip(start)
@@ -333,7 +336,7 @@ pub async fn list(
             let mut item = json!({
                 "id": id.to_string(), "status": "current", "title": title, "spaceId": space_id,
                 "authorId": author, "createdAt": iso_z(*created),
-                "version": version_json(&state, data, &view, c, *v),
+                "version": version_json(&snapshot.directory, data, &view, c, *v),
                 "_links": { "webui": format!("/spaces/{space_key}/{kind_path}/{id}"), "tinyui": format!("/x/{id}") },
             });
             if !blog {
@@ -391,9 +394,10 @@ pub async fn versions(
         Ok(f) => f,
         Err(e) => return v2_bad(&e),
     };
-    let view = state.view();
+    let view = state.view_of(Stream::ConfluenceActivity);
     let s = site_index(&state, &site);
-    let data = &state.data.sites[s];
+    let snapshot = state.data();
+    let data = &snapshot.sites[s];
     let Ok(number) = id.parse::<u64>() else {
         return v2_bad(&format!(
             "Provided value {{{id}}} for 'id' is not the correct type. Expected type is long"
@@ -423,7 +427,7 @@ pub async fn versions(
         .skip(start)
         .take(limit)
         .map(|v| {
-            let mut j = version_json(&state, data, &view, c, *v);
+            let mut j = version_json(&snapshot.directory, data, &view, c, *v);
             j[entity] = json!({ "id": id, "title": title });
             if let Some(f) = format {
                 j[entity]["body"] = body(f, &title);

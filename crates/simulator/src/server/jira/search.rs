@@ -14,6 +14,7 @@ use super::{issue_json, issue_updated, site_index, status_now, Ctx};
 use crate::catalog::{ISSUE_TYPES, PROJECTS, STATUSES};
 use crate::dataset::ISSUE_ID_BASE;
 use crate::paging::{decode_cursor, encode_cursor, next_start, Params};
+use crate::scenarios::silent_source::Stream;
 use crate::server::{bad_request, ok, params, Base, Family, Shared};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -240,7 +241,7 @@ fn compare(order: &[(Field, bool)], data: &crate::dataset::SiteData, a: &Hit, b:
 }
 
 fn run(state: &Shared, site: &str, base: &str, request: &SearchRequest) -> Response {
-    let view = state.view();
+    let view = state.view_of(Stream::JiraActivity);
     let mut jql = match jql::parse(&request.jql, view.now) {
         Ok(j) => j,
         Err(e) => return bad_request(Family::Site, &e),
@@ -261,8 +262,9 @@ fn run(state: &Shared, site: &str, base: &str, request: &SearchRequest) -> Respo
         },
     };
     let s = site_index(state, site);
-    let data = &state.data.sites[s];
-    let people = &state.data.directory.people;
+    let snapshot = state.data();
+    let data = &snapshot.sites[s];
+    let people = &snapshot.directory.people;
     let mut hits: Vec<Hit> = Vec::new();
     for (index, issue) in data.issues.iter().enumerate() {
         let Some(updated) = issue_updated(&view, data, issue) else {
@@ -297,7 +299,7 @@ fn run(state: &Shared, site: &str, base: &str, request: &SearchRequest) -> Respo
     let fields = selected(&request.fields);
     let expand = |name: &str| request.expand.iter().any(|e| e == name);
     let ctx = Ctx {
-        state,
+        dir: &snapshot.directory,
         data,
         base,
         site,
