@@ -11,6 +11,7 @@ use crate::{
     bitbucket::BitbucketActivity, confluence, jira, jsm::JsmRequests, org, Auth, Connector,
     HttpClient, RetryPolicy,
 };
+use chrono::{DateTime, Utc};
 use domain::stream::{StreamKey, StreamKind};
 use domain::{DeploymentId, Pipeline, Product};
 use secrecy::SecretString;
@@ -51,6 +52,7 @@ struct OrgSchema {
     org_id: String,
     admin_base_url: Option<String>,
     api_key_env: String,
+    credential_expires: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,7 @@ struct SiteSchema {
     email: String,
     api_token_env: String,
     products: Option<Vec<String>>,
+    credential_expires: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +72,7 @@ struct BitbucketSchema {
     api_base_url: Option<String>,
     email: String,
     api_token_env: String,
+    credential_expires: Option<String>,
 }
 
 /// The organization of a deployment (Atlassian Admin API).
@@ -80,6 +84,8 @@ pub struct OrgAccess {
     pub admin_base_url: Url,
     /// The organization API key (bearer).
     pub api_key: SecretString,
+    /// When the key expires, if the file says (org API keys last a week to a year).
+    pub credential_expires: Option<DateTime<Utc>>,
 }
 
 /// A site (`https://<name>.atlassian.net`) with the products to read from it.
@@ -93,6 +99,8 @@ pub struct SiteAccess {
     pub api_token: SecretString,
     /// Which of Jira, Confluence and JSM to read.
     pub products: Vec<Product>,
+    /// When the token expires, if the file says (user API tokens last at most a year).
+    pub credential_expires: Option<DateTime<Utc>>,
 }
 
 /// A Bitbucket Cloud workspace.
@@ -106,6 +114,8 @@ pub struct BitbucketAccess {
     pub email: String,
     /// The API token.
     pub api_token: SecretString,
+    /// When the token expires, if the file says.
+    pub credential_expires: Option<DateTime<Utc>>,
 }
 
 /// One configured deployment, its credentials resolved.
@@ -178,6 +188,21 @@ impl Deployment {
             )));
         }
         out
+    }
+
+    /// When the credential a stream syncs with expires, if the file says: the organization's key
+    /// for organization streams and the directory, the site's token for Jira, Confluence and JSM,
+    /// the workspace's token for Bitbucket.
+    pub fn credential_expiry(&self, key: &StreamKey) -> Option<DateTime<Utc>> {
+        match key.kind {
+            StreamKind::Directory | StreamKind::Events(Product::Org, _) => {
+                self.org.as_ref().and_then(|o| o.credential_expires)
+            }
+            StreamKind::Events(Product::Bitbucket, _) => {
+                self.bitbucket.as_ref().and_then(|b| b.credential_expires)
+            }
+            StreamKind::Events(_, _) => self.site.as_ref().and_then(|s| s.credential_expires),
+        }
     }
 
     /// This deployment's streams that can be synced (not the Guard-only ones).
@@ -377,6 +402,19 @@ fn resolve(
         }
         Ok(parsed)
     };
+    let expiry = |text: Option<String>, field: &str| -> Result<_, DeploymentConfigError> {
+        text.map(|t| {
+            t.trim()
+                .parse::<chrono::NaiveDate>()
+                .map(|day| day.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+                .map_err(|_| {
+                    DeploymentConfigError(ctx(&format!(
+                        "{field} `{t}` must be a date such as 2027-01-31"
+                    )))
+                })
+        })
+        .transpose()
+    };
     let org = d
         .org
         .map(|o| -> Result<_, DeploymentConfigError> {
@@ -388,6 +426,7 @@ fn resolve(
                     "org.admin_base_url",
                 )?,
                 api_key: secret(&o.api_key_env)?,
+                credential_expires: expiry(o.credential_expires, "org.credential_expires")?,
                 org_id: o.org_id,
             })
         })
@@ -410,6 +449,7 @@ fn resolve(
             Ok(SiteAccess {
                 url: url(&s.url, "site.url")?,
                 api_token: secret(&s.api_token_env)?,
+                credential_expires: expiry(s.credential_expires, "site.credential_expires")?,
                 email: s.email,
                 products,
             })
@@ -426,6 +466,7 @@ fn resolve(
                     "bitbucket.api_base_url",
                 )?,
                 api_token: secret(&b.api_token_env)?,
+                credential_expires: expiry(b.credential_expires, "bitbucket.credential_expires")?,
                 email: b.email,
                 workspace: b.workspace,
             })
@@ -482,6 +523,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("is not set"), "{err}");
+    }
+
+    #[test]
+    fn credential_expiry_dates_belong_to_the_streams_that_use_them() {
+        let text = "[[deployment]]\nid = \"x\"\n[deployment.org]\norg_id = \"o\"\napi_key_env = \"X_KEY\"\ncredential_expires = \"2027-01-31\"\n[deployment.site]\nurl = \"https://x.atlassian.net\"\nemail = \"a@x\"\napi_token_env = \"X_TOKEN\"\n";
+        let d = Deployments::parse(text, env).unwrap();
+        let dep = &d.all[0];
+        let org = "x/org/audit".parse::<StreamKey>().unwrap();
+        let jira = "x/jira/audit".parse::<StreamKey>().unwrap();
+        assert_eq!(
+            dep.credential_expiry(&org).map(|t| t.to_rfc3339()),
+            Some("2027-01-31T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(dep.credential_expiry(&jira), None);
+        let bad = text.replace("2027-01-31", "next year");
+        let err = Deployments::parse(&bad, env).unwrap_err().to_string();
+        assert!(err.contains("org.credential_expires"), "{err}");
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Event {
     pub object_ref: Option<ObjectRef>,
     /// The client address the source recorded, if any.
     pub source_ip: Option<IpAddr>,
+    /// The country the source located the client in, when it gives one (organization events'
+    /// `location.countryName`).
+    #[serde(default)]
+    pub country: Option<String>,
     /// The original payload, untouched.
     pub raw: serde_json::Value,
 }

@@ -1,11 +1,13 @@
 //! What the dashboard can ask of the event store: the filters of the Events page and keyset
 //! pagination over `(occurred_at, id)`, newest first.
 
+use crate::event::Event;
 use crate::ids::{EventId, PersonId, TeamId};
 use crate::ip::IpFilter;
 use crate::vocabulary::{Category, Operation, Pipeline, Product, Severity};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -35,6 +37,69 @@ pub struct EventFilter {
     pub ip: Option<IpFilter>,
     /// Case-insensitive substring of the operation or the object's name.
     pub text: Option<String>,
+}
+
+/// What free text is matched against: the operation and the object's name, lower-cased, joined by
+/// a control character no typed text contains. The store keeps it on every event; the evaluator of
+/// rules computes it the same way, so text means the same in both.
+pub fn search_text(operation: &str, object_name: Option<&str>) -> String {
+    format!("{operation}\u{1f}{}", object_name.unwrap_or_default()).to_lowercase()
+}
+
+impl EventFilter {
+    /// Whether `event` passes every restriction, in memory: what the store's query of this filter
+    /// selects (a test in the store crate holds the two to the same answers). A team restriction
+    /// needs its members: an event passes only if its actor is in `team_members`.
+    pub fn matches(&self, event: &Event, team_members: Option<&BTreeSet<PersonId>>) -> bool {
+        if self.from.is_some_and(|f| event.occurred_at < f)
+            || self.to.is_some_and(|t| event.occurred_at >= t)
+            || !listed(&self.products, &event.product)
+            || !listed(&self.pipelines, &event.pipeline)
+            || !listed(&self.categories, &event.category)
+            || !listed(&self.severities, &event.severity)
+            || !listed(&self.operations, &event.operation)
+        {
+            return false;
+        }
+        if let Some(p) = &self.person {
+            if event.actor_id.as_ref() != Some(p) {
+                return false;
+            }
+        }
+        if self.team.is_some() {
+            let member = match (&event.actor_id, team_members) {
+                (Some(actor), Some(members)) => members.contains(actor),
+                _ => false,
+            };
+            if !member {
+                return false;
+            }
+        }
+        if let Some(ip) = &self.ip {
+            if !event.source_ip.is_some_and(|a| ip.contains(a)) {
+                return false;
+            }
+        }
+        if let Some(text) = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let haystack = search_text(
+                event.operation.as_str(),
+                event.object_ref.as_ref().and_then(|o| o.name.as_deref()),
+            );
+            if !haystack.contains(&text.to_lowercase()) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn listed<T: PartialEq>(list: &[T], value: &T) -> bool {
+    list.is_empty() || list.contains(value)
 }
 
 /// The position after the last event of a page: the next page holds strictly older events.

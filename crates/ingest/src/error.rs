@@ -35,4 +35,15 @@ impl SyncError {
             Self::UnknownStream(_) | Self::Unavailable { .. } => false,
         }
     }
+
+    /// Whether the source refused the credentials (401 or 403): a revoked or expired token.
+    pub fn credentials_refused(&self) -> bool {
+        matches!(
+            self,
+            Self::Connector(
+                connectors::ConnectorError::Unauthorized { .. }
+                    | connectors::ConnectorError::Forbidden { .. }
+            )
+        )
+    }
 }

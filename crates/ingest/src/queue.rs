@@ -13,6 +13,7 @@ use jobs::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
@@ -98,6 +99,12 @@ pub fn worker_settings(name_prefix: &str, lease: Duration) -> WorkerSettings {
     }
 }
 
+/// What runs after every sync run, with the stream and how many events it stored (0 for a failed
+/// run): rule evaluation is queued here — new events for the event rules, a failure for the
+/// sync-health rules. The `rules` crate sits beside this one, so the binary wires it.
+pub type AfterSync =
+    Arc<dyn Fn(StreamKey, u64) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> + Send + Sync>;
+
 /// Runs sync workers until `shutdown` completes.
 ///
 /// # Errors
@@ -106,6 +113,7 @@ pub async fn run_workers(
     store: &Store,
     syncer: Syncer,
     settings: WorkerSettings,
+    after: AfterSync,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), JobError> {
     let syncer = Arc::new(syncer);
@@ -114,38 +122,46 @@ pub async fn run_workers(
         settings,
         move |job: SyncJob, ctx: JobContext| {
             let syncer = syncer.clone();
-            async move { run_job(&syncer, job, ctx).await }
+            let after = after.clone();
+            async move {
+                let stream = job.stream.clone();
+                let (result, inserted) = run_job(&syncer, job, ctx).await;
+                after(stream, inserted).await;
+                result
+            }
         },
         shutdown,
     )
     .await
 }
 
+/// Runs one job; also says how many events it stored (a failed run may have stored some).
 async fn run_job(
     syncer: &Syncer,
     job: SyncJob,
     ctx: JobContext,
-) -> Result<serde_json::Value, HandlerError> {
+) -> (Result<serde_json::Value, HandlerError>, u64) {
     let key = job.stream;
     tracing::info!(stream = %key, job.id = %ctx.job_id, attempt = ctx.attempt, "sync started");
     let outcome = tokio::select! {
         r = syncer.run(&key, Utc::now()) => r,
         () = ctx.cancelled() => {
-            return Err(HandlerError::Fatal("cancelled by an operator".into()));
+            return (Err(HandlerError::Fatal("cancelled by an operator".into())), 0);
         }
     };
     match outcome {
         Ok(report) => {
             tracing::info!(stream = %key, inserted = report.counters.inserted, "sync finished");
-            Ok(serde_json::json!({
+            let value = serde_json::json!({
                 "window_from": report.window.from,
                 "window_to": report.window.to,
                 "counters": report.counters,
-            }))
+            });
+            (Ok(value), report.counters.inserted)
         }
         Err(e) => {
             tracing::warn!(stream = %key, error = %e, "sync failed");
-            Err(classify(&e))
+            (Err(classify(&e)), 0)
         }
     }
 }

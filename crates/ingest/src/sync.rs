@@ -192,7 +192,12 @@ impl Syncer {
                 };
                 self.store
                     .sync_state
-                    .failed(&stream, &run, &error.to_string())
+                    .failed(
+                        &stream,
+                        &run,
+                        &error.to_string(),
+                        error.credentials_refused(),
+                    )
                     .await?;
                 Err(error)
             }

@@ -348,16 +348,21 @@ impl MongoPersistence {
             let (outcome, error, result) = match &res.result {
                 Ok(v) => (Outcome::Done, None, Some(v.clone())),
                 Err(e) => {
-                    let (fatal, message) = match e.strip_prefix("AbortError: ") {
+                    let (fatal, mut message) = match e.strip_prefix("AbortError: ") {
                         Some(rest) => (true, rest.to_owned()),
                         None => (false, e.clone()),
                     };
+                    let mut wait = self.backoff(attempts);
+                    if let Some((at_least, reason)) = crate::worker::retry_after(e) {
+                        wait = wait.max(at_least);
+                        message = reason.to_owned();
+                    }
                     let outcome = if job.cancel_requested {
                         Outcome::Killed
                     } else if fatal || attempts >= job.max_attempts {
                         Outcome::Dead
                     } else {
-                        Outcome::Retry(after(now, self.backoff(attempts)))
+                        Outcome::Retry(after(now, wait))
                     };
                     (outcome, Some(message), None)
                 }

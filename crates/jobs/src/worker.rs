@@ -127,6 +127,26 @@ pub enum HandlerError {
     /// at once, without further attempts.
     #[error("{0}")]
     Fatal(String),
+    /// Worth trying again, but not before `after` (a `Retry-After` the other side sent, or the
+    /// handler's own schedule); the queue's backoff still applies when it is longer.
+    #[error("{reason}")]
+    RetryAfter {
+        /// Why the attempt failed.
+        reason: String,
+        /// The least wait before the next attempt.
+        after: Duration,
+    },
+}
+
+/// How a [`HandlerError::RetryAfter`] travels to the store through apalis's error: a prefix
+/// with the wait in milliseconds, read back by [`retry_after`].
+const RETRY_AFTER_PREFIX: &str = "RetryAfterMs ";
+
+/// The wait and message of an attempt's error written by [`HandlerError::RetryAfter`].
+pub(crate) fn retry_after(error: &str) -> Option<(Duration, &str)> {
+    let rest = error.strip_prefix(RETRY_AFTER_PREFIX)?;
+    let (ms, message) = rest.split_once(": ")?;
+    Some((Duration::from_millis(ms.parse().ok()?), message))
 }
 
 /// How [`run_workers`] runs a queue.
@@ -293,9 +313,27 @@ where
         res = handler(args, ctx) => match res {
             Ok(v) => Ok(v),
             Err(HandlerError::Retryable(m)) => Err(m.into()),
+            Err(HandlerError::RetryAfter { reason, after }) => {
+                Err(format!("{RETRY_AFTER_PREFIX}{}: {reason}", after.as_millis()).into())
+            }
             // AbortError stops in-process retries; the store reads it as "no more attempts".
             Err(HandlerError::Fatal(m)) => Err(Box::new(AbortError::new(m))),
         },
         () = watcher.cancelled() => Err(Box::new(AbortError::new("killed by an operator"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_after_travels_as_its_wait_and_reason() {
+        let e = format!("{RETRY_AFTER_PREFIX}7000: slack said 429");
+        assert_eq!(
+            retry_after(&e),
+            Some((Duration::from_secs(7), "slack said 429"))
+        );
+        assert_eq!(retry_after("plain failure"), None);
     }
 }

@@ -13,10 +13,12 @@ mod classification;
 mod oldest_first;
 mod planning;
 mod vocabulary_gaps;
+mod windows;
 
 pub use classification::ReclassificationPlan;
 pub use planning::{find_plan, page_windows, query, FindPlan};
 pub use vocabulary_gaps::UnmappedAction;
+pub use windows::{FieldValue, IngestMark};
 
 use super::{StoreError, EVENTS};
 use bson::{doc, Bson, Document};
@@ -84,19 +86,21 @@ pub struct EventDoc {
     /// Sortable form of `source_ip`, so CIDR filters are index range scans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ip_key: Option<String>,
+    /// Documents stored before events carried a country read back without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    country: Option<String>,
     /// What free text is matched against: see [`search_text`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     search: Option<String>,
     raw: Bson,
 }
 
-/// The operation and the object's name, lower-cased, separated by a control character no typed
-/// text contains. Free text is matched case-sensitively against this one field with the text
-/// lower-cased: SecantusDB compiles a case-insensitive pattern again for every document, which
-/// is about thirty times slower, and one field is tested instead of two.
-pub fn search_text(operation: &str, object_name: Option<&str>) -> String {
-    format!("{operation}\u{1f}{}", object_name.unwrap_or_default()).to_lowercase()
-}
+/// What free text is matched against (the operation and the object's name, lower-cased). Free
+/// text is matched case-sensitively against this one field with the text lower-cased: SecantusDB
+/// compiles a case-insensitive pattern again for every document, which is about thirty times
+/// slower, and one field is tested instead of two. Defined in `domain`, where the rules'
+/// in-memory matching uses it too.
+pub use domain::filter::search_text;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ObjectRefDoc {
@@ -129,6 +133,7 @@ impl From<&Event> for EventDoc {
             }),
             source_ip: e.source_ip.map(|ip| ip.to_string()),
             ip_key: e.source_ip.map(|ip| IpKey::of(ip).as_str().to_owned()),
+            country: e.country.clone(),
             search: Some(search_text(
                 e.operation.as_str(),
                 e.object_ref.as_ref().and_then(|o| o.name.as_deref()),
@@ -173,6 +178,7 @@ impl TryFrom<EventDoc> for Event {
                 .map(|ip| ip.parse())
                 .transpose()
                 .map_err(|_| corrupt("source_ip is not an IP address".into()))?,
+            country: d.country,
             raw: d.raw.into_relaxed_extjson(),
         })
     }
@@ -273,6 +279,8 @@ impl EventStore {
                 doc! { "deployment": 1, "product": 1, "pipeline": 1, "occurred_at": -1 },
                 "source_time",
             ),
+            // Rule evaluation reads what was stored since its watermark.
+            keyed(doc! { "ingested_at": 1, "_id": 1 }, "ingested_order"),
         ];
         for (field, name) in FILTER_INDEXES {
             models.push(keyed(doc! { field: 1, "occurred_at": -1, "_id": -1 }, name));
@@ -498,7 +506,9 @@ impl EventStore {
 }
 
 /// Duplicates in a failed unordered insert, or `None` if anything else went wrong.
-fn duplicate_count(error: &mongodb::error::Error) -> Option<u64> {
+/// How many writes of a failed unordered `insert_many` were duplicate keys, when nothing else
+/// failed (then the batch did what idempotent ingestion wants).
+pub(crate) fn duplicate_count(error: &mongodb::error::Error) -> Option<u64> {
     match error.kind.as_ref() {
         mongodb::error::ErrorKind::InsertMany(e) if e.write_concern_error.is_none() => {
             let errors = e.write_errors.as_ref()?;

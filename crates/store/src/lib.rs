@@ -5,8 +5,12 @@
 //! ([`crypto`]) before they reach a document.
 #![deny(missing_docs)]
 
+pub mod alert_rules;
+pub mod alerts;
 pub mod crypto;
 pub mod db;
+pub mod deliveries;
+pub mod destinations;
 pub mod events;
 pub mod exports;
 pub mod identities;
@@ -57,6 +61,18 @@ pub const ROLLUPS_DAILY_KINDS: &str = "rollups_daily_kinds";
 pub const ROLLUPS_PEOPLE: &str = "rollups_people";
 /// `exports`: one document per export, with its manifest once complete.
 pub const EXPORTS: &str = "exports";
+/// `alert_rules`: detection rules, the built-in pack included.
+pub const ALERT_RULES: &str = "alert_rules";
+/// `rule_state`: each rule's evaluation watermark.
+pub const RULE_STATE: &str = "rule_state";
+/// `alerts`: what the rules found.
+pub const ALERTS: &str = "alerts";
+/// `alert_events`: which events each alert is made of.
+pub const ALERT_EVENTS: &str = "alert_events";
+/// `destinations`: where alerts are sent.
+pub const DESTINATIONS: &str = "destinations";
+/// `deliveries`: one document per notification and destination, with its attempts.
+pub const DELIVERIES: &str = "deliveries";
 /// `upgrades`: one document per one-time data upgrade that has run to completion.
 pub const UPGRADES: &str = "upgrades";
 
@@ -65,7 +81,7 @@ const EVENTS_SEARCH_FIELD: &str = "events.search";
 const ROLLUPS_HOURS_AND_KINDS: &str = "rollups.hours_and_kinds";
 /// Named after the policy it applies (`docs/normalisation.md`); a later policy change adds a
 /// new name, so stored events are reclassified once per change.
-const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12-02";
+const EVENTS_CLASSIFICATION: &str = "events.classification.2026-12-02.detections";
 /// Sign-in names no administrator has, which earlier versions kept as typed in `login_failures`
 /// and `login_refusals`, forgotten.
 const LOGIN_UNKNOWN_NAMES: &str = "login.unknown_names";
@@ -135,6 +151,14 @@ pub struct Store {
     pub rollups: rollups::RollupStore,
     /// Exports and their manifests.
     pub exports: exports::ExportStore,
+    /// Detection rules and their watermarks.
+    pub rules: alert_rules::RuleStore,
+    /// Alerts.
+    pub alerts: alerts::AlertStore,
+    /// Alert destinations.
+    pub destinations: destinations::DestinationStore,
+    /// The delivery log.
+    pub deliveries: deliveries::DeliveryStore,
 }
 
 impl Store {
@@ -153,6 +177,10 @@ impl Store {
             sync_state: sync_state::SyncStateStore::new(&db),
             rollups: rollups::RollupStore::new(&db),
             exports: exports::ExportStore::new(&db),
+            rules: alert_rules::RuleStore::new(&db),
+            alerts: alerts::AlertStore::new(&db),
+            destinations: destinations::DestinationStore::new(&db),
+            deliveries: deliveries::DeliveryStore::new(&db),
             db,
         }
     }
@@ -173,6 +201,8 @@ impl Store {
         self.rejects.ensure_indexes().await?;
         self.rollups.ensure_indexes().await?;
         self.exports.ensure_indexes().await?;
+        self.alerts.ensure_indexes().await?;
+        self.deliveries.ensure_indexes().await?;
         Ok(())
     }
 

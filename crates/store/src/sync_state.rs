@@ -78,6 +78,12 @@ pub struct SyncState {
     /// The last failure, cleared by the next success.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Runs that failed since the last success (sync-health rules alert on a streak).
+    #[serde(default)]
+    pub consecutive_failures: i64,
+    /// Whether the last failure was the source refusing the credentials (401 or 403).
+    #[serde(default)]
+    pub credentials_refused: bool,
     /// The last finished run.
     #[serde(default)]
     pub last_run: Option<LastRun>,
@@ -174,6 +180,8 @@ impl SyncStateStore {
                 "window_end": date(run.window_to),
                 "last_success_at": date(run.finished_at),
                 "last_run": bson::to_bson(run).map_err(|e| corrupt(e.to_string()))?,
+                "consecutive_failures": 0_i64,
+                "credentials_refused": false,
             },
             "$unset": { "last_error": "" },
             "$inc": { "total_inserted": run.counters.inserted as i64 },
@@ -189,12 +197,19 @@ impl SyncStateStore {
         Ok(())
     }
 
-    /// Records a failed run: the error is kept, the cursor and window are not touched. Events the
-    /// run did store still count.
+    /// Records a failed run: the error is kept (with whether the source refused the credentials),
+    /// the streak of failures grows, the cursor and window are not touched. Events the run did
+    /// store still count.
     ///
     /// # Errors
     /// A database error.
-    pub async fn failed(&self, stream: &str, run: &LastRun, error: &str) -> Result<(), StoreError> {
+    pub async fn failed(
+        &self,
+        stream: &str,
+        run: &LastRun,
+        error: &str,
+        credentials_refused: bool,
+    ) -> Result<(), StoreError> {
         self.coll
             .update_one(
                 doc! { "_id": stream },
@@ -203,8 +218,12 @@ impl SyncStateStore {
                         "last_failure_at": date(run.finished_at),
                         "last_error": error,
                         "last_run": bson::to_bson(run).map_err(|e| corrupt(e.to_string()))?,
+                        "credentials_refused": credentials_refused,
                     },
-                    "$inc": { "total_inserted": run.counters.inserted as i64 },
+                    "$inc": {
+                        "total_inserted": run.counters.inserted as i64,
+                        "consecutive_failures": 1_i64,
+                    },
                 },
             )
             .upsert(true)

@@ -113,6 +113,49 @@ async fn the_same_record_twice_is_stored_once_and_left_unchanged() {
 }
 
 #[tokio::test]
+async fn an_events_country_is_stored_and_read_back_and_an_old_document_has_none() {
+    let store = store().await;
+    let signed_in = Event {
+        country: Some("Singapore".into()),
+        ..event("with-country", 1, Product::Org, Operation::Login)
+    };
+    let elsewhere = event("without-country", 2, Product::Org, Operation::Login);
+    store
+        .events
+        .insert_new(&[signed_in.clone(), elsewhere.clone()])
+        .await
+        .unwrap();
+    let stored = |id: &EventId| {
+        let coll = store.db.collection::<bson::Document>(EVENTS);
+        let id = id.to_string();
+        async move { coll.find_one(doc! { "_id": id }).await.unwrap().unwrap() }
+    };
+    assert_eq!(
+        stored(&signed_in.id).await.get_str("country").ok(),
+        Some("Singapore")
+    );
+    assert!(
+        !stored(&elsewhere.id).await.contains_key("country"),
+        "no country, no field"
+    );
+    assert_eq!(
+        store.events.get(&signed_in.id).await.unwrap().unwrap(),
+        signed_in
+    );
+    assert_eq!(
+        store
+            .events
+            .get(&elsewhere.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .country,
+        None,
+        "a document written before events had a country reads back without one"
+    );
+}
+
+#[tokio::test]
 async fn a_batch_with_new_and_known_records_stores_only_the_new_ones() {
     let store = store().await;
     let a = event("a", 1, Product::Jira, Operation::Login);
@@ -694,7 +737,7 @@ async fn classification_upgrade(store: &Store) -> bson::Document {
     store
         .db
         .collection::<bson::Document>("upgrades")
-        .find_one(doc! { "_id": "events.classification.2026-12-02" })
+        .find_one(doc! { "_id": "events.classification.2026-12-02.detections" })
         .await
         .unwrap()
         .expect("the reclassification is recorded")
@@ -724,7 +767,7 @@ async fn a_reclassification_interrupted_before_its_rollups_rebuilds_them_at_the_
         .db
         .collection::<bson::Document>("upgrades")
         .insert_one(doc! {
-            "_id": "events.classification.2026-12-02",
+            "_id": "events.classification.2026-12-02.detections",
             "pending_days": [day.to_string()],
         })
         .await

@@ -211,6 +211,7 @@ fn seed_events() -> Vec<Event> {
                 container: None,
             }),
             source_ip,
+            country: None,
             raw: serde_json::json!({ "id": source }),
         });
     }

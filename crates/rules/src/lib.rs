@@ -1,0 +1,40 @@
+//! Detection rules: the built-in Atlassian pack ([`builtin`]), a rule compiled against the store
+//! ([`compiled`]), the evaluator of each kind ([`kinds`]) over new events and the streams' state,
+//! the findings it records as alerts ([`finding`]), one evaluation pass with its watermarks
+//! ([`pass`]), previews over stored history with the same evaluator ([`preview`]), and the job that
+//! runs passes on the `rules` queue ([`queue`]).
+//!
+//! Evaluation is incremental and idempotent. Each rule keeps a watermark in storing order; a pass
+//! reads only what was stored after it (plus a short overlap, for inserts still in flight when the
+//! last pass read), and windows are looked up around each new event's own time, so late records are
+//! judged in the window they belong to. Alert ids derive from (rule, dedup key, period start) and
+//! events attach to an alert by pair, so a repeated pass records nothing twice.
+#![deny(missing_docs)]
+
+pub mod builtin;
+pub mod compiled;
+pub mod finding;
+pub mod kinds;
+pub mod pass;
+pub mod preview;
+pub mod queue;
+
+pub use compiled::CompiledRule;
+pub use finding::Finding;
+pub use pass::{evaluate_pass, PassReport, StreamInfo};
+
+/// Why rules could not be evaluated.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// A stored rule no longer validates (it is skipped, and said so).
+    #[error("rule {rule} is not valid: {reason}")]
+    Invalid {
+        /// The rule.
+        rule: String,
+        /// What is wrong.
+        reason: domain::RuleError,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
