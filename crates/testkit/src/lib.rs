@@ -7,6 +7,8 @@
 //! a message saying how to install one.
 #![deny(missing_docs)]
 
+pub mod receivers;
+
 use chrono::{DateTime, Utc};
 use domain::{
     Category, DeploymentId, Event, EventId, Operation, Pipeline, Product, Severity, SourceId,
@@ -139,6 +141,7 @@ pub fn event(deployment: &str, product: Product, source: &str, at: DateTime<Utc>
         object_type: None,
         object_ref: None,
         source_ip: None,
+        country: None,
         raw: serde_json::json!({ "id": source }),
     }
 }

@@ -1,0 +1,454 @@
+//! Delivery as jobs on the `deliveries` queue. [`Notifier::queue_pending`] turns every alert that
+//! was created or escalated into one delivery per destination (its id derived from alert,
+//! destination and severity, so queueing twice finds the same delivery) and one job each; the job
+//! makes one attempt, records it in the delivery log, and either finishes, asks to be retried no
+//! sooner than the backoff or the destination's `Retry-After`, or gives up (a permanent refusal,
+//! `410 Gone`, which also disables the destination, or attempts exhausted). A delivery that is
+//! already delivered is never sent again, whatever runs twice.
+
+use crate::message::notification;
+use crate::route::destinations_for;
+use crate::NotifyError;
+use chrono::{DateTime, Utc};
+use delivery::{Destination, DestinationKind, Notification, NotificationKind, Outcome, Sender};
+use jobs::{
+    EnqueueOptions, Enqueued, HandlerError, JobContext, JobError, JobStore, WorkerSettings,
+};
+use query::people::PeopleDirectory;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::crypto::KeyRing;
+use store::deliveries::{Attempt, DeliveryStatus};
+use store::Store;
+
+/// The queue delivery jobs live on.
+pub const QUEUE: &str = "deliveries";
+
+/// One delivery to attempt: the job's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    /// The delivery's id.
+    pub delivery: String,
+}
+
+/// The id of the delivery of `alert` at `severity` to `destination`: the idempotency key.
+pub fn delivery_id(alert: &str, destination: &str, severity: domain::Severity) -> String {
+    let mut h = Sha256::new();
+    for part in [alert, destination, severity.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("msg_{hex}")
+}
+
+/// Queues and runs deliveries.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    store: Store,
+    jobs: JobStore,
+    keys: Arc<KeyRing>,
+    sender: Sender,
+    people: Option<PeopleDirectory>,
+    public_url: String,
+}
+
+fn attempt(outcome: &Outcome, started: Instant, now: DateTime<Utc>, detail: String) -> Attempt {
+    Attempt {
+        at: now,
+        outcome: outcome.label().to_owned(),
+        status_code: outcome.status(),
+        detail,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+impl Notifier {
+    /// A notifier over `store` and `jobs`, sending with `sender`, opening secrets with `keys`,
+    /// naming people through `people`, linking to `public_url`.
+    pub fn new(
+        store: Store,
+        jobs: JobStore,
+        keys: Arc<KeyRing>,
+        sender: Sender,
+        people: Option<PeopleDirectory>,
+        public_url: String,
+    ) -> Self {
+        Self {
+            store,
+            jobs,
+            keys,
+            sender,
+            people,
+            public_url,
+        }
+    }
+
+    /// Queues the deliveries of every alert created or escalated since it was last notified;
+    /// returns how many deliveries were queued.
+    ///
+    /// # Errors
+    /// A database error (the alerts stay pending, so the next call queues them).
+    pub async fn queue_pending(&self, now: DateTime<Utc>) -> Result<u64, NotifyError> {
+        let pending = self.store.alerts.pending_notifications(500).await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let destinations = self.store.destinations.all().await?;
+        let rules: BTreeMap<_, _> = self
+            .store
+            .rules
+            .all()
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r.spec))
+            .collect();
+        let mut queued = 0;
+        for alert in pending {
+            let earlier = !self.store.deliveries.for_alert(&alert.id).await?.is_empty();
+            let kind = if earlier {
+                NotificationKind::AlertEscalated
+            } else {
+                NotificationKind::AlertOpened
+            };
+            for d in destinations_for(&alert, rules.get(&alert.rule_id), &destinations, now) {
+                let id = delivery_id(&alert.id, &d.id, alert.severity);
+                self.store
+                    .deliveries
+                    .create(&id, Some(&alert.id), &d.id, kind.as_str(), now)
+                    .await?;
+                self.enqueue(&id, &d.id).await?;
+                queued += 1;
+            }
+            self.store
+                .alerts
+                .notified(&alert.id, alert.severity)
+                .await?;
+        }
+        Ok(queued)
+    }
+
+    async fn enqueue(&self, delivery: &str, destination: &str) -> Result<Enqueued, JobError> {
+        self.jobs
+            .enqueue(
+                QUEUE,
+                &DeliveryJob {
+                    delivery: delivery.to_owned(),
+                },
+                EnqueueOptions {
+                    active_key: Some(format!("delivery:{delivery}")),
+                    max_attempts: delivery::MAX_ATTEMPTS,
+                    labels: BTreeMap::from([("destination".to_owned(), destination.to_owned())]),
+                    run_at: None,
+                },
+            )
+            .await
+    }
+
+    /// Queues a test message to a destination; returns the delivery's id.
+    ///
+    /// # Errors
+    /// An unknown destination, or a database error.
+    pub async fn send_test(
+        &self,
+        destination: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, NotifyError> {
+        if self.store.destinations.get(destination).await?.is_none() {
+            return Err(NotifyError::UnknownDestination(destination.to_owned()));
+        }
+        let id = Notification::new_id();
+        self.store
+            .deliveries
+            .create(&id, None, destination, NotificationKind::Test.as_str(), now)
+            .await?;
+        self.enqueue(&id, destination).await?;
+        Ok(id)
+    }
+
+    /// Sends a delivery again ("resend"), with the same idempotency key.
+    ///
+    /// # Errors
+    /// An unknown delivery, or a database error.
+    pub async fn resend(&self, delivery: &str) -> Result<(), NotifyError> {
+        let d = self
+            .store
+            .deliveries
+            .get(delivery)
+            .await?
+            .ok_or_else(|| NotifyError::UnknownDelivery(delivery.to_owned()))?;
+        self.store.deliveries.reopen(delivery).await?;
+        self.enqueue(delivery, &d.destination_id).await?;
+        Ok(())
+    }
+
+    /// Makes one attempt of a delivery (the job's handler).
+    async fn attempt(
+        &self,
+        job: DeliveryJob,
+        ctx: JobContext,
+    ) -> Result<serde_json::Value, HandlerError> {
+        let fatal = |e: &dyn std::fmt::Display| HandlerError::Fatal(e.to_string());
+        let retry = |e: &dyn std::fmt::Display| HandlerError::Retryable(e.to_string());
+        let Some(d) = self
+            .store
+            .deliveries
+            .get(&job.delivery)
+            .await
+            .map_err(|e| retry(&e))?
+        else {
+            return Err(HandlerError::Fatal(format!(
+                "delivery {} no longer exists",
+                job.delivery
+            )));
+        };
+        if matches!(d.status, DeliveryStatus::Delivered | DeliveryStatus::Gone) {
+            return Ok(
+                serde_json::json!({ "status": d.status.as_str(), "skipped": "already settled" }),
+            );
+        }
+        let now = Utc::now();
+        let Some(stored) = self
+            .store
+            .destinations
+            .get(&d.destination_id)
+            .await
+            .map_err(|e| retry(&e))?
+        else {
+            let reason = "the destination was deleted".to_owned();
+            self.record(
+                &d.id,
+                &Outcome::Failed {
+                    status: None,
+                    reason: reason.clone(),
+                },
+                Instant::now(),
+                now,
+                reason.clone(),
+                DeliveryStatus::Failed,
+            )
+            .await?;
+            return Err(HandlerError::Fatal(reason));
+        };
+        if !stored.enabled {
+            let reason = format!(
+                "the destination is disabled ({})",
+                stored.disabled_reason.as_deref().unwrap_or("switched off")
+            );
+            self.record(
+                &d.id,
+                &Outcome::Failed {
+                    status: None,
+                    reason: reason.clone(),
+                },
+                Instant::now(),
+                now,
+                reason.clone(),
+                DeliveryStatus::Failed,
+            )
+            .await?;
+            return Err(HandlerError::Fatal(reason));
+        }
+        let kind: DestinationKind = stored.kind.parse().map_err(|e| fatal(&e))?;
+        let secret = stored.secret(&self.keys).map_err(|e| fatal(&e))?;
+        let destination =
+            Destination::from_parts(kind, &stored.settings, secret).map_err(|e| fatal(&e))?;
+        let message = match &d.alert_id {
+            None => Notification {
+                id: d.id.clone(),
+                ..Notification::test(now, &self.public_url)
+            },
+            Some(alert_id) => {
+                let Some(alert) = self
+                    .store
+                    .alerts
+                    .get(alert_id)
+                    .await
+                    .map_err(|e| retry(&e))?
+                else {
+                    return Err(HandlerError::Fatal(format!(
+                        "alert {alert_id} no longer exists"
+                    )));
+                };
+                let people = match &self.people {
+                    Some(p) => p.snapshot().await.ok(),
+                    None => None,
+                };
+                let kind = if d.event == NotificationKind::AlertEscalated.as_str() {
+                    NotificationKind::AlertEscalated
+                } else {
+                    NotificationKind::AlertOpened
+                };
+                notification(
+                    &alert,
+                    kind,
+                    &d.id,
+                    people.as_deref(),
+                    &self.public_url,
+                    now,
+                )
+            }
+        };
+        let started = Instant::now();
+        let outcome = self.sender.send(&destination, &message, now).await;
+        tracing::info!(
+            delivery.id = %d.id,
+            destination.id = %stored.id,
+            destination.kind = %stored.kind,
+            delivery.outcome = outcome.label(),
+            delivery.status = outcome.status().unwrap_or(0),
+            attempt = ctx.attempt,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "delivery attempted"
+        );
+        match &outcome {
+            Outcome::Delivered {
+                remote_ref, detail, ..
+            } => {
+                self.record(
+                    &d.id,
+                    &outcome,
+                    started,
+                    now,
+                    detail.clone(),
+                    DeliveryStatus::Delivered,
+                )
+                .await?;
+                if let (Some(key), Some(alert)) = (remote_ref, &d.alert_id) {
+                    self.store
+                        .alerts
+                        .link_issue(alert, key)
+                        .await
+                        .map_err(|e| retry(&e))?;
+                }
+                Ok(serde_json::json!({ "status": "delivered", "remote_ref": remote_ref }))
+            }
+            Outcome::Retry {
+                retry_after,
+                reason,
+                ..
+            } => {
+                let last = ctx.attempt >= delivery::MAX_ATTEMPTS;
+                let status = if last {
+                    DeliveryStatus::Failed
+                } else {
+                    DeliveryStatus::Pending
+                };
+                self.record(&d.id, &outcome, started, now, reason.clone(), status)
+                    .await?;
+                if last {
+                    return Err(HandlerError::Fatal(format!(
+                        "gave up after {} attempts: {reason}",
+                        ctx.attempt
+                    )));
+                }
+                let wait = delivery::backoff(ctx.attempt, *retry_after, &mut rand::thread_rng());
+                Err(HandlerError::RetryAfter {
+                    reason: reason.clone(),
+                    after: wait,
+                })
+            }
+            Outcome::Gone { status } => {
+                let reason = format!("answered {status} Gone at {}; disabled", now.to_rfc3339());
+                self.record(
+                    &d.id,
+                    &outcome,
+                    started,
+                    now,
+                    reason.clone(),
+                    DeliveryStatus::Gone,
+                )
+                .await?;
+                self.store
+                    .destinations
+                    .set_enabled(&stored.id, false, Some(&reason))
+                    .await
+                    .map_err(|e| retry(&e))?;
+                Err(HandlerError::Fatal(reason))
+            }
+            Outcome::Failed { reason, .. } => {
+                self.record(
+                    &d.id,
+                    &outcome,
+                    started,
+                    now,
+                    reason.clone(),
+                    DeliveryStatus::Failed,
+                )
+                .await?;
+                Err(HandlerError::Fatal(reason.clone()))
+            }
+        }
+    }
+
+    async fn record(
+        &self,
+        id: &str,
+        outcome: &Outcome,
+        started: Instant,
+        now: DateTime<Utc>,
+        detail: String,
+        status: DeliveryStatus,
+    ) -> Result<(), HandlerError> {
+        let a = attempt(outcome, started, now, detail);
+        self.store
+            .deliveries
+            .attempted(
+                id,
+                &a,
+                status,
+                match outcome {
+                    Outcome::Delivered { remote_ref, .. } => remote_ref.as_deref(),
+                    _ => None,
+                },
+            )
+            .await
+            .map_err(|e| HandlerError::Retryable(e.to_string()))
+    }
+}
+
+/// Worker settings: a few deliveries at once, picked up within half a second, no in-process
+/// retries (every attempt is logged and backed off).
+pub fn worker_settings(name_prefix: &str) -> WorkerSettings {
+    WorkerSettings {
+        name_prefix: name_prefix.to_owned(),
+        concurrency: 4,
+        poll_interval: Duration::from_millis(500),
+        backoff_base: Duration::from_secs(5),
+        backoff_max: Duration::from_secs(24 * 3600),
+        fast_retries: 0,
+        ..WorkerSettings::new(QUEUE)
+    }
+}
+
+/// Runs delivery workers until `shutdown` completes.
+///
+/// # Errors
+/// When the job backend cannot start.
+pub async fn run_workers(
+    notifier: Notifier,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), JobError> {
+    let db = notifier.store.db.clone();
+    let notifier = Arc::new(notifier);
+    jobs::run_workers(
+        db,
+        settings,
+        move |job: DeliveryJob, ctx: JobContext| {
+            let notifier = notifier.clone();
+            async move { notifier.attempt(job, ctx).await }
+        },
+        shutdown,
+    )
+    .await
+}
