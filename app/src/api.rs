@@ -1,8 +1,10 @@
 //! Server functions, one module per area. Each checks the session, calls one service and maps the
 //! result to a DTO that compiles to wasm.
 
+pub mod alerts;
 pub mod auth;
 pub mod chart;
+pub mod destinations;
 pub mod events;
 pub mod exports;
 #[cfg(feature = "ssr")]
@@ -10,5 +12,6 @@ pub(crate) mod graphics;
 pub mod jobs;
 pub mod overview;
 pub mod people;
+pub mod rules;
 pub mod sync;
 pub mod teams;

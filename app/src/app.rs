@@ -2,6 +2,8 @@
 
 use crate::components::layout::Layout;
 use crate::pages::{
+    alerts::{AlertPage, AlertsPage},
+    destinations::{DestinationPage, DestinationsPage},
     event::EventPage,
     events::EventsPage,
     jobs::{JobPage, JobsPage},
@@ -9,6 +11,7 @@ use crate::pages::{
     not_found::NotFound,
     overview::OverviewPage,
     people::{PeoplePage, PersonPage},
+    rules::{EditRulePage, NewRulePage, RulesPage},
     sync::SyncPage,
     teams::{TeamPage, TeamsPage},
 };
@@ -61,6 +64,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                     <Route path=path!("/exports") view=crate::pages::exports::ExportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/alerts/:id") view=AlertPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rules") view=RulesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rules/new") view=NewRulePage ssr=SsrMode::Async/>
+                    <Route path=path!("/rules/:id") view=EditRulePage ssr=SsrMode::Async/>
+                    <Route path=path!("/destinations") view=DestinationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/destinations/:id") view=DestinationPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -74,3 +74,41 @@ internal_from! {
     tower_sessions::session::Error => "reading the session failed",
     ingest::status::StatusError => "reading the streams' status failed",
 }
+
+/// A rule that cannot be changed as asked says why (`400`, `404`); a database failure is internal.
+#[cfg(feature = "ssr")]
+impl From<store::alert_rules::RuleChangeError> for ApiError {
+    fn from(e: store::alert_rules::RuleChangeError) -> Self {
+        use store::alert_rules::RuleChangeError as E;
+        match e {
+            E::NotFound(_) => crate::ssr::not_found(),
+            E::BuiltIn(_) | E::Exists(_) => crate::ssr::bad_request(e),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A rule that does not validate is the request's fault; anything else is internal.
+#[cfg(feature = "ssr")]
+impl From<rules::RulesError> for ApiError {
+    fn from(e: rules::RulesError) -> Self {
+        match e {
+            rules::RulesError::Invalid { .. } => crate::ssr::bad_request(e),
+            rules::RulesError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// An unknown destination or delivery is `404`; the rest is internal.
+#[cfg(feature = "ssr")]
+impl From<notify::NotifyError> for ApiError {
+    fn from(e: notify::NotifyError) -> Self {
+        match e {
+            notify::NotifyError::UnknownDestination(_)
+            | notify::NotifyError::UnknownDelivery(_) => crate::ssr::not_found(),
+            notify::NotifyError::Destination(e) => crate::ssr::bad_request(e),
+            notify::NotifyError::Store(e) => e.into(),
+            notify::NotifyError::Jobs(e) => e.into(),
+        }
+    }
+}

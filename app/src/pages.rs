@@ -1,5 +1,7 @@
 //! One module per page.
 
+pub mod alerts;
+pub mod destinations;
 pub mod event;
 pub mod events;
 pub mod exports;
@@ -8,5 +10,6 @@ pub mod login;
 pub mod not_found;
 pub mod overview;
 pub mod people;
+pub mod rules;
 pub mod sync;
 pub mod teams;

@@ -346,6 +346,7 @@ async fn populate(store: &Store, keys: Arc<KeyRing>, total: u64) -> Fixture {
                 object_type: object_type.map(str::to_owned),
                 object_ref,
                 source_ip: (pipeline == Pipeline::Audit).then(|| address(&mut rng)),
+                country: None,
                 raw: serde_json::json!({ "n": i, "kind": operation.as_str() }),
             });
             i += 1;

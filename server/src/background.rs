@@ -1,5 +1,7 @@
-//! The work `atlaslens serve` does besides answering HTTP: sync workers and the scheduler. Both
-//! stop when the server does; in-flight syncs finish or are handed back to the queue.
+//! The work `atlaslens serve` does besides answering HTTP: sync workers and the scheduler, and the
+//! rules worker with its ticker (each sync run queues an evaluation, each pass queues the
+//! deliveries of new alerts), and the delivery workers. All stop when the server
+//! does; in-flight jobs finish or are handed back to the queue.
 
 use connectors::deployments::Deployments;
 use ingest::{queue, Syncer};
@@ -8,6 +10,9 @@ use std::time::Duration;
 use store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// How often the rules ticker queues a pass (stream rules have no events to trigger them).
+const RULES_TICK: Duration = Duration::from_secs(30);
 
 /// Running background tasks.
 #[derive(Debug)]
@@ -24,28 +29,74 @@ fn stopped(rx: &watch::Receiver<bool>) -> impl std::future::Future<Output = ()> 
 }
 
 impl Background {
-    /// Starts sync workers and, when `schedule` is set, the scheduler.
+    /// Starts sync workers, the rules worker and, when `schedule` is set, the sync scheduler and
+    /// the rules ticker.
     pub fn start(
         store: &Store,
         jobs: &jobs::JobStore,
         syncer: Syncer,
         deployments: Arc<Deployments>,
+        notifier: notify::Notifier,
         lease: Duration,
         schedule: bool,
     ) -> Self {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let (workers_store, shutdown) = (store.clone(), stopped(&rx));
+        let evaluation_jobs = jobs.clone();
+        let after_sync: queue::AfterSync = Arc::new(move |stream, inserted| {
+            let jobs = evaluation_jobs.clone();
+            Box::pin(async move {
+                let reason = format!("sync {stream} ({inserted} new)");
+                if let Err(e) = rules::queue::enqueue(&jobs, &reason).await {
+                    tracing::warn!(stream = %stream, error = %e, "could not queue a rules evaluation");
+                }
+            })
+        });
         tasks.push(tokio::spawn(async move {
             let settings = queue::worker_settings("sync", lease);
-            if let Err(e) = queue::run_workers(&workers_store, syncer, settings, shutdown).await {
+            if let Err(e) =
+                queue::run_workers(&workers_store, syncer, settings, after_sync, shutdown).await
+            {
                 tracing::error!(error = %e, "the sync workers stopped");
             }
         }));
+        let streams = Arc::new(services::stream_infos(&deployments));
+        let pass_notifier = notifier.clone();
+        let shutdown = stopped(&rx);
+        tasks.push(tokio::spawn(async move {
+            let settings = notify::queue::worker_settings("deliveries");
+            if let Err(e) = notify::queue::run_workers(notifier, settings, shutdown).await {
+                tracing::error!(error = %e, "the delivery workers stopped");
+            }
+        }));
+        let (rules_store, shutdown) = (store.clone(), stopped(&rx));
+        tasks.push(tokio::spawn(async move {
+            let settings = rules::queue::worker_settings("rules");
+            let queue_notifier = pass_notifier.clone();
+            let after: rules::queue::AfterPass = Arc::new(move || {
+                let n = queue_notifier.clone();
+                Box::pin(async move {
+                    if let Err(e) = n.queue_pending(chrono::Utc::now()).await {
+                        tracing::warn!(error = %e, "could not queue alert deliveries; the next pass tries again");
+                    }
+                })
+            });
+            if let Err(e) =
+                rules::queue::run_workers(&rules_store, streams, settings, after, shutdown).await
+            {
+                tracing::error!(error = %e, "the rules worker stopped");
+            }
+        }));
+        let jobs_for_ticker = jobs.clone();
         if schedule {
             let (store, jobs, shutdown) = (store.clone(), jobs.clone(), stopped(&rx));
             tasks.push(tokio::spawn(async move {
                 queue::run_scheduler(store, jobs, deployments, shutdown).await;
+            }));
+            let (ticker_jobs, shutdown) = (jobs_for_ticker, stopped(&rx));
+            tasks.push(tokio::spawn(async move {
+                rules::queue::run_ticker(ticker_jobs, RULES_TICK, shutdown).await;
             }));
         }
         Self { stop, tasks }

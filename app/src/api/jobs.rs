@@ -81,12 +81,14 @@ pub struct JobView {
 pub async fn list_jobs(
     status: Option<String>,
     stream: Option<String>,
+    queue: Option<String>,
 ) -> Result<JobListing, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let filter = helpers::job_filter(status.as_deref(), stream.as_deref(), 200)?;
+    let mut filter = helpers::job_filter(status.as_deref(), stream.as_deref(), 200)?;
+    filter.queue = helpers::queue(queue.as_deref())?.to_owned();
     let jobs = state.jobs.list(&filter).await?;
-    let counts = state.jobs.counts(ingest::queue::QUEUE).await?;
+    let counts = state.jobs.counts(&filter.queue).await?;
     Ok(JobListing {
         rows: jobs.iter().map(helpers::job_row).collect(),
         counts: counts
@@ -174,6 +176,18 @@ mod helpers {
     ///
     /// # Errors
     /// [`ApiError::BadRequest`] for an unknown status.
+    /// The queue a Jobs view lists: sync runs, rule evaluations or alert deliveries.
+    pub(super) fn queue(name: Option<&str>) -> Result<&'static str, ApiError> {
+        match name.unwrap_or_default() {
+            "" | "sync" => Ok(ingest::queue::QUEUE),
+            "rules" => Ok(rules::queue::QUEUE),
+            "deliveries" => Ok(notify::QUEUE),
+            other => Err(bad_request(format!(
+                "`{other}` is not a queue; use sync, rules or deliveries"
+            ))),
+        }
+    }
+
     pub(super) fn job_filter(
         status: Option<&str>,
         stream: Option<&str>,
@@ -201,8 +215,18 @@ mod helpers {
             id: j.id.clone(),
             status: j.status.as_str().to_owned(),
             retrying_at: j.next_attempt_at,
-            stream: j.labels.get("stream").cloned().unwrap_or_default(),
-            trigger: j.labels.get("trigger").cloned().unwrap_or_default(),
+            stream: j
+                .labels
+                .get("stream")
+                .or_else(|| j.labels.get("destination"))
+                .cloned()
+                .unwrap_or_default(),
+            trigger: j
+                .labels
+                .get("trigger")
+                .or_else(|| j.labels.get("reason"))
+                .cloned()
+                .unwrap_or_default(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             created_at: j.created_at,

@@ -6,9 +6,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The pages in the navigation, in order.
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 9] = [
     ("/overview", "Overview"),
     ("/events", "Events"),
+    ("/alerts", "Alerts"),
+    ("/rules", "Rules"),
     ("/people", "People"),
     ("/teams", "Teams"),
     ("/sync", "Sync"),

@@ -116,6 +116,7 @@ fn FilterForm(query: EventQuery, limit: u32, teams: Vec<(String, String)>) -> im
 #[component]
 fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) -> impl IntoView {
     let share = format!("/events?{}", page.share_query);
+    let alert_on_this = alert_on_this(&page.share_query);
     if page.rows.is_empty() && first {
         let filtered = !query.is_empty();
         return view! {
@@ -141,7 +142,7 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
         }
     };
     view! {
-        <p class="share"><a href=share data-testid="share-link">"Share this view"</a>" (fixed times) · "<crate::components::export_links::ExportLinks query=page.share_query.clone()/></p>
+        <p class="share"><a href=share data-testid="share-link">"Share this view"</a>" (fixed times) · "<crate::components::export_links::ExportLinks query=page.share_query.clone()/>" · "<a href=alert_on_this data-testid="alert-on-this">"Alert on this"</a></p>
         <table class="events" data-testid="events-table">
             <thead>
                 <tr>
@@ -184,6 +185,19 @@ fn EventTable(page: EventListing, query: EventQuery, limit: u32, first: bool) ->
         </nav>
     }
     .into_any()
+}
+
+/// The new-rule form with this view's filter (without its time range: a rule looks at what
+/// arrives) pre-filled.
+fn alert_on_this(share_query: &str) -> String {
+    let mut q = domain::rule::parse_filter(share_query).unwrap_or_default();
+    q.range.clear();
+    q.from.clear();
+    q.to.clear();
+    format!(
+        "/rules/new?filter={}",
+        domain::url::encode_component(&q.to_query(&[]))
+    )
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The Jobs page: sync jobs by status and stream (filters in the URL), with retry, kill and a
+//! The Jobs page: the jobs of one queue (sync runs, rule evaluations, alert deliveries) by status
+//! and stream (filters in the URL), with retry, kill and a
 //! bulk retry of every failed job the filter matches. It refreshes itself while jobs are queued
 //! or running. Each job links to its page, which lists every attempt with its error.
 
@@ -12,12 +13,19 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 const STATUSES: [&str; 5] = ["pending", "running", "done", "failed", "killed"];
 
+const QUEUES: [(&str, &str); 3] = [
+    ("sync", "sync runs"),
+    ("rules", "rule evaluations"),
+    ("deliveries", "alert deliveries"),
+];
+
 /// The Jobs page.
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let query = use_query_map();
     let status = move || query.read().get("status").filter(|s| !s.is_empty());
     let stream = move || query.read().get("stream").filter(|s| !s.is_empty());
+    let queue = move || query.read().get("queue").filter(|s| !s.is_empty());
     let retry = ServerAction::<RetryJob>::new();
     let kill = ServerAction::<KillJob>::new();
     let retry_failed = ServerAction::<RetryFailed>::new();
@@ -26,10 +34,11 @@ pub fn JobsPage() -> impl IntoView {
             (
                 status(),
                 stream(),
+                queue(),
                 retry.version().get() + kill.version().get() + retry_failed.version().get(),
             )
         },
-        |(status, stream, _)| list_jobs(status, stream),
+        |(status, stream, queue, _)| list_jobs(status, stream, queue),
     );
     let busy = Signal::derive(move || {
         listing.get().and_then(Result::ok).is_some_and(|l| {
@@ -55,6 +64,10 @@ pub fn JobsPage() -> impl IntoView {
                                 {counts.into_iter().map(|(s, n)| view! { <span class=format!("state state-{s}")>{format!("{s}: {n}")}</span> " " }).collect_view()}
                             </p>
                             <form method="get" action="/jobs" class="filters">
+                                <label for="job-queue">"Queue"</label>
+                                <select id="job-queue" name="queue">
+                                    {QUEUES.iter().map(|(v, l)| view! { <option value=*v selected=queue().as_deref().unwrap_or("sync") == *v>{*l}</option> }).collect_view()}
+                                </select>
                                 <label for="job-status">"Status"</label>
                                 <select id="job-status" name="status">
                                     <option value="" selected=status().is_none()>"any"</option>

@@ -13,6 +13,8 @@
 //! | `ATLASLENS_SECURE_COOKIES` | off | mark the session cookie `Secure` (set behind TLS) |
 //! | `ATLASLENS_SESSION_IDLE_MINUTES` | `480` | a session ends after this long without a request |
 //! | `ATLASLENS_EMBEDDED_CACHE_MB` | `1024` | storage-engine cache of the embedded database |
+//! | `ATLASLENS_PUBLIC_URL` | `http://<bind>` | the address people open AtlasLens at: alert links in notifications |
+//! | `ATLASLENS_ALLOW_PRIVATE_DESTINATIONS` | off | let alert destinations be loopback or private addresses (demo, tests); off in production, the SSRF guard |
 
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -56,6 +58,10 @@ pub struct Settings {
     /// How long a sync worker's claim on a job lasts without a heartbeat before another worker
     /// takes the job over, in seconds.
     pub job_lease_seconds: u32,
+    /// The address people open AtlasLens at, for links in notifications.
+    pub public_url: String,
+    /// Whether alert destinations may be loopback or private addresses (off: the SSRF guard).
+    pub allow_private_destinations: bool,
 }
 
 impl Settings {
@@ -114,10 +120,24 @@ impl Settings {
         let embedded_cache_mb =
             parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
         let job_lease_seconds = parse_number(&get, "ATLASLENS_JOB_LEASE_SECONDS", 60, 2..=3600)?;
-        let secure_cookies = match get("ATLASLENS_SECURE_COOKIES").as_deref() {
-            None | Some("0" | "false" | "no" | "off") => false,
-            Some("1" | "true" | "yes" | "on") => true,
-            Some(_) => return Err(bad("ATLASLENS_SECURE_COOKIES", "expected true or false")),
+        let flag = |name: &'static str| match get(name).as_deref() {
+            None | Some("0" | "false" | "no" | "off") => Ok(false),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some(_) => Err(bad(name, "expected true or false")),
+        };
+        let secure_cookies = flag("ATLASLENS_SECURE_COOKIES")?;
+        let allow_private_destinations = flag("ATLASLENS_ALLOW_PRIVATE_DESTINATIONS")?;
+        let public_url = match get("ATLASLENS_PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                u.trim_end_matches('/').to_owned()
+            }
+            Some(_) => {
+                return Err(bad(
+                    "ATLASLENS_PUBLIC_URL",
+                    "expected an http(s) URL such as https://atlaslens.example.com",
+                ))
+            }
         };
         Ok(Self {
             mongodb_uri: get("MONGODB_URI").map(SecretString::from),
@@ -136,6 +156,8 @@ impl Settings {
                 .unwrap_or_default(),
             retention_days,
             secure_cookies,
+            public_url,
+            allow_private_destinations,
             session_idle_minutes,
             embedded_cache_mb,
             deployments_file: get("ATLASLENS_CONFIG").map(PathBuf::from),

@@ -11,4 +11,4 @@ pub mod config;
 mod state;
 
 pub use config::{ConfigError, Settings};
-pub use state::AppState;
+pub use state::{notifier, stream_infos, AppState};

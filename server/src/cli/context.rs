@@ -63,6 +63,10 @@ impl Context {
         let ready = async {
             store.ensure_indexes(settings.retention_days).await?;
             store.upgrade().await?;
+            store
+                .rules
+                .install_builtin(&rules::builtin::pack(), chrono::Utc::now())
+                .await?;
             jobs.setup().await?;
             anyhow::Ok(())
         }
@@ -100,6 +104,22 @@ impl Context {
         )
     }
 
+    /// The notifier of this process (settings' public URL and destination policy).
+    pub fn notifier(&self) -> notify::Notifier {
+        let policy = if self.settings.allow_private_destinations {
+            delivery::UrlPolicy::allow_private()
+        } else {
+            delivery::UrlPolicy::production()
+        };
+        services::notifier(
+            &self.store,
+            self.keys.clone(),
+            self.people_directory(),
+            &self.settings.public_url,
+            policy,
+        )
+    }
+
     /// Starts sync workers (and the scheduler when `schedule`).
     pub fn start_background(&self, schedule: bool) -> Background {
         Background::start(
@@ -107,6 +127,7 @@ impl Context {
             &self.jobs,
             self.syncer(),
             self.deployments.clone(),
+            self.notifier(),
             std::time::Duration::from_secs(u64::from(self.settings.job_lease_seconds)),
             schedule,
         )

@@ -88,6 +88,10 @@ async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyho
         ctx.deployments.clone(),
         ctx.keys.clone(),
         PEOPLE_RELOAD,
+    )
+    .with_delivery(
+        &ctx.settings.public_url,
+        ctx.settings.allow_private_destinations,
     );
     let auth = Authenticator::new(&ctx.store, ctx.keys.clone());
     let app =

@@ -78,6 +78,7 @@ async fn seed(app: &TestApp) -> (PersonId, PersonId) {
             container: Some("OPS".into()),
         }),
         source_ip: None,
+        country: None,
         raw: serde_json::json!({ "n": n }),
     };
     let mut events = vec![

@@ -44,7 +44,14 @@ async fn a_queued_sync_runs_to_done_and_a_refused_credential_fails_only_its_stre
         &h.store,
         &jobs,
         syncer,
-        deployments,
+        deployments.clone(),
+        services::AppState::new(
+            h.store.clone(),
+            deployments,
+            Arc::new(KeyRing::new(&[9u8; 32], &[])),
+            Duration::ZERO,
+        )
+        .notifier,
         Duration::from_secs(5),
         false,
     );

@@ -109,6 +109,13 @@ async fn a_sync_whose_worker_process_is_killed_is_recovered_and_completed_once()
         &jobs,
         syncer,
         h.deployments.clone(),
+        services::AppState::new(
+            h.store.clone(),
+            h.deployments.clone(),
+            Arc::new(KeyRing::new(&KEY, &[])),
+            Duration::ZERO,
+        )
+        .notifier,
         Duration::from_secs(3),
         false,
     );
