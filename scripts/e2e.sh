@@ -21,8 +21,17 @@ sim_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 
 sim=$!
 export SIM_URL="http://127.0.0.1:$sim_port" ATLASLENS_CONFIG="$data/deployments.toml"
 export SIMULATOR_ORG_API_KEY=sim-org-api-key SIMULATOR_SITE_API_TOKEN=sim-site-token SIMULATOR_BITBUCKET_API_TOKEN=sim-bitbucket-token
+# Stand-ins for Slack, Jira, a signed webhook and syslog, so alerts can be followed to where they
+# land; AtlasLens must be allowed to send to loopback for them.
+receivers_bin="$CARGO_TARGET_DIR/debug/test-receivers"
+cargo build -q -p testkit --bin test-receivers
+"$receivers_bin" "127.0.0.1:0" "$data/receivers.json" >"$data/receivers.log" 2>&1 &
+receivers=$!
+export ATLASLENS_ALLOW_PRIVATE_DESTINATIONS=1 RECEIVERS_FILE="$data/receivers.json"
+
 server=""
 cleanup() {
+  kill -TERM "$receivers" 2>/dev/null || true
   [ -n "$server" ] && kill -TERM "$server" 2>/dev/null || true
   [ -n "$server" ] && wait "$server" 2>/dev/null || true
   kill -TERM "$sim" 2>/dev/null || true
@@ -33,6 +42,11 @@ trap cleanup EXIT
 for _ in $(seq 1 120); do
   [ -s "$data/deployments.toml" ] && curl -fsS "$SIM_URL/_sim/faults" >/dev/null 2>&1 && break
   kill -0 "$sim" 2>/dev/null || { cat "$data/simulate.log" >&2; echo "atlaslens simulate exited" >&2; exit 1; }
+  sleep 0.5
+done
+for _ in $(seq 1 60); do
+  [ -s "$RECEIVERS_FILE" ] && break
+  kill -0 "$receivers" 2>/dev/null || { cat "$data/receivers.log" >&2; echo "test-receivers exited" >&2; exit 1; }
   sleep 0.5
 done
 

@@ -65,14 +65,14 @@ impl Background {
         let pass_notifier = notifier.clone();
         let shutdown = stopped(&rx);
         tasks.push(tokio::spawn(async move {
-            let settings = notify::queue::worker_settings("deliveries");
+            let settings = notify::queue::worker_settings("deliveries", lease);
             if let Err(e) = notify::queue::run_workers(notifier, settings, shutdown).await {
                 tracing::error!(error = %e, "the delivery workers stopped");
             }
         }));
         let (rules_store, shutdown) = (store.clone(), stopped(&rx));
         tasks.push(tokio::spawn(async move {
-            let settings = rules::queue::worker_settings("rules");
+            let settings = rules::queue::worker_settings("rules", lease);
             let queue_notifier = pass_notifier.clone();
             let after: rules::queue::AfterPass = Arc::new(move || {
                 let n = queue_notifier.clone();

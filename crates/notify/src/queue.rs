@@ -11,6 +11,7 @@ use crate::route::destinations_for;
 use crate::NotifyError;
 use chrono::{DateTime, Utc};
 use delivery::{Destination, DestinationKind, Notification, NotificationKind, Outcome, Sender};
+use domain::{RuleId, RuleSpec};
 use jobs::{
     EnqueueOptions, Enqueued, HandlerError, JobContext, JobError, JobStore, WorkerSettings,
 };
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::crypto::KeyRing;
 use store::deliveries::{Attempt, DeliveryStatus};
+use store::destinations::StoredDestination;
 use store::Store;
 
 /// The queue delivery jobs live on.
@@ -99,42 +101,47 @@ impl Notifier {
     /// # Errors
     /// A database error (the alerts stay pending, so the next call queues them).
     pub async fn queue_pending(&self, now: DateTime<Utc>) -> Result<u64, NotifyError> {
-        let pending = self.store.alerts.pending_notifications(500).await?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let destinations = self.store.destinations.all().await?;
-        let rules: BTreeMap<_, _> = self
-            .store
-            .rules
-            .all()
-            .await?
-            .into_iter()
-            .map(|r| (r.id.clone(), r.spec))
-            .collect();
+        const PAGE: i64 = 500;
         let mut queued = 0;
-        for alert in pending {
-            let earlier = !self.store.deliveries.for_alert(&alert.id).await?.is_empty();
-            let kind = if earlier {
-                NotificationKind::AlertEscalated
-            } else {
-                NotificationKind::AlertOpened
-            };
-            for d in destinations_for(&alert, rules.get(&alert.rule_id), &destinations, now) {
-                let id = delivery_id(&alert.id, &d.id, alert.severity);
-                self.store
-                    .deliveries
-                    .create(&id, Some(&alert.id), &d.id, kind.as_str(), now)
-                    .await?;
-                self.enqueue(&id, &d.id).await?;
-                queued += 1;
+        let mut context: Option<(Vec<StoredDestination>, BTreeMap<RuleId, RuleSpec>)> = None;
+        loop {
+            let pending = self.store.alerts.pending_notifications(PAGE).await?;
+            if pending.is_empty() {
+                return Ok(queued);
             }
-            self.store
-                .alerts
-                .notified(&alert.id, alert.severity)
-                .await?;
+            let (destinations, rules) = match &context {
+                Some(c) => c,
+                None => {
+                    let rules = self.store.rules.all().await?;
+                    let rules = rules.into_iter().map(|r| (r.id, r.spec)).collect();
+                    context.insert((self.store.destinations.all().await?, rules))
+                }
+            };
+            let page = pending.len() as i64;
+            for alert in pending {
+                let kind = if alert.notified_severity.is_some() {
+                    NotificationKind::AlertEscalated
+                } else {
+                    NotificationKind::AlertOpened
+                };
+                for d in destinations_for(&alert, rules.get(&alert.rule_id), destinations, now) {
+                    let id = delivery_id(&alert.id, &d.id, alert.severity);
+                    self.store
+                        .deliveries
+                        .create(&id, Some(&alert.id), &d.id, kind.as_str(), now)
+                        .await?;
+                    self.enqueue(&id, &d.id).await?;
+                    queued += 1;
+                }
+                self.store
+                    .alerts
+                    .notified(&alert.id, alert.severity)
+                    .await?;
+            }
+            if page < PAGE {
+                return Ok(queued);
+            }
         }
-        Ok(queued)
     }
 
     async fn enqueue(&self, delivery: &str, destination: &str) -> Result<Enqueued, JobError> {
@@ -417,11 +424,14 @@ impl Notifier {
 }
 
 /// Worker settings: a few deliveries at once, picked up within half a second, no in-process
-/// retries (every attempt is logged and backed off).
-pub fn worker_settings(name_prefix: &str) -> WorkerSettings {
+/// retries (every attempt is logged and backed off); a delivery of a killed process is taken over
+/// once `lease` lapses.
+pub fn worker_settings(name_prefix: &str, lease: Duration) -> WorkerSettings {
     WorkerSettings {
         name_prefix: name_prefix.to_owned(),
         concurrency: 4,
+        lease,
+        heartbeat: (lease / 4).max(Duration::from_millis(250)),
         poll_interval: Duration::from_millis(500),
         backoff_base: Duration::from_secs(5),
         backoff_max: Duration::from_secs(24 * 3600),

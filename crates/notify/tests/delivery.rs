@@ -116,7 +116,7 @@ async fn world() -> World {
     let (stop, rx) = watch::channel(false);
     let settings = jobs::WorkerSettings {
         backoff_base: std::time::Duration::from_millis(200),
-        ..notify::queue::worker_settings("test")
+        ..notify::queue::worker_settings("test", std::time::Duration::from_secs(60))
     };
     let (n, mut rx) = (notifier.clone(), rx.clone());
     tokio::spawn(async move {

@@ -50,11 +50,14 @@ pub async fn enqueue(jobs: &JobStore, reason: &str) -> Result<Enqueued, JobError
     .await
 }
 
-/// Worker settings: one pass at a time, picked up within half a second.
-pub fn worker_settings(name_prefix: &str) -> WorkerSettings {
+/// Worker settings: one pass at a time, picked up within half a second; a pass of a killed
+/// process is taken over once `lease` lapses.
+pub fn worker_settings(name_prefix: &str, lease: Duration) -> WorkerSettings {
     WorkerSettings {
         name_prefix: name_prefix.to_owned(),
         concurrency: 1,
+        lease,
+        heartbeat: (lease / 4).max(Duration::from_millis(250)),
         poll_interval: Duration::from_millis(500),
         backoff_base: Duration::from_secs(5),
         ..WorkerSettings::new(QUEUE)

@@ -35,9 +35,11 @@ async fn with_rule(id: &str) -> Store {
         })
         .collect();
     assert_eq!(pack.len(), 1, "no built-in rule {id}");
-    store.rules.install_builtin(&pack, now()).await.unwrap();
-    let rid = RuleId::parse(id).unwrap();
-    store.rules.start(&rid, None, now()).await.unwrap();
+    store
+        .rules
+        .install_builtin(&pack, None, now())
+        .await
+        .unwrap();
     store
 }
 

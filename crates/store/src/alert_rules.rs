@@ -141,6 +141,7 @@ impl RuleStore {
     pub async fn install_builtin(
         &self,
         pack: &[(RuleId, RuleSpec)],
+        newest: Option<&IngestMark>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let mut added = 0;
@@ -163,6 +164,9 @@ impl RuleStore {
                 .upsert(true)
                 .await?;
             if r.upserted_id.is_some() {
+                // Started now, so a rule installed on an empty store evaluates the first sync
+                // whichever runs first, the sync or the first pass.
+                self.start(id, newest, now).await?;
                 added += 1;
             }
         }

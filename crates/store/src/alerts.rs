@@ -88,6 +88,9 @@ pub struct Alert {
     pub incident_id: Option<String>,
     /// The Jira issue a Jira destination opened for it.
     pub jira_issue: Option<String>,
+    /// The severity its deliveries were last queued at (`None`: never notified), so a later
+    /// notification is known to be an escalation.
+    pub notified_severity: Option<Severity>,
     /// When it was first recorded.
     pub created_at: DateTime<Utc>,
 }
@@ -128,6 +131,8 @@ struct AlertDoc {
     notify_pending: bool,
     #[serde(default)]
     jira_issue: Option<String>,
+    #[serde(default)]
+    notified_severity: Option<Severity>,
     created_at: bson::DateTime,
 }
 
@@ -175,6 +180,7 @@ impl TryFrom<AlertDoc> for Alert {
             closed: who(d.closed_by, d.closed_at),
             incident_id: d.incident_id,
             jira_issue: d.jira_issue,
+            notified_severity: d.notified_severity,
             created_at: d.created_at.to_chrono(),
         })
     }
@@ -314,9 +320,9 @@ impl AlertStore {
                 } },
             )
             .await?;
-        if attached > 0 || created {
-            self.recount(&r.id).await?;
-        }
+        // Always, not only when something was attached: a process killed between attaching and
+        // counting leaves a stale count that only a recount on the retry repairs.
+        self.recount(&r.id).await?;
         let alert = self
             .get(&r.id)
             .await?
@@ -553,7 +559,10 @@ impl AlertStore {
         self.alerts
             .update_one(
                 doc! { "_id": id, "severity_rank": { "$lte": rank(severity) } },
-                doc! { "$set": { "notify_pending": false } },
+                doc! { "$set": {
+                    "notify_pending": false,
+                    "notified_severity": bson::to_bson(&severity).map_err(|e| StoreError::corrupt(ALERTS, e.to_string()))?,
+                } },
             )
             .await?;
         Ok(())

@@ -63,9 +63,10 @@ impl Context {
         let ready = async {
             store.ensure_indexes(settings.retention_days).await?;
             store.upgrade().await?;
+            let newest = store.events.newest_mark().await?;
             store
                 .rules
-                .install_builtin(&rules::builtin::pack(), chrono::Utc::now())
+                .install_builtin(&rules::builtin::pack(), newest.as_ref(), chrono::Utc::now())
                 .await?;
             jobs.setup().await?;
             anyhow::Ok(())
