@@ -118,30 +118,56 @@ impl Notifier {
                 }
             };
             let page = pending.len() as i64;
+            let mut held_back = false;
             for alert in pending {
                 let kind = if alert.notified_severity.is_some() {
                     NotificationKind::AlertEscalated
                 } else {
                     NotificationKind::AlertOpened
                 };
+                let mut complete = true;
                 for d in destinations_for(&alert, rules.get(&alert.rule_id), destinations, now) {
                     let id = delivery_id(&alert.id, &d.id, alert.severity);
                     self.store
                         .deliveries
                         .create(&id, Some(&alert.id), &d.id, kind.as_str(), now)
                         .await?;
-                    self.enqueue(&id, &d.id).await?;
-                    queued += 1;
+                    if self.queued(&id, &d.id).await? {
+                        queued += 1;
+                    } else {
+                        complete = false;
+                    }
                 }
-                self.store
-                    .alerts
-                    .notified(&alert.id, alert.severity)
-                    .await?;
+                if complete {
+                    self.store
+                        .alerts
+                        .notified(&alert.id, alert.severity)
+                        .await?;
+                } else {
+                    held_back = true;
+                }
             }
-            if page < PAGE {
+            // An alert held back stays pending for the next pass; paging on would meet it again.
+            if page < PAGE || held_back {
                 return Ok(queued);
             }
         }
+    }
+
+    /// Queues a delivery's job; `false` when its active key is held by a job that does not
+    /// exist (a process killed between taking the key and inserting the job: the lock is taken
+    /// over once it is stale, so the alert is left pending and queued again by a later pass).
+    async fn queued(&self, delivery: &str, destination: &str) -> Result<bool, NotifyError> {
+        Ok(match self.enqueue(delivery, destination).await? {
+            Enqueued::Created(_) => true,
+            Enqueued::AlreadyActive(holder) => {
+                let exists = self.jobs.get(&holder).await?.is_some();
+                if !exists {
+                    tracing::warn!(delivery.id = delivery, job.id = %holder, "a delivery's queue key is held by a job that was never stored; queued again once the lock is stale");
+                }
+                exists
+            }
+        })
     }
 
     async fn enqueue(&self, delivery: &str, destination: &str) -> Result<Enqueued, JobError> {

@@ -8,9 +8,11 @@ use crate::kinds::{evaluate_events, streams};
 use crate::{CompiledRule, RulesError};
 use chrono::{DateTime, Duration, Utc};
 use domain::{Event, StreamKey};
+use std::collections::BTreeMap;
 use std::time::Instant;
 use store::alert_rules::StoredRule;
 use store::events::IngestMark;
+use store::sync_state::SyncState;
 use store::Store;
 
 /// Events a pass reads per round trip.
@@ -106,6 +108,7 @@ pub async fn evaluate_pass(
     let mut event_rules: Vec<(CompiledRule, Option<IngestMark>)> = Vec::new();
     let mut starts: Vec<Option<IngestMark>> = Vec::new();
     let newest = store.events.newest_mark().await?;
+    let mut sync_states: Option<BTreeMap<String, SyncState>> = None;
     for rule in stored {
         let id = rule.id.clone();
         let compiled = match CompiledRule::compile(store, rule).await {
@@ -119,7 +122,11 @@ pub async fn evaluate_pass(
         };
         report.rules += 1;
         if !compiled.rule.spec.kind.reads_events() {
-            let found = streams::evaluate(store, &compiled, stream_list, now).await?;
+            let sync_states = match &sync_states {
+                Some(s) => s,
+                None => sync_states.insert(streams::sync_states(store).await?),
+            };
+            let found = streams::evaluate(store, &compiled, stream_list, sync_states, now).await?;
             let fired = record(store, &compiled, found, now, &mut report).await?;
             store.rules.evaluated(&id, None, fired, now).await?;
             continue;

@@ -73,7 +73,14 @@ pub async fn preview(
         )
     } else {
         (
-            streams::evaluate(store, &rule, stream_list, now).await?,
+            streams::evaluate(
+                store,
+                &rule,
+                stream_list,
+                &streams::sync_states(store).await?,
+                now,
+            )
+            .await?,
             0,
             false,
         )

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use domain::rule::minutes_in_words;
 use domain::{Field, RuleKind, StreamKind};
 use std::collections::BTreeMap;
+use store::sync_state::SyncState;
 use store::Store;
 
 fn stamp(t: DateTime<Utc>) -> String {
@@ -37,7 +38,17 @@ fn finding(s: &StreamInfo, anchor: DateTime<Utc>, why: String) -> Finding {
     }
 }
 
-/// What a stream rule finds at `now`.
+/// Every stream's sync state by stream key, for [`evaluate`].
+///
+/// # Errors
+/// A database error.
+pub async fn sync_states(store: &Store) -> Result<BTreeMap<String, SyncState>, RulesError> {
+    let all = store.sync_state.all().await?;
+    Ok(all.into_iter().map(|s| (s.stream.clone(), s)).collect())
+}
+
+/// What a stream rule finds at `now`, given every stream's sync state by key (read once per
+/// pass, however many stream rules there are).
 ///
 /// # Errors
 /// A database error.
@@ -45,19 +56,20 @@ pub async fn evaluate(
     store: &Store,
     rule: &CompiledRule,
     streams: &[StreamInfo],
+    states: &BTreeMap<String, SyncState>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Finding>, RulesError> {
     let mut out = Vec::new();
     for s in streams.iter().filter(|s| chosen(rule, s)) {
         let name = s.key.to_string();
-        let state = store.sync_state.get(&name).await?;
+        let state = states.get(&name);
         match rule.rule.spec.kind {
             RuleKind::Absence { silent_minutes } => {
                 let StreamKind::Events(product, pipeline) = s.key.kind else {
                     continue;
                 };
                 // Only a stream that has synced can be said to be silent.
-                if state.as_ref().and_then(|st| st.last_success_at).is_none() {
+                if state.and_then(|st| st.last_success_at).is_none() {
                     continue;
                 }
                 let Some(newest) = store
@@ -85,7 +97,7 @@ pub async fn evaluate(
                 failures_in_a_row,
                 expiry_warning_days,
             } => {
-                if let Some(st) = &state {
+                if let Some(st) = state {
                     let failed_at = st.last_failure_at.unwrap_or(now);
                     let error = st.last_error.as_deref().unwrap_or("unknown error");
                     if st.credentials_refused && st.last_error.is_some() {
