@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use common::{env_number, write_section};
+use common::{env_number, peak_rss_mib, write_section};
 use delivery::{ClientOptions, Destination, Sender, UrlPolicy};
 use domain::{
     Category, DeploymentId, Event, EventId, ObjectRef, Operation, PersonId, Pipeline, Product,
@@ -379,7 +379,10 @@ async fn sync_to_slack(store: &Store, rng: &mut StdRng, runs: u32) -> (f64, f64,
         let now = Utc::now();
         // One sync's worth: a thousand ordinary events and one administrator grant.
         let mut batch: Vec<Event> = (0..999)
-            .map(|_| event(rng, now - Duration::seconds(rng.gen_range(0..600)), now))
+            .map(|_| {
+                let at = now - Duration::seconds(rng.gen_range(0..600));
+                event(rng, at, now)
+            })
             .collect();
         batch.push(with(
             Product::Org,
@@ -478,5 +481,10 @@ async fn main() {
         "\n| sync end → Slack receiver ({latency_runs} syncs of 1,000 events with one admin grant, {stored} stored) | p50 s | p95 s | max s |\n|---|---|---|---|\n| rules queue → pass → notifier → delivery queue → Slack | {p50:.2} | **{p95:.2}** | {max:.2} |"
     );
     eprintln!("sync end to Slack: p50 {p50:.2} s, p95 {p95:.2} s, max {max:.2} s");
+    let _ = writeln!(
+        report,
+        "\nPeak memory of the bench process (generator, evaluator, workers): {:.0} MiB.",
+        peak_rss_mib()
+    );
     write_section("alerting", &report);
 }

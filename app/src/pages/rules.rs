@@ -151,6 +151,35 @@ pub fn NewRulePage() -> impl IntoView {
     }
 }
 
+/// The preview buttons' click in the browser: the form's fields as a GET of `action`, the way the
+/// buttons' `formmethod="get"` submits them without JavaScript (the ActionForm around them would
+/// otherwise send every submit to the save action).
+fn preview_on_click(action: String) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    move |ev: leptos::ev::MouseEvent| {
+        use leptos::wasm_bindgen::JsCast;
+        use leptos::web_sys::{FormData, HtmlButtonElement, UrlSearchParams};
+        let Some(button) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<HtmlButtonElement>().ok())
+        else {
+            return;
+        };
+        let Some(data) = button.form().and_then(|f| FormData::new_with_form(&f).ok()) else {
+            return;
+        };
+        if data.append_with_str(&button.name(), &button.value()).is_err() {
+            return;
+        }
+        let Ok(params) = UrlSearchParams::new_with_str_sequence_sequence(&data) else {
+            return;
+        };
+        ev.prevent_default();
+        let query = String::from(params.to_string());
+        navigate(&format!("{action}?{query}"), Default::default());
+    }
+}
+
 /// A stored rule's form; after a preview, its fields come from the URL.
 #[component]
 pub fn EditRulePage() -> impl IntoView {
@@ -223,6 +252,7 @@ fn RuleEditor(form: RuleForm, builtin: bool, #[prop(into)] action: String) -> im
         },
     );
     let destinations = Resource::new(|| (), |_| list_destinations());
+    let preview_click = preview_on_click(action.clone());
     let f = form.clone();
     let kind = f.kind.clone();
     let kinds = [
@@ -299,8 +329,8 @@ fn RuleEditor(form: RuleForm, builtin: bool, #[prop(into)] action: String) -> im
             </fieldset>
             <p class="form-actions">
                 <button type="submit" data-testid="save-rule">"Save"</button>" "
-                <button type="submit" formmethod="get" formaction=action.clone() name="preview" value="7" data-testid="preview-7">"Preview 7 days"</button>" "
-                <button type="submit" formmethod="get" formaction=action.clone() name="preview" value="30" data-testid="preview-30">"Preview 30 days"</button>
+                <button type="submit" formmethod="get" formaction=action.clone() name="preview" value="7" data-testid="preview-7" on:click=preview_click.clone()>"Preview 7 days"</button>" "
+                <button type="submit" formmethod="get" formaction=action.clone() name="preview" value="30" data-testid="preview-30" on:click=preview_click>"Preview 30 days"</button>
                 {builtin.then(|| view! { " "<small>"Built-in rules can be tuned and switched off, not deleted."</small> })}
             </p>
         </ActionForm>
