@@ -262,3 +262,22 @@ test.describe("without JavaScript", () => {
     await expect(page.locator("tr", { hasText: "Exports, previewed without JavaScript" }).getByTestId("rule-state")).toHaveText("on");
   });
 });
+
+test("bad rule and destination settings are explained and nothing is saved", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/rules/new?filter=ip%3D10.0.0.300");
+  await page.getByLabel("Name").fill("Bad address");
+  await page.getByTestId("preview-7").click();
+  await expect(page.getByTestId("rule-error").first()).toContainText("10.0.0.300");
+  await expect(page.getByTestId("preview")).toHaveCount(0);
+
+  await page.goto("/destinations");
+  const before = await page.getByTestId("destinations-table").locator("tbody tr").count();
+  await page.getByLabel("Name").fill("Not a web address");
+  await page.getByLabel("Kind").selectOption("slack");
+  await page.getByLabel("URL").fill("ftp://files.example.com/hook");
+  await page.getByTestId("add-destination").click();
+  await expect(page.getByTestId("destination-error")).toContainText(/http/i);
+  await page.goto("/destinations");
+  await expect(page.getByTestId("destinations-table").locator("tbody tr")).toHaveCount(before);
+});

@@ -168,7 +168,10 @@ fn preview_on_click(action: String) -> impl Fn(leptos::ev::MouseEvent) + Clone +
         let Some(data) = button.form().and_then(|f| FormData::new_with_form(&f).ok()) else {
             return;
         };
-        if data.append_with_str(&button.name(), &button.value()).is_err() {
+        if data
+            .append_with_str(&button.name(), &button.value())
+            .is_err()
+        {
             return;
         }
         let Ok(params) = UrlSearchParams::new_with_str_sequence_sequence(&data) else {

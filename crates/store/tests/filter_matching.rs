@@ -161,3 +161,73 @@ async fn every_filter_selects_the_same_events_in_memory_and_in_the_store() {
         );
     }
 }
+
+/// What new-value rules ask: has this person used this address within the window, before this
+/// event? Found, not found when the window or the moment excludes it, and never the event itself.
+#[tokio::test]
+async fn seen_before_finds_a_group_value_earlier_in_the_window_only() {
+    let store = Store::new(testkit::fresh_database().await);
+    store
+        .ensure_indexes(testkit::RETAIN_FIXED_DATES_DAYS)
+        .await
+        .unwrap();
+    let person = PersonId::parse("person:p0001").unwrap();
+    let used = Event {
+        operation: Operation::Login,
+        actor_id: Some(person.clone()),
+        source_ip: Some("198.51.100.7".parse().unwrap()),
+        ..testkit::event("acme", Product::Org, "used", t0())
+    };
+    store.events.insert_new(&[used.clone()]).await.unwrap();
+    let group = [
+        store::events::FieldValue {
+            field: domain::Field::Person,
+            value: person.to_string(),
+        },
+        store::events::FieldValue {
+            field: domain::Field::Ip,
+            value: "198.51.100.7".into(),
+        },
+    ];
+    let filter = EventFilter::default();
+    let later = t0() + Duration::days(3);
+    let seen = |since: DateTime<Utc>, at: DateTime<Utc>, id: domain::EventId| {
+        let (store, filter, group) = (store.clone(), filter.clone(), group.clone());
+        async move {
+            store
+                .events
+                .seen_before(&filter, &ActorScope::Anyone, &group, since, at, &id)
+                .await
+                .unwrap()
+        }
+    };
+    let other = testkit::event("acme", Product::Org, "later", later).id;
+    assert!(seen(later - Duration::days(30), later, other.clone()).await);
+    assert!(
+        !seen(later - Duration::days(1), later, other).await,
+        "outside the window"
+    );
+    assert!(
+        !seen(t0() - Duration::days(30), t0(), used.id.clone()).await,
+        "an event is not seen before itself"
+    );
+    let other_ip = [
+        group[0].clone(),
+        store::events::FieldValue {
+            field: domain::Field::Ip,
+            value: "203.0.113.9".into(),
+        },
+    ];
+    assert!(!store
+        .events
+        .seen_before(
+            &filter,
+            &ActorScope::Anyone,
+            &other_ip,
+            later - Duration::days(30),
+            later,
+            &used.id,
+        )
+        .await
+        .unwrap());
+}

@@ -210,6 +210,7 @@ impl EventStore {
         }
         Ok(self
             .coll
+            .clone_with_type::<bson::Document>()
             .find_one(q)
             .projection(doc! { "_id": 1 })
             .await?
