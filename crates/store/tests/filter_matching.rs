@@ -178,7 +178,11 @@ async fn seen_before_finds_a_group_value_earlier_in_the_window_only() {
         source_ip: Some("198.51.100.7".parse().unwrap()),
         ..testkit::event("acme", Product::Org, "used", t0())
     };
-    store.events.insert_new(&[used.clone()]).await.unwrap();
+    store
+        .events
+        .insert_new(std::slice::from_ref(&used))
+        .await
+        .unwrap();
     let group = [
         store::events::FieldValue {
             field: domain::Field::Person,
