@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::crypto::KeyRing;
 use store::deliveries::{Attempt, DeliveryStatus};
-use store::destinations::StoredDestination;
 use store::Store;
 
 /// The queue delivery jobs live on.
@@ -102,21 +101,21 @@ impl Notifier {
     /// A database error (the alerts stay pending, so the next call queues them).
     pub async fn queue_pending(&self, now: DateTime<Utc>) -> Result<u64, NotifyError> {
         const PAGE: i64 = 500;
+        let mut pending = self.store.alerts.pending_notifications(PAGE).await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let destinations = self.store.destinations.all().await?;
+        let rules: BTreeMap<RuleId, RuleSpec> = self
+            .store
+            .rules
+            .all()
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.spec))
+            .collect();
         let mut queued = 0;
-        let mut context: Option<(Vec<StoredDestination>, BTreeMap<RuleId, RuleSpec>)> = None;
         loop {
-            let pending = self.store.alerts.pending_notifications(PAGE).await?;
-            if pending.is_empty() {
-                return Ok(queued);
-            }
-            let (destinations, rules) = match &context {
-                Some(c) => c,
-                None => {
-                    let rules = self.store.rules.all().await?;
-                    let rules = rules.into_iter().map(|r| (r.id, r.spec)).collect();
-                    context.insert((self.store.destinations.all().await?, rules))
-                }
-            };
             let page = pending.len() as i64;
             let mut held_back = false;
             for alert in pending {
@@ -126,7 +125,7 @@ impl Notifier {
                     NotificationKind::AlertOpened
                 };
                 let mut complete = true;
-                for d in destinations_for(&alert, rules.get(&alert.rule_id), destinations, now) {
+                for d in destinations_for(&alert, rules.get(&alert.rule_id), &destinations, now) {
                     let id = delivery_id(&alert.id, &d.id, alert.severity);
                     self.store
                         .deliveries
@@ -149,6 +148,10 @@ impl Notifier {
             }
             // An alert held back stays pending for the next pass; paging on would meet it again.
             if page < PAGE || held_back {
+                return Ok(queued);
+            }
+            pending = self.store.alerts.pending_notifications(PAGE).await?;
+            if pending.is_empty() {
                 return Ok(queued);
             }
         }
