@@ -590,6 +590,7 @@ pub async fn delete_rule(id: String) -> Result<(), ApiError> {
     let state = crate::ssr::state()?;
     let id = domain::RuleId::parse(&id).map_err(|_| crate::ssr::not_found())?;
     state.store.rules.delete(&id).await?;
+    rules::memory::forget(&state.store, &id).await?;
     tracing::info!(rule.id = %id, admin = %user.username, "rule deleted");
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::RulesError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::rule::parse_filter;
 use domain::{Event, EventFilter, Field, IpFilter, PersonId};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use store::alert_rules::StoredRule;
 use store::events::{ActorScope, FieldValue};
@@ -97,6 +98,29 @@ impl CompiledRule {
             && !event
                 .source_ip
                 .is_some_and(|ip| self.excluded_ips.iter().any(|f| f.contains(ip)))
+    }
+
+    /// A digest of everything that decides which events the rule selects and how it counts them
+    /// (filter, kind, exclusions, the members of the teams involved): when it changes, what the
+    /// rule remembers of earlier events no longer holds and is built again.
+    pub fn fingerprint(&self) -> String {
+        let spec = &self.rule.spec;
+        let mut h = Sha256::new();
+        h.update(spec.filter.as_bytes());
+        for part in [
+            serde_json::to_string(&spec.kind),
+            serde_json::to_string(&spec.exclusions),
+            serde_json::to_string(&self.team_members),
+            serde_json::to_string(&self.excluded_people),
+        ] {
+            h.update([0]);
+            h.update(part.unwrap_or_default().as_bytes());
+        }
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The rule's filter limited to `[from, to)`.

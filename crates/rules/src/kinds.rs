@@ -1,6 +1,7 @@
 //! One evaluator per rule kind. Event kinds (`match`, `threshold`, `new_value`, `baseline`) are
-//! given the new events the rule selects and look further back in the store only around them;
-//! stream kinds (`absence`, `sync_health`) read the streams' state at a moment.
+//! given the new events the rule selects and look further back only around them — in the store
+//! for a preview, and for the two kinds with long histories in the rule's own memory during a pass
+//! (see [`crate::memory`]); stream kinds (`absence`, `sync_health`) read the streams' state.
 
 pub mod baseline;
 pub mod matching;
@@ -35,28 +36,52 @@ pub async fn evaluate_events(
             window_minutes,
             group_by,
         } => threshold::evaluate(store, rule, new, *count, *window_minutes, *group_by).await,
+        RuleKind::NewValue { .. } => {
+            let p = new_value_params(&rule.rule.spec.kind).expect("a new-value rule");
+            new_value::evaluate(&new_value::Earlier::Stored(store), rule, new, &p).await
+        }
+        RuleKind::Baseline { .. } => {
+            let p = baseline_params(&rule.rule.spec.kind).expect("a baseline rule");
+            let touched = baseline::touched_by(new, &p);
+            baseline::evaluate(store, &baseline::Counts::Stored(store), rule, touched, &p).await
+        }
+        RuleKind::Absence { .. } | RuleKind::SyncHealth { .. } => Ok(Vec::new()),
+    }
+}
+
+/// A new-value rule's numbers, if `kind` is one.
+pub fn new_value_params(kind: &RuleKind) -> Option<new_value::Params> {
+    match kind {
         RuleKind::NewValue {
             field,
             group_by,
             history_days,
-        } => new_value::evaluate(store, rule, new, *field, *group_by, *history_days).await,
+        } => Some(new_value::Params {
+            field: *field,
+            group_by: *group_by,
+            history_days: *history_days,
+        }),
+        _ => None,
+    }
+}
+
+/// A baseline rule's numbers, if `kind` is one.
+pub fn baseline_params(kind: &RuleKind) -> Option<baseline::Params> {
+    match kind {
         RuleKind::Baseline {
             group_by,
             window_hours,
             history_days,
             factor,
             floor,
-        } => {
-            let params = baseline::Params {
-                group_by: *group_by,
-                window_hours: *window_hours,
-                history_days: *history_days,
-                factor: *factor,
-                floor: *floor,
-            };
-            baseline::evaluate(store, rule, new, &params).await
-        }
-        RuleKind::Absence { .. } | RuleKind::SyncHealth { .. } => Ok(Vec::new()),
+        } => Some(baseline::Params {
+            group_by: *group_by,
+            window_hours: *window_hours,
+            history_days: *history_days,
+            factor: *factor,
+            floor: *floor,
+        }),
+        _ => None,
     }
 }
 

@@ -4,11 +4,12 @@
 //! new.
 
 use crate::finding::records;
-use crate::kinds::{evaluate_events, streams};
-use crate::{CompiledRule, RulesError};
+use crate::kinds::baseline::{self, Tally};
+use crate::kinds::{baseline_params, evaluate_events, new_value, new_value_params, streams};
+use crate::{memory, CompiledRule, RulesError};
 use chrono::{DateTime, Duration, Utc};
 use domain::{Event, StreamKey};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 use store::alert_rules::StoredRule;
 use store::events::IngestMark;
@@ -45,6 +46,10 @@ pub struct PassReport {
     pub joined: u64,
     /// Rules that could not run, with why.
     pub skipped: Vec<(String, String)>,
+    /// Rules whose memory was built in this pass, with how long that took in milliseconds.
+    pub memory_built: Vec<(String, u64)>,
+    /// How long each event rule took, in milliseconds (reading the new events excluded).
+    pub rule_ms: BTreeMap<String, u64>,
     /// How long it took.
     pub duration_ms: u64,
 }
@@ -85,6 +90,110 @@ async fn record(
     Ok(!alerts.is_empty())
 }
 
+/// How a pass evaluates one event rule.
+enum Way {
+    /// Match and threshold: the new events, and a short window around them in the store.
+    Direct,
+    /// New value: against the rule's memory of values, which each batch then updates.
+    Values(new_value::Params),
+    /// Baseline: tallied over the whole pass, judged at its end against the rule's memory of
+    /// counts with the tally merged in.
+    Counts(baseline::Params, Tally),
+}
+
+/// An event rule in a pass.
+struct EventRule {
+    rule: CompiledRule,
+    /// Where it resumes: events stored from here on are read (`None`: all).
+    watermark: Option<IngestMark>,
+    /// It never judges events stored at or before this one.
+    start: Option<IngestMark>,
+    way: Way,
+    fired: bool,
+    /// The newest event this pass read for it.
+    moved: Option<IngestMark>,
+}
+
+/// Where a pass reads from for a rule at `watermark`: a little before it (see [`OVERLAP`]), at
+/// the start of a storing minute, so that every minute a pass reads it reads whole (baselines
+/// recount the minutes they read, see [`baseline::merge`]).
+fn since(watermark: Option<&IngestMark>) -> DateTime<Utc> {
+    watermark.map_or(DateTime::<Utc>::UNIX_EPOCH, |w| {
+        baseline::minute_of(w.ingested_at - OVERLAP)
+    })
+}
+
+impl EventRule {
+    /// Evaluates the batch's events for this rule: `read` are those it selects from where it
+    /// resumes, some already judged by the last pass (the overlap).
+    async fn batch(
+        &mut self,
+        store: &Store,
+        read: &[&Event],
+        now: DateTime<Utc>,
+        report: &mut PassReport,
+    ) -> Result<(), RulesError> {
+        let start = self.start.as_ref();
+        let new: Vec<&Event> = read
+            .iter()
+            .filter(|e| start.is_none_or(|s| after(&mark(e), s)))
+            .copied()
+            .collect();
+        let rule = &self.rule;
+        match &mut self.way {
+            Way::Direct => {
+                let found = evaluate_events(store, rule, &new).await?;
+                self.fired |= record(store, rule, found, now, report).await?;
+            }
+            Way::Values(p) => {
+                if read.is_empty() {
+                    return Ok(());
+                }
+                let memory = new_value::remembered(store, rule, read, p).await?;
+                let earlier = new_value::Earlier::Remembered(&memory);
+                let found = new_value::evaluate(&earlier, rule, &new, p).await?;
+                self.fired |= record(store, rule, found, now, report).await?;
+                // After the alerts: a pass that stops in between finds them again.
+                let changes = new_value::changes(read, &memory, p, now);
+                store.rule_values.remember(&rule.rule.id, &changes).await?;
+            }
+            Way::Counts(p, tally) => {
+                for e in read {
+                    baseline::tally(tally, e, p);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the pass for this rule: a baseline judges the windows it tallied.
+    async fn conclude(
+        &mut self,
+        store: &Store,
+        now: DateTime<Utc>,
+        report: &mut PassReport,
+    ) -> Result<(), RulesError> {
+        let Way::Counts(p, tally) = &self.way else {
+            return Ok(());
+        };
+        if tally.is_empty() {
+            return Ok(());
+        }
+        let rule = &self.rule;
+        let groups: BTreeSet<String> = tally.keys().map(|(g, _)| g.clone()).collect();
+        let groups: Vec<String> = groups.into_iter().collect();
+        let mut memory = store.rule_counts.windows(&rule.rule.id, &groups).await?;
+        let recount_from = since(self.watermark.as_ref());
+        let changes = baseline::merge(&mut memory, tally, recount_from, p, now);
+        let touched = baseline::touched_in(tally, p);
+        let counts = baseline::Counts::Remembered(&memory);
+        let found = baseline::evaluate(store, &counts, rule, touched, p).await?;
+        self.fired |= record(store, rule, found, now, report).await?;
+        store.rule_counts.save(&rule.rule.id, &changes).await?;
+        Ok(())
+    }
+}
+
 /// Runs one pass at `now` over every enabled rule.
 ///
 /// # Errors
@@ -104,9 +213,7 @@ pub async fn evaluate_pass(
         .filter(|r| r.spec.enabled)
         .collect();
     let states = store.rules.states().await?;
-    // A rule's watermark; `None`: from the first event stored.
-    let mut event_rules: Vec<(CompiledRule, Option<IngestMark>)> = Vec::new();
-    let mut starts: Vec<Option<IngestMark>> = Vec::new();
+    let mut event_rules: Vec<EventRule> = Vec::new();
     let newest = store.events.newest_mark().await?;
     let mut sync_states: Option<BTreeMap<String, SyncState>> = None;
     for rule in stored {
@@ -131,35 +238,48 @@ pub async fn evaluate_pass(
             store.rules.evaluated(&id, None, fired, now).await?;
             continue;
         }
-        match states.get(id.as_str()) {
-            Some(state) => {
-                event_rules.push((compiled, state.watermark.clone()));
-                starts.push(state.start.clone());
-            }
+        let Some(state) = states.get(id.as_str()) else {
             // A new rule starts from what is stored now (the preview shows what it would have
             // found before), or from the first event of a store that has none yet, so the
             // first sync of a new installation is evaluated.
-            None => {
-                store.rules.start(&id, newest.as_ref(), now).await?;
-            }
+            store.rules.start(&id, newest.as_ref(), now).await?;
+            continue;
+        };
+        let kind = &compiled.rule.spec.kind;
+        if memory::remembers(kind) && !memory::holds(&compiled, state.memory.as_ref()) {
+            let boundary = since(state.watermark.as_ref());
+            let building = Instant::now();
+            report.events_read += memory::build(store, &compiled, boundary, now).await?;
+            report
+                .memory_built
+                .push((id.to_string(), building.elapsed().as_millis() as u64));
         }
+        let way = if let Some(p) = new_value_params(kind) {
+            Way::Values(p)
+        } else if let Some(p) = baseline_params(kind) {
+            Way::Counts(p, Tally::new())
+        } else {
+            Way::Direct
+        };
+        event_rules.push(EventRule {
+            rule: compiled,
+            watermark: state.watermark.clone(),
+            start: state.start.clone(),
+            way,
+            fired: false,
+            moved: None,
+        });
     }
     if event_rules.is_empty() {
         report.duration_ms = started.elapsed().as_millis() as u64;
         return Ok(report);
     }
-    let since = |w: &Option<IngestMark>| {
-        w.as_ref()
-            .map_or(DateTime::<Utc>::UNIX_EPOCH, |w| w.ingested_at - OVERLAP)
-    };
     let lowest = event_rules
         .iter()
-        .map(|(_, w)| since(w))
+        .map(|r| since(r.watermark.as_ref()))
         .min()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let mut cursor: Option<IngestMark> = None;
-    let mut fired = vec![false; event_rules.len()];
-    let mut moved: Vec<Option<IngestMark>> = vec![None; event_rules.len()];
     loop {
         let from = match &cursor {
             None => (lowest, None),
@@ -170,22 +290,21 @@ pub async fn evaluate_pass(
         let Some(last) = batch.last().map(mark) else {
             break;
         };
-        for (i, (rule, watermark)) in event_rules.iter().enumerate() {
-            let from = since(watermark);
-            let start = starts[i].as_ref();
-            let new: Vec<&Event> = batch
+        for r in &mut event_rules {
+            let rule_started = Instant::now();
+            let from = since(r.watermark.as_ref());
+            let read: Vec<&Event> = batch
                 .iter()
-                .filter(|e| {
-                    e.ingested_at >= from
-                        && start.is_none_or(|s| after(&mark(e), s))
-                        && rule.selects(e)
-                })
+                .filter(|e| e.ingested_at >= from && r.rule.selects(e))
                 .collect();
-            let found = evaluate_events(store, rule, &new).await?;
-            fired[i] |= record(store, rule, found, now, &mut report).await?;
-            if watermark.as_ref().is_none_or(|w| after(&last, w)) {
-                moved[i] = Some(last.clone());
+            r.batch(store, &read, now, &mut report).await?;
+            if r.watermark.as_ref().is_none_or(|w| after(&last, w)) {
+                r.moved = Some(last.clone());
             }
+            *report
+                .rule_ms
+                .entry(r.rule.rule.id.to_string())
+                .or_default() += rule_started.elapsed().as_millis() as u64;
         }
         let full = batch.len() as i64 == BATCH;
         cursor = Some(last);
@@ -193,11 +312,17 @@ pub async fn evaluate_pass(
             break;
         }
     }
-    for (i, (rule, watermark)) in event_rules.iter().enumerate() {
-        let w = moved[i].as_ref().or(watermark.as_ref());
+    for r in &mut event_rules {
+        let rule_started = Instant::now();
+        r.conclude(store, now, &mut report).await?;
+        *report
+            .rule_ms
+            .entry(r.rule.rule.id.to_string())
+            .or_default() += rule_started.elapsed().as_millis() as u64;
+        let w = r.moved.as_ref().or(r.watermark.as_ref());
         store
             .rules
-            .evaluated(&rule.rule.id, w, fired[i], now)
+            .evaluated(&r.rule.rule.id, w, r.fired, now)
             .await?;
     }
     report.duration_ms = started.elapsed().as_millis() as u64;

@@ -70,6 +70,19 @@ pub struct RuleState {
     pub evaluated_at: Option<DateTime<Utc>>,
     /// When it last recorded an alert.
     pub last_fired_at: Option<DateTime<Utc>>,
+    /// What its memory (`rule_values`, `rule_counts`) was built for, once it has one.
+    pub memory: Option<MemoryMark>,
+}
+
+/// What a rule's memory was built for: the rule as it selected and counted then (a fingerprint
+/// of its filter, kind and exclusions), and the storing time before which events were counted
+/// from history rather than by passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryMark {
+    /// The rule's fingerprint when its memory was built.
+    pub fingerprint: String,
+    /// Events stored before this were counted when the memory was built; later ones by passes.
+    pub boundary: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +101,10 @@ struct StateDoc {
     evaluated_at: Option<bson::DateTime>,
     #[serde(default)]
     last_fired_at: Option<bson::DateTime>,
+    #[serde(default)]
+    memory_fingerprint: Option<String>,
+    #[serde(default)]
+    memory_boundary: Option<bson::DateTime>,
 }
 
 /// Why a rule could not be changed.
@@ -302,6 +319,13 @@ impl RuleStore {
                         start,
                         evaluated_at: d.evaluated_at.map(bson::DateTime::to_chrono),
                         last_fired_at: d.last_fired_at.map(bson::DateTime::to_chrono),
+                        memory: match (d.memory_fingerprint, d.memory_boundary) {
+                            (Some(fingerprint), Some(boundary)) => Some(MemoryMark {
+                                fingerprint,
+                                boundary: boundary.to_chrono(),
+                            }),
+                            _ => None,
+                        },
                     },
                 ))
             })
@@ -329,6 +353,25 @@ impl RuleStore {
         self.state
             .clone_with_type::<bson::Document>()
             .update_one(doc! { "_id": rule.as_str() }, doc! { "$set": set })
+            .upsert(true)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that `rule`'s memory has been built as `mark` says.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn remembering(&self, rule: &RuleId, mark: &MemoryMark) -> Result<(), StoreError> {
+        self.state
+            .clone_with_type::<bson::Document>()
+            .update_one(
+                doc! { "_id": rule.as_str() },
+                doc! { "$set": {
+                    "memory_fingerprint": &mark.fingerprint,
+                    "memory_boundary": bson::DateTime::from_chrono(mark.boundary),
+                } },
+            )
             .upsert(true)
             .await?;
         Ok(())

@@ -7,6 +7,7 @@
 
 pub mod alert_rules;
 pub mod alerts;
+mod batch;
 pub mod crypto;
 pub mod db;
 pub mod deliveries;
@@ -19,6 +20,8 @@ pub mod login_refusals;
 pub mod login_successes;
 pub mod rejects;
 pub mod rollups;
+pub mod rule_counts;
+pub mod rule_values;
 pub mod sessions;
 pub mod sync_state;
 pub mod teams;
@@ -65,6 +68,10 @@ pub const EXPORTS: &str = "exports";
 pub const ALERT_RULES: &str = "alert_rules";
 /// `rule_state`: each rule's evaluation watermark.
 pub const RULE_STATE: &str = "rule_state";
+/// `rule_values`: what each new-value rule remembers of the values it has seen.
+pub const RULE_VALUES: &str = "rule_values";
+/// `rule_counts`: what each baseline rule remembers of its groups' counts.
+pub const RULE_COUNTS: &str = "rule_counts";
 /// `alerts`: what the rules found.
 pub const ALERTS: &str = "alerts";
 /// `alert_events`: which events each alert is made of.
@@ -98,6 +105,14 @@ pub enum StoreError {
         /// The collection.
         collection: &'static str,
         /// What is wrong.
+        reason: String,
+    },
+    /// The server refused a write.
+    #[error("the database refused a write to {collection}: {reason}")]
+    Refused {
+        /// The collection.
+        collection: &'static str,
+        /// The server's reason.
         reason: String,
     },
 }
@@ -153,6 +168,10 @@ pub struct Store {
     pub exports: exports::ExportStore,
     /// Detection rules and their watermarks.
     pub rules: alert_rules::RuleStore,
+    /// What new-value rules remember.
+    pub rule_values: rule_values::RuleValueStore,
+    /// What baseline rules remember.
+    pub rule_counts: rule_counts::RuleCountStore,
     /// Alerts.
     pub alerts: alerts::AlertStore,
     /// Alert destinations.
@@ -178,6 +197,8 @@ impl Store {
             rollups: rollups::RollupStore::new(&db),
             exports: exports::ExportStore::new(&db),
             rules: alert_rules::RuleStore::new(&db),
+            rule_values: rule_values::RuleValueStore::new(&db),
+            rule_counts: rule_counts::RuleCountStore::new(&db),
             alerts: alerts::AlertStore::new(&db),
             destinations: destinations::DestinationStore::new(&db),
             deliveries: deliveries::DeliveryStore::new(&db),
@@ -201,6 +222,8 @@ impl Store {
         self.rejects.ensure_indexes().await?;
         self.rollups.ensure_indexes().await?;
         self.exports.ensure_indexes().await?;
+        self.rule_values.ensure_indexes().await?;
+        self.rule_counts.ensure_indexes().await?;
         self.alerts.ensure_indexes().await?;
         self.deliveries.ensure_indexes().await?;
         Ok(())
