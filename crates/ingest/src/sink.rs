@@ -151,7 +151,14 @@ impl IngestSink {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.buffer);
+        let mut batch = std::mem::take(&mut self.buffer);
+        // Stored now, not when the page was read: rule evaluation follows storing time and looks
+        // back only a few seconds for writes still in flight, while a page may wait in the buffer
+        // behind slower pages (rate limits, retries) for much longer.
+        let stored_at = Utc::now();
+        for e in &mut batch {
+            e.ingested_at = stored_at;
+        }
         let newest = batch.iter().map(|e| e.occurred_at).max();
         // Events older than the previous window's end that turn out to be new arrived late; store
         // them separately to count them.

@@ -98,9 +98,9 @@ pub async fn build(
     }
     if !tally.is_empty() {
         let mut changes: HashMap<String, GroupChange> = HashMap::new();
-        for ((group, window), minutes) in tally {
+        for ((group, window), slices) in tally {
             let count = WindowCount {
-                settled: minutes.values().sum(),
+                settled: slices.values().sum(),
                 recent: Default::default(),
             };
             changes.entry(group).or_default().set.insert(window, count);

@@ -20,9 +20,10 @@ use store::Store;
 const BATCH: i64 = 5_000;
 
 /// How far before its watermark a rule looks again: events stored by a write still in flight when
-/// the last pass read carry an earlier storing time than the newest it saw. Looking again costs a
-/// little and records nothing twice.
-const OVERLAP: Duration = Duration::minutes(2);
+/// the last pass read carry an earlier storing time than the newest it saw (the sink stamps a
+/// batch just before writing it, so that is seconds at most). Looking again costs a little and
+/// records nothing twice.
+const OVERLAP: Duration = Duration::seconds(30);
 
 /// A configured stream, as stream rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +116,11 @@ struct EventRule {
 }
 
 /// Where a pass reads from for a rule at `watermark`: a little before it (see [`OVERLAP`]), at
-/// the start of a storing minute, so that every minute a pass reads it reads whole (baselines
-/// recount the minutes they read, see [`baseline::merge`]).
+/// the start of a storing slice, so that every slice a pass reads it reads whole (baselines
+/// recount the slices they read, see [`baseline::merge`]).
 fn since(watermark: Option<&IngestMark>) -> DateTime<Utc> {
     watermark.map_or(DateTime::<Utc>::UNIX_EPOCH, |w| {
-        baseline::minute_of(w.ingested_at - OVERLAP)
+        baseline::slice_of(w.ingested_at - OVERLAP)
     })
 }
 

@@ -133,6 +133,10 @@ struct AlertDoc {
     jira_issue: Option<String>,
     #[serde(default)]
     notified_severity: Option<Severity>,
+    /// Set before events are attached and cleared by the recount after: a record killed in
+    /// between is recognised by its retry, which then recounts.
+    #[serde(default)]
+    recount_pending: bool,
     created_at: bson::DateTime,
 }
 
@@ -270,9 +274,15 @@ impl AlertStore {
         r: &AlertRecord,
         now: DateTime<Utc>,
     ) -> Result<Recorded, StoreError> {
-        let attached = self.attach(&r.id, &r.events).await?;
         let first = r.events.iter().map(|(_, t)| *t).min().unwrap_or(r.seen_at);
         let last = r.events.iter().map(|(_, t)| *t).max().unwrap_or(r.seen_at);
+        if let Some(alert) = self.as_recorded(r, first, last).await? {
+            return Ok(Recorded {
+                created: false,
+                attached: 0,
+                alert,
+            });
+        }
         let group: Document = r
             .group
             .iter()
@@ -303,12 +313,14 @@ impl AlertStore {
                         "rule_name": &r.rule_name,
                         "why": &r.why,
                         "events_query": &r.events_query,
+                        "recount_pending": true,
                     },
                 },
             )
             .upsert(true)
             .await?;
         let created = upsert.upserted_id.is_some();
+        let attached = self.attach(&r.id, &r.events).await?;
         // A higher severity than recorded: raise it and notify again.
         self.alerts
             .update_one(
@@ -332,6 +344,45 @@ impl AlertStore {
             attached,
             alert,
         })
+    }
+
+    /// The alert, when it already stands as `r` would leave it: every event attached, the same
+    /// words, severity and range, no recount pending. A pass reading events again (its overlap,
+    /// a retry) then costs two reads instead of a write of each part.
+    async fn as_recorded(
+        &self,
+        r: &AlertRecord,
+        first: DateTime<Utc>,
+        last: DateTime<Utc>,
+    ) -> Result<Option<Alert>, StoreError> {
+        let Some(d) = self.alerts.find_one(doc! { "_id": &r.id }).await? else {
+            return Ok(None);
+        };
+        let same = !d.recount_pending
+            && d.severity_rank >= rank(r.severity)
+            && d.rule_name == r.rule_name
+            && d.why == r.why
+            && d.events_query == r.events_query
+            && d.first_seen.to_chrono() <= first
+            && d.last_seen.to_chrono() >= last;
+        if !same {
+            return Ok(None);
+        }
+        if !r.events.is_empty() {
+            let pairs: Vec<String> = r
+                .events
+                .iter()
+                .map(|(id, _)| format!("{}|{id}", r.id))
+                .collect();
+            let present = self
+                .events
+                .count_documents(doc! { "_id": { "$in": &pairs } })
+                .await?;
+            if present < pairs.len() as u64 {
+                return Ok(None);
+            }
+        }
+        Alert::try_from(d).map(Some)
     }
 
     /// Inserts the (alert, event) pairs not stored yet; returns how many were new.
@@ -385,7 +436,10 @@ impl AlertStore {
         self.alerts
             .update_one(
                 doc! { "_id": alert },
-                doc! { "$set": { "count": count, "first_events": ids } },
+                doc! {
+                    "$set": { "count": count, "first_events": ids },
+                    "$unset": { "recount_pending": "" },
+                },
             )
             .await?;
         Ok(())

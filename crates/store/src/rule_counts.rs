@@ -1,7 +1,7 @@
 //! `rule_counts`: what a baseline rule remembers of each group's counts per window, so that "41
 //! exports today, usual 3" reads one document per group instead of the group's 30 days of events.
 //! One document per (rule, group value) holds, for each window by its start, the count settled so
-//! far and the counts of the last storing minutes, which a later pass may still recount in full
+//! far and the counts of the last storing slices, which a later pass may still recount in full
 //! (events of an insert in flight when the earlier pass read). Every number is set, never
 //! incremented, so a pass repeated after a crash writes the same numbers again.
 
@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 /// One window's count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WindowCount {
-    /// Events of storing minutes no pass will read again.
+    /// Events of storing slices no pass will read again.
     pub settled: u64,
-    /// Storing minute (its start, milliseconds since the epoch) → events stored in it.
+    /// Storing slice (its start, milliseconds since the epoch) → events stored in it.
     pub recent: BTreeMap<i64, u64>,
 }
 
@@ -95,8 +95,8 @@ fn read_windows(doc: &Document) -> Result<Windows, StoreError> {
             recent: BTreeMap::new(),
         };
         if let Ok(recent) = w.get_document("recent") {
-            for (minute, n) in recent {
-                count.recent.insert(key_number(minute, 'm')?, number(n)?);
+            for (slice, n) in recent {
+                count.recent.insert(key_number(slice, 'm')?, number(n)?);
             }
         }
         windows.insert(key_number(key, 'w')?, count);

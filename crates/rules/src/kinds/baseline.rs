@@ -4,7 +4,7 @@
 //!
 //! The counts come from one of two sources with the same meaning: the stored events (a preview)
 //! or the rule's memory in `rule_counts` (a pass). A pass tallies what it reads per group, window
-//! and storing minute ([`Tally`]); at its end the tally is merged into the memory ([`merge`]) and
+//! and storing slice ([`Tally`]); at its end the tally is merged into the memory ([`merge`]) and
 //! every window it touched is judged.
 
 use super::WINDOW_LIMIT;
@@ -83,12 +83,18 @@ pub fn window_counts(
     counts
 }
 
-/// The start of the storing minute `at` falls in: the unit a pass recounts whole.
-pub fn minute_of(at: DateTime<Utc>) -> DateTime<Utc> {
-    period_start(at, 1)
+/// How finely a pass's recount splits storing time, in milliseconds.
+const SLICE_MS: i64 = 10_000;
+
+/// The start of the storing slice (ten seconds) `at` falls in: the unit a pass recounts whole.
+pub fn slice_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    let ms = at.timestamp_millis();
+    Utc.timestamp_millis_opt(ms - ms.rem_euclid(SLICE_MS))
+        .single()
+        .unwrap_or(at)
 }
 
-/// What a pass read, per (group value, window start in ms): storing minute (ms) → events.
+/// What a pass read, per (group value, window start in ms): storing slice (ms) → events.
 pub type Tally = HashMap<(String, i64), BTreeMap<i64, u64>>;
 
 /// Adds `event` (one the rule selects) to `tally`.
@@ -97,16 +103,16 @@ pub fn tally(tally: &mut Tally, event: &Event, p: &Params) {
         return;
     };
     let window = p.window_of(event.occurred_at).timestamp_millis();
-    let minute = minute_of(event.ingested_at).timestamp_millis();
+    let slice = slice_of(event.ingested_at).timestamp_millis();
     *tally
         .entry((group.value, window))
         .or_default()
-        .entry(minute)
+        .entry(slice)
         .or_default() += 1;
 }
 
-/// `memory` with `tally` merged in: in each window the tally touches, storing minutes before
-/// `recount_from` (which no later pass reads again) are settled, and the minutes from it on are
+/// `memory` with `tally` merged in: in each window the tally touches, storing slices before
+/// `recount_from` (which no later pass reads again) are settled, and the slices from it on are
 /// replaced by the tally's, which counted them whole. Windows too old for any baseline still to
 /// come are forgotten. Returns the change to write.
 pub fn merge(
@@ -120,12 +126,12 @@ pub fn merge(
     let oldest_needed =
         (p.window_of(now) - p.len() * (p.windows_before() as i32 + 2)).timestamp_millis();
     let mut changes: HashMap<String, GroupChange> = HashMap::new();
-    for ((group, window), minutes) in tally {
+    for ((group, window), slices) in tally {
         let windows = memory.entry(group.clone()).or_default();
         let count = windows.entry(*window).or_default();
         let recent = std::mem::take(&mut count.recent);
         count.settled += recent.range(..from).map(|(_, n)| n).sum::<u64>();
-        count.recent = minutes.range(from..).map(|(m, n)| (*m, *n)).collect();
+        count.recent = slices.range(from..).map(|(m, n)| (*m, *n)).collect();
         let change = changes.entry(group.clone()).or_default();
         change.set.insert(*window, count.clone());
     }
@@ -314,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn merging_settles_minutes_no_pass_reads_again_and_replaces_the_recounted_ones() {
+    fn merging_settles_slices_no_pass_reads_again_and_replaces_the_recounted_ones() {
         let p = params();
         let now = t("2026-03-10T12:00:00Z");
         let window = t("2026-03-10T00:00:00Z").timestamp_millis();
@@ -332,7 +338,7 @@ mod tests {
                 },
             )]),
         )]);
-        // This pass recounted from 11:58 on: the minute read again counted 3 this time.
+        // This pass recounted from 11:58 on: the slice read again counted 3 this time.
         let tally: Tally = HashMap::from([(
             ("person:ana".to_owned(), window),
             BTreeMap::from([
