@@ -19,11 +19,11 @@ use store::Store;
 /// Events a pass reads per round trip.
 const BATCH: i64 = 5_000;
 
-/// How far before its watermark a rule looks again: events stored by a write still in flight when
-/// the last pass read carry an earlier storing time than the newest it saw (the sink stamps a
-/// batch just before writing it, so that is seconds at most). Looking again costs a little and
-/// records nothing twice.
-const OVERLAP: Duration = Duration::seconds(30);
+/// How long a write may be in flight: the sink stamps a batch with its storing time just before
+/// writing it, so an event can become visible after a pass that began up to this long after its
+/// stamp has read past it. The next pass reads what was stamped from this long before the last
+/// one began again; that costs a little and records nothing twice.
+const OVERLAP: Duration = Duration::seconds(10);
 
 /// A configured stream, as stream rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +49,8 @@ pub struct PassReport {
     pub skipped: Vec<(String, String)>,
     /// Rules whose memory was built in this pass, with how long that took in milliseconds.
     pub memory_built: Vec<(String, u64)>,
+    /// How long reading the new events took, in milliseconds.
+    pub read_ms: u64,
     /// How long each event rule took, in milliseconds (reading the new events excluded).
     pub rule_ms: BTreeMap<String, u64>,
     /// How long it took.
@@ -105,8 +107,10 @@ enum Way {
 /// An event rule in a pass.
 struct EventRule {
     rule: CompiledRule,
-    /// Where it resumes: events stored from here on are read (`None`: all).
+    /// The last event it has read (`None`: none yet).
     watermark: Option<IngestMark>,
+    /// What it reads in this pass.
+    resume: Resume,
     /// It never judges events stored at or before this one.
     start: Option<IngestMark>,
     way: Way,
@@ -115,13 +119,53 @@ struct EventRule {
     moved: Option<IngestMark>,
 }
 
-/// Where a pass reads from for a rule at `watermark`: a little before it (see [`OVERLAP`]), at
-/// the start of a storing slice, so that every slice a pass reads it reads whole (baselines
-/// recount the slices they read, see [`baseline::merge`]).
-fn since(watermark: Option<&IngestMark>) -> DateTime<Utc> {
-    watermark.map_or(DateTime::<Utc>::UNIX_EPOCH, |w| {
-        baseline::slice_of(w.ingested_at - OVERLAP)
-    })
+/// Where a pass resumes reading for one rule: events stored at or after `since`, and after the
+/// event `after` when it names one.
+#[derive(Debug, Clone)]
+struct Resume {
+    since: DateTime<Utc>,
+    after: Option<IngestMark>,
+}
+
+impl Resume {
+    /// Whether the rule reads `e` in this pass.
+    fn reads(&self, e: &Event) -> bool {
+        e.ingested_at >= self.since && self.after.as_ref().is_none_or(|w| after(&mark(e), w))
+    }
+
+    /// A rule at `watermark` whose last pass began at `last_began` reads what was stamped from
+    /// [`OVERLAP`] before that again (a write then in flight may have landed behind the
+    /// watermark), and otherwise only what is after the watermark. A baseline, which recounts
+    /// the storing slices it reads (see [`baseline::merge`]), reads each slice whole.
+    fn of(
+        watermark: Option<&IngestMark>,
+        last_began: Option<DateTime<Utc>>,
+        whole_slices: bool,
+    ) -> Self {
+        let Some(w) = watermark else {
+            return Resume {
+                since: DateTime::<Utc>::UNIX_EPOCH,
+                after: None,
+            };
+        };
+        let in_flight_from = last_began.unwrap_or(w.ingested_at) - OVERLAP;
+        if whole_slices {
+            Resume {
+                since: baseline::slice_of(in_flight_from.min(w.ingested_at)),
+                after: None,
+            }
+        } else if in_flight_from > w.ingested_at {
+            Resume {
+                since: w.ingested_at,
+                after: Some(w.clone()),
+            }
+        } else {
+            Resume {
+                since: in_flight_from,
+                after: None,
+            }
+        }
+    }
 }
 
 impl EventRule {
@@ -184,7 +228,7 @@ impl EventRule {
         let groups: BTreeSet<String> = tally.keys().map(|(g, _)| g.clone()).collect();
         let groups: Vec<String> = groups.into_iter().collect();
         let mut memory = store.rule_counts.windows(&rule.rule.id, &groups).await?;
-        let recount_from = since(self.watermark.as_ref());
+        let recount_from = self.resume.since;
         let changes = baseline::merge(&mut memory, tally, recount_from, p, now);
         let touched = baseline::touched_in(tally, p);
         let counts = baseline::Counts::Remembered(&memory);
@@ -215,7 +259,8 @@ pub async fn evaluate_pass(
         .collect();
     let states = store.rules.states().await?;
     let mut event_rules: Vec<EventRule> = Vec::new();
-    let newest = store.events.newest_mark().await?;
+    // Read only when a rule is new: on SecantusDB it costs more than a pass.
+    let mut newest: Option<Option<IngestMark>> = None;
     let mut sync_states: Option<BTreeMap<String, SyncState>> = None;
     for rule in stored {
         let id = rule.id.clone();
@@ -243,12 +288,21 @@ pub async fn evaluate_pass(
             // A new rule starts from what is stored now (the preview shows what it would have
             // found before), or from the first event of a store that has none yet, so the
             // first sync of a new installation is evaluated.
+            let newest = match &newest {
+                Some(n) => n,
+                None => newest.insert(store.events.newest_mark(now).await?),
+            };
             store.rules.start(&id, newest.as_ref(), now).await?;
             continue;
         };
         let kind = &compiled.rule.spec.kind;
+        let resume = Resume::of(
+            state.watermark.as_ref(),
+            state.evaluated_at,
+            baseline_params(kind).is_some(),
+        );
         if memory::remembers(kind) && !memory::holds(&compiled, state.memory.as_ref()) {
-            let boundary = since(state.watermark.as_ref());
+            let boundary = resume.since;
             let building = Instant::now();
             report.events_read += memory::build(store, &compiled, boundary, now).await?;
             report
@@ -265,6 +319,7 @@ pub async fn evaluate_pass(
         event_rules.push(EventRule {
             rule: compiled,
             watermark: state.watermark.clone(),
+            resume,
             start: state.start.clone(),
             way,
             fired: false,
@@ -277,7 +332,7 @@ pub async fn evaluate_pass(
     }
     let lowest = event_rules
         .iter()
-        .map(|r| since(r.watermark.as_ref()))
+        .map(|r| r.resume.since)
         .min()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let mut cursor: Option<IngestMark> = None;
@@ -286,17 +341,18 @@ pub async fn evaluate_pass(
             None => (lowest, None),
             Some(c) => (c.ingested_at, Some(&c.id)),
         };
+        let reading = Instant::now();
         let batch = store.events.ingested_after(Some(from), BATCH).await?;
+        report.read_ms += reading.elapsed().as_millis() as u64;
         report.events_read += batch.len() as u64;
         let Some(last) = batch.last().map(mark) else {
             break;
         };
         for r in &mut event_rules {
             let rule_started = Instant::now();
-            let from = since(r.watermark.as_ref());
             let read: Vec<&Event> = batch
                 .iter()
-                .filter(|e| e.ingested_at >= from && r.rule.selects(e))
+                .filter(|e| r.resume.reads(e) && r.rule.selects(e))
                 .collect();
             r.batch(store, &read, now, &mut report).await?;
             if r.watermark.as_ref().is_none_or(|w| after(&last, w)) {
@@ -336,4 +392,45 @@ pub async fn evaluate_pass(
         "rules evaluated"
     );
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn watermark(at: &str) -> IngestMark {
+        IngestMark {
+            ingested_at: t(at),
+            id: domain::EventId::parse("acme:jira:w1").unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_rule_reads_after_its_watermark_once_no_write_can_still_land_behind_it() {
+        let w = watermark("2026-03-10T12:00:00Z");
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), false);
+        assert_eq!(r.since, w.ingested_at);
+        assert_eq!(r.after, Some(w));
+    }
+
+    #[test]
+    fn a_rule_reads_again_what_was_stamped_shortly_before_its_last_pass_began() {
+        let w = watermark("2026-03-10T12:00:00Z");
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), false);
+        assert_eq!(r.since, t("2026-03-10T11:59:53Z"));
+        assert_eq!(r.after, None);
+    }
+
+    #[test]
+    fn a_baseline_reads_whole_storing_slices() {
+        let w = watermark("2026-03-10T12:00:00Z");
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), true);
+        assert_eq!(r.since, t("2026-03-10T11:59:50Z"));
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), true);
+        assert_eq!(r.since, t("2026-03-10T12:00:00Z"));
+    }
 }

@@ -321,24 +321,34 @@ impl AlertStore {
             .await?;
         let created = upsert.upserted_id.is_some();
         let attached = self.attach(&r.id, &r.events).await?;
-        // A higher severity than recorded: raise it and notify again.
-        self.alerts
-            .update_one(
-                doc! { "_id": &r.id, "severity_rank": { "$lt": rank(r.severity) } },
-                doc! { "$set": {
-                    "severity": r.severity.as_str(),
-                    "severity_rank": rank(r.severity),
-                    "notify_pending": true,
-                } },
-            )
-            .await?;
-        // Always, not only when something was attached: a process killed between attaching and
-        // counting leaves a stale count that only a recount on the retry repairs.
-        self.recount(&r.id).await?;
-        let alert = self
-            .get(&r.id)
-            .await?
-            .ok_or_else(|| StoreError::corrupt(ALERTS, "an alert vanished while recorded"))?;
+        let counted = if created && attached == r.events.len() as u64 {
+            // Every pair is this record's: the count is known without reading them back.
+            let first: Vec<&str> = r
+                .events
+                .iter()
+                .take(FIRST_EVENTS)
+                .map(|(id, _)| id.as_str())
+                .collect();
+            self.set_count(&r.id, attached, first).await?
+        } else {
+            // A higher severity than recorded: raise it and notify again.
+            self.alerts
+                .update_one(
+                    doc! { "_id": &r.id, "severity_rank": { "$lt": rank(r.severity) } },
+                    doc! { "$set": {
+                        "severity": r.severity.as_str(),
+                        "severity_rank": rank(r.severity),
+                        "notify_pending": true,
+                    } },
+                )
+                .await?;
+            // Always, not only when something was attached: a process killed between attaching
+            // and counting leaves a stale count that only a recount on the retry repairs.
+            self.recount(&r.id).await?
+        };
+        let alert = counted
+            .ok_or_else(|| StoreError::corrupt(ALERTS, "an alert vanished while recorded"))
+            .and_then(Alert::try_from)?;
         Ok(Recorded {
             created,
             attached,
@@ -415,8 +425,8 @@ impl AlertStore {
         }
     }
 
-    /// Sets an alert's count and first event ids from its pairs.
-    async fn recount(&self, alert: &str) -> Result<(), StoreError> {
+    /// Sets an alert's count and first event ids from its pairs; returns the alert.
+    async fn recount(&self, alert: &str) -> Result<Option<AlertDoc>, StoreError> {
         let count = self
             .events
             .count_documents(doc! { "alert_id": alert })
@@ -430,19 +440,30 @@ impl AlertStore {
             .await?
             .try_collect()
             .await?;
-        let ids: Vec<String> = first.into_iter().map(|p| p.event_id).collect();
+        let ids: Vec<&str> = first.iter().map(|p| p.event_id.as_str()).collect();
+        self.set_count(alert, count, ids).await
+    }
+
+    /// Writes an alert's count and first event ids, clearing a pending recount; returns the alert.
+    async fn set_count(
+        &self,
+        alert: &str,
+        count: u64,
+        first: Vec<&str>,
+    ) -> Result<Option<AlertDoc>, StoreError> {
         // Alerts of stream-state rules have no events and count one occurrence.
-        let count = if count == 0 { 1 } else { count as i64 };
-        self.alerts
-            .update_one(
+        let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
+        Ok(self
+            .alerts
+            .find_one_and_update(
                 doc! { "_id": alert },
                 doc! {
-                    "$set": { "count": count, "first_events": ids },
+                    "$set": { "count": count, "first_events": first },
                     "$unset": { "recount_pending": "" },
                 },
             )
-            .await?;
-        Ok(())
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await?)
     }
 
     /// One alert.

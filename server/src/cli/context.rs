@@ -63,7 +63,7 @@ impl Context {
         let ready = async {
             store.ensure_indexes(settings.retention_days).await?;
             store.upgrade().await?;
-            let newest = store.events.newest_mark().await?;
+            let newest = store.events.newest_mark(chrono::Utc::now()).await?;
             store
                 .rules
                 .install_builtin(&rules::builtin::pack(), newest.as_ref(), chrono::Utc::now())

@@ -7,7 +7,7 @@ use super::planning::query;
 use super::{ActorScope, EventDoc, EventStore};
 use crate::StoreError;
 use bson::{doc, Document};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::{Event, EventFilter, EventId, Field, IpKey, Pipeline, Product};
 use futures::TryStreamExt;
 use serde::Deserialize;
@@ -48,6 +48,13 @@ impl FieldValue {
             Field::Stream => return None,
         })
     }
+}
+
+#[derive(Deserialize)]
+struct MarkOnly {
+    #[serde(rename = "_id")]
+    id: String,
+    ingested_at: bson::DateTime,
 }
 
 #[derive(Deserialize)]
@@ -92,18 +99,30 @@ impl EventStore {
     ///
     /// # Errors
     /// A database error or a corrupt document.
-    pub async fn newest_mark(&self) -> Result<Option<IngestMark>, StoreError> {
-        let newest = self
-            .coll
-            .find_one(Document::new())
-            .sort(doc! { "ingested_at": -1, "_id": -1 })
-            .await?;
-        newest.map(Event::try_from).transpose().map(|e| {
-            e.map(|e| IngestMark {
-                ingested_at: e.ingested_at,
-                id: e.id,
-            })
-        })
+    pub async fn newest_mark(&self, now: DateTime<Utc>) -> Result<Option<IngestMark>, StoreError> {
+        // SecantusDB reads every match of a find before sorting them, so the newest of the whole
+        // collection would read all of it; the newest is almost always among the recent ones.
+        for back in [Some(Duration::minutes(10)), Some(Duration::days(1)), None] {
+            let filter = back.map_or_else(Document::new, |b| {
+                doc! { "ingested_at": { "$gte": bson::DateTime::from_chrono(now - b) } }
+            });
+            let newest = self
+                .coll
+                .clone_with_type::<MarkOnly>()
+                .find_one(filter)
+                .sort(doc! { "ingested_at": -1, "_id": -1 })
+                .projection(doc! { "_id": 1, "ingested_at": 1 })
+                .await?;
+            if let Some(m) = newest {
+                let id =
+                    EventId::parse(&m.id).map_err(|e| StoreError::corrupt(crate::EVENTS, e))?;
+                return Ok(Some(IngestMark {
+                    ingested_at: m.ingested_at.to_chrono(),
+                    id,
+                }));
+            }
+        }
+        Ok(None)
     }
 
     fn group_query(
