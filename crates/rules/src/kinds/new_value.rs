@@ -99,23 +99,32 @@ pub async fn remembered(
 }
 
 /// What the rule's memory must learn from `new`, and the days of `memory` older than the history
-/// any event at or after `now` can look back on.
+/// any event at or after `now` can look back on. A sighting within the first and last time its
+/// day already holds changes nothing and is left out, so a busy pair costs no write.
 pub fn changes(
     new: &[&Event],
     memory: &HashMap<Pair, Days>,
     p: &Params,
     now: DateTime<Utc>,
 ) -> HashMap<Pair, PairChange> {
-    let mut out: HashMap<Pair, PairChange> = HashMap::new();
-    for (pair, e) in pairs(new, p) {
-        out.entry(pair).or_default().seen.push(e.occurred_at);
-    }
     // A day beyond the history of anything that can still arrive (late records included, by a
     // margin of a day) is of no use.
     let oldest_needed = day_of(now - Duration::days(i64::from(p.history_days) + 1));
-    for (pair, change) in &mut out {
-        if let Some(days) = memory.get(pair) {
-            change.forget_days = days.range(..oldest_needed).map(|(d, _)| *d).collect();
+    let mut out: HashMap<Pair, PairChange> = HashMap::new();
+    for (pair, e) in pairs(new, p) {
+        let t = e.occurred_at;
+        let known = memory
+            .get(&pair)
+            .and_then(|days| days.get(&day_of(t)))
+            .is_some_and(|(first, last)| (*first..=*last).contains(&t));
+        if !known {
+            out.entry(pair).or_default().seen.push(t);
+        }
+    }
+    for (pair, days) in memory {
+        let stale: Vec<i64> = days.range(..oldest_needed).map(|(d, _)| *d).collect();
+        if !stale.is_empty() {
+            out.entry(pair.clone()).or_default().forget_days = stale;
         }
     }
     out
@@ -209,6 +218,35 @@ mod tests {
             since,
             now
         ));
+    }
+
+    #[test]
+    fn a_sighting_the_memory_already_covers_writes_nothing_and_old_days_are_forgotten() {
+        let p = Params {
+            field: Field::Ip,
+            group_by: Field::Person,
+            history_days: 30,
+        };
+        let e = |at: &str| domain::Event {
+            actor_id: Some(domain::PersonId::parse("person:ana").unwrap()),
+            source_ip: Some("203.0.113.9".parse().unwrap()),
+            ..testkit::event("acme", domain::Product::Org, "e1", super::tests::at(at))
+        };
+        let pair: Pair = ("person:ana".into(), "203.0.113.9".into());
+        let memory = HashMap::from([(
+            pair.clone(),
+            days(&["2026-01-02T08:00:00Z", "2026-03-31T08:00:00Z", "2026-03-31T18:00:00Z"]),
+        )]);
+        let now = at("2026-03-31T20:00:00Z");
+        let inside = e("2026-03-31T12:00:00Z");
+        let changes = changes(&[&inside], &memory, &p, now);
+        assert!(changes[&pair].seen.is_empty(), "12:00 lies within 08:00–18:00");
+        assert_eq!(changes[&pair].forget_days, [day_of(at("2026-01-02T08:00:00Z"))]);
+        let later = e("2026-03-31T19:00:00Z");
+        assert_eq!(
+            super::changes(&[&later], &memory, &p, now)[&pair].seen,
+            [later.occurred_at]
+        );
     }
 
     #[test]
