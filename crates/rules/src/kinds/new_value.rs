@@ -235,13 +235,23 @@ mod tests {
         let pair: Pair = ("person:ana".into(), "203.0.113.9".into());
         let memory = HashMap::from([(
             pair.clone(),
-            days(&["2026-01-02T08:00:00Z", "2026-03-31T08:00:00Z", "2026-03-31T18:00:00Z"]),
+            days(&[
+                "2026-01-02T08:00:00Z",
+                "2026-03-31T08:00:00Z",
+                "2026-03-31T18:00:00Z",
+            ]),
         )]);
         let now = at("2026-03-31T20:00:00Z");
         let inside = e("2026-03-31T12:00:00Z");
         let changes = changes(&[&inside], &memory, &p, now);
-        assert!(changes[&pair].seen.is_empty(), "12:00 lies within 08:00–18:00");
-        assert_eq!(changes[&pair].forget_days, [day_of(at("2026-01-02T08:00:00Z"))]);
+        assert!(
+            changes[&pair].seen.is_empty(),
+            "12:00 lies within 08:00–18:00"
+        );
+        assert_eq!(
+            changes[&pair].forget_days,
+            [day_of(at("2026-01-02T08:00:00Z"))]
+        );
         let later = e("2026-03-31T19:00:00Z");
         assert_eq!(
             super::changes(&[&later], &memory, &p, now)[&pair].seen,
