@@ -76,7 +76,7 @@ fn read_days(doc: &Document) -> Result<Days, StoreError> {
             times
                 .get_datetime(name)
                 .map(|t| t.to_chrono())
-                .map_err(|e| corrupt(e))
+                .map_err(corrupt)
         };
         days.insert(day, (time("first")?, time("last")?));
     }
