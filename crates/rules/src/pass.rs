@@ -12,7 +12,7 @@ use domain::{Event, StreamKey};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 use store::alert_rules::StoredRule;
-use store::events::IngestMark;
+use store::events::{FieldValue, IngestMark};
 use store::sync_state::SyncState;
 use store::Store;
 
@@ -99,9 +99,13 @@ enum Way {
     Direct,
     /// New value: against the rule's memory of values, which each batch then updates.
     Values(new_value::Params),
-    /// Baseline: tallied over the whole pass, judged at its end against the rule's memory of
-    /// counts with the tally merged in.
-    Counts(baseline::Params, Tally),
+    /// Baseline: every event read tallied over the whole pass, and the windows new events fall in
+    /// judged at its end against the rule's memory of counts with the tally merged in.
+    Counts(
+        baseline::Params,
+        Tally,
+        BTreeSet<(FieldValue, DateTime<Utc>)>,
+    ),
 }
 
 /// An event rule in a pass.
@@ -202,10 +206,13 @@ impl EventRule {
                 let changes = new_value::changes(read, &memory, p, now);
                 store.rule_values.remember(&rule.rule.id, &changes).await?;
             }
-            Way::Counts(p, tally) => {
+            Way::Counts(p, tally, touched) => {
+                // Events before the rule's start are counted (they are its history) but never
+                // judged.
                 for e in read {
                     baseline::tally(tally, e, p);
                 }
+                touched.extend(baseline::touched_by(&new, p));
             }
         }
         Ok(())
@@ -218,7 +225,7 @@ impl EventRule {
         now: DateTime<Utc>,
         report: &mut PassReport,
     ) -> Result<(), RulesError> {
-        let Way::Counts(p, tally) = &self.way else {
+        let Way::Counts(p, tally, touched) = &mut self.way else {
             return Ok(());
         };
         if tally.is_empty() {
@@ -230,7 +237,7 @@ impl EventRule {
         let mut memory = store.rule_counts.windows(&rule.rule.id, &groups).await?;
         let recount_from = self.resume.since;
         let changes = baseline::merge(&mut memory, tally, recount_from, p, now);
-        let touched = baseline::touched_in(tally, p);
+        let touched = std::mem::take(touched);
         let counts = baseline::Counts::Remembered(&memory);
         let found = baseline::evaluate(store, &counts, rule, touched, p).await?;
         self.fired |= record(store, rule, found, now, report).await?;
@@ -312,7 +319,7 @@ pub async fn evaluate_pass(
         let way = if let Some(p) = new_value_params(kind) {
             Way::Values(p)
         } else if let Some(p) = baseline_params(kind) {
-            Way::Counts(p, Tally::new())
+            Way::Counts(p, Tally::new(), BTreeSet::new())
         } else {
             Way::Direct
         };

@@ -306,3 +306,31 @@ async fn a_preview_and_a_pass_agree_on_a_baseline() {
     assert_eq!(preview.first[0].period_start, found[0].period_start);
     assert_eq!(preview.first[0].why, found[0].why);
 }
+
+#[tokio::test]
+async fn a_baseline_counts_the_history_stored_with_its_start_but_never_judges_it() {
+    let today: DateTime<Utc> = "2026-03-10T00:00:00Z".parse().unwrap();
+    // Sixty edits today, all stored in one write just before the rule starts: history.
+    let stored = now() - Duration::seconds(2);
+    let history: Vec<_> = (0..60)
+        .map(|i| page_edit(today + Duration::minutes(i), stored))
+        .collect();
+    let s = spec("product=confluence", baseline(), "{person}");
+    let (store, id) = started_after(&history, &s).await;
+    pass_with(&store, Vec::new(), now() + Duration::seconds(3)).await;
+    assert!(
+        alerts(&store, &id).await.is_empty(),
+        "history is not judged"
+    );
+    assert_eq!(remembered_today(&store, &id).await, 60, "but it is counted");
+    // One more edit today is new: 61 against a usual 0.
+    let later = now() + Duration::minutes(1);
+    pass_with(&store, vec![page_edit(later, later)], later).await;
+    let found = alerts(&store, &id).await;
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].why.contains("61 matching events today, usual 0"),
+        "{}",
+        found[0].why
+    );
+}

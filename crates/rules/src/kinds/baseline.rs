@@ -222,23 +222,6 @@ pub fn touched_by(new: &[&Event], p: &Params) -> BTreeSet<(FieldValue, DateTime<
         .collect()
 }
 
-/// The (group, window) pairs a tally counted.
-pub fn touched_in(tally: &Tally, p: &Params) -> BTreeSet<(FieldValue, DateTime<Utc>)> {
-    tally
-        .keys()
-        .filter_map(|(group, window)| {
-            let start = Utc.timestamp_millis_opt(*window).single()?;
-            Some((
-                FieldValue {
-                    field: p.group_by,
-                    value: group.clone(),
-                },
-                start,
-            ))
-        })
-        .collect()
-}
-
 /// Findings of `touched` groups above their baseline in those windows. The events behind a
 /// finding are read only for a group found above it.
 ///
