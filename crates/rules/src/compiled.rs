@@ -6,7 +6,6 @@ use crate::RulesError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use domain::rule::parse_filter;
 use domain::{Event, EventFilter, Field, IpFilter, PersonId};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use store::alert_rules::StoredRule;
 use store::events::{ActorScope, FieldValue};
@@ -105,22 +104,16 @@ impl CompiledRule {
     /// rule remembers of earlier events no longer holds and is built again.
     pub fn fingerprint(&self) -> String {
         let spec = &self.rule.spec;
-        let mut h = Sha256::new();
-        h.update(spec.filter.as_bytes());
-        for part in [
+        let parts = [
             serde_json::to_string(&spec.kind),
             serde_json::to_string(&spec.exclusions),
             serde_json::to_string(&self.team_members),
             serde_json::to_string(&self.excluded_people),
-        ] {
-            h.update([0]);
-            h.update(part.unwrap_or_default().as_bytes());
-        }
-        h.finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        ]
+        .map(Result::unwrap_or_default);
+        let mut all: Vec<&[u8]> = vec![spec.filter.as_bytes()];
+        all.extend(parts.iter().map(|p| p.as_bytes()));
+        store::digest::short_id(&all)
     }
 
     /// The rule's filter limited to `[from, to)`.

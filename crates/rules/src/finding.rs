@@ -5,7 +5,6 @@
 use crate::CompiledRule;
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{EventId, Field};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use store::alerts::AlertRecord;
 
@@ -36,17 +35,11 @@ pub fn period_start(anchor: DateTime<Utc>, period_minutes: u32) -> DateTime<Utc>
 
 /// The alert id of (rule, dedup key, period start): 32 hexadecimal digits of their SHA-256.
 pub fn alert_id(rule: &str, key: &str, period_start: DateTime<Utc>) -> String {
-    let mut h = Sha256::new();
-    h.update(rule.as_bytes());
-    h.update([0]);
-    h.update(key.as_bytes());
-    h.update([0]);
-    h.update(period_start.timestamp_millis().to_be_bytes());
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    store::digest::short_id(&[
+        rule.as_bytes(),
+        key.as_bytes(),
+        &period_start.timestamp_millis().to_be_bytes(),
+    ])
 }
 
 /// The range of events that shows an alert.

@@ -50,12 +50,11 @@ pub async fn build(
     let id = &rule.rule.id;
     forget(store, id).await?;
     let kind = &rule.rule.spec.kind;
-    let from = if let Some(p) = new_value_params(kind) {
-        now - Duration::days(i64::from(p.history_days) + 1)
-    } else if let Some(p) = baseline_params(kind) {
-        p.window_of(now) - Duration::days(i64::from(p.history_days) + 2)
-    } else {
-        return Ok(0);
+    let (values_of, counts_of) = (new_value_params(kind), baseline_params(kind));
+    let from = match (&values_of, &counts_of) {
+        (Some(p), _) => now - Duration::days(i64::from(p.history_days) + 1),
+        (None, Some(p)) => p.window_of(now) - Duration::days(i64::from(p.history_days) + 2),
+        (None, None) => return Ok(0),
     };
     // Events dated ahead of the clock (a source's skew) are history too.
     let mut events = store.events.oldest_first(
@@ -72,12 +71,10 @@ pub async fn build(
         if !rule.selects(&e) {
             continue;
         }
-        if let Some(p) = new_value_params(kind) {
-            remember_value(&mut values, &e, &p);
-        } else if let Some(p) = baseline_params(kind) {
-            if e.ingested_at < boundary {
-                baseline::tally(&mut tally, &e, &p);
-            }
+        if let Some(p) = &values_of {
+            remember_value(&mut values, &e, p);
+        } else if let Some(p) = counts_of.as_ref().filter(|_| e.ingested_at < boundary) {
+            baseline::tally(&mut tally, &e, p);
         }
     }
     if !values.is_empty() {

@@ -303,19 +303,6 @@ pub async fn evaluate_pass(
             continue;
         };
         let kind = &compiled.rule.spec.kind;
-        let resume = Resume::of(
-            state.watermark.as_ref(),
-            state.evaluated_at,
-            baseline_params(kind).is_some(),
-        );
-        if memory::remembers(kind) && !memory::holds(&compiled, state.memory.as_ref()) {
-            let boundary = resume.since;
-            let building = Instant::now();
-            report.events_read += memory::build(store, &compiled, boundary, now).await?;
-            report
-                .memory_built
-                .push((id.to_string(), building.elapsed().as_millis() as u64));
-        }
         let way = if let Some(p) = new_value_params(kind) {
             Way::Values(p)
         } else if let Some(p) = baseline_params(kind) {
@@ -323,6 +310,20 @@ pub async fn evaluate_pass(
         } else {
             Way::Direct
         };
+        let resume = Resume::of(
+            state.watermark.as_ref(),
+            state.evaluated_at,
+            matches!(way, Way::Counts(..)),
+        );
+        let remembers = !matches!(way, Way::Direct);
+        if remembers && !memory::holds(&compiled, state.memory.as_ref()) {
+            let boundary = resume.since;
+            let building = Instant::now();
+            report.events_read += memory::build(store, &compiled, boundary, now).await?;
+            report
+                .memory_built
+                .push((id.to_string(), building.elapsed().as_millis() as u64));
+        }
         event_rules.push(EventRule {
             rule: compiled,
             watermark: state.watermark.clone(),

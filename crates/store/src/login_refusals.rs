@@ -20,7 +20,6 @@ use futures::TryStreamExt;
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// How long a key's refusals are kept after its last one.
 const KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
@@ -133,16 +132,12 @@ impl LoginRefusalStore {
             ThrottleReason::Address => ("", address.as_str()),
             ThrottleReason::Username => (name.key(), ""),
         };
-        let digest = Sha256::new()
-            .chain_update(refusal.reason.as_str())
-            .chain_update([0])
-            .chain_update(key_user)
-            .chain_update([0])
-            .chain_update(key_address)
-            .chain_update([0])
-            .chain_update(hour.timestamp().to_be_bytes())
-            .finalize();
-        let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::digest::short_id(&[
+            refusal.reason.as_str().as_bytes(),
+            key_user.as_bytes(),
+            key_address.as_bytes(),
+            &hour.timestamp().to_be_bytes(),
+        ]);
         let at = bson::DateTime::from_chrono(at);
         let update = doc! {
             "$setOnInsert": {

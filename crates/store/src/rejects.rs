@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::{Collection, IndexModel};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// One rejected record, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,11 +95,7 @@ impl RejectStore {
         // One round trip per reject keeps this within what every MongoDB-wire server supports;
         // rejects are rare by nature.
         for r in rejects {
-            let digest = Sha256::new_with_prefix(r.stream.as_bytes())
-                .chain_update([0])
-                .chain_update(r.raw.to_string().as_bytes())
-                .finalize();
-            let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+            let id = crate::digest::short_id(&[r.stream.as_bytes(), r.raw.to_string().as_bytes()]);
             let update = doc! {
                 "$setOnInsert": {
                     "stream": &r.stream,

@@ -5,14 +5,12 @@
 //! (events of an insert in flight when the earlier pass read). Every number is set, never
 //! incremented, so a pass repeated after a crash writes the same numbers again.
 
-use crate::batch::{update_each, Update};
+use crate::batch::Update;
+use crate::rule_memory::MemoryCollection;
 use crate::{StoreError, RULE_COUNTS};
 use bson::{doc, Bson, Document};
 use domain::RuleId;
-use futures::TryStreamExt;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
-use sha2::{Digest, Sha256};
+use mongodb::Database;
 use std::collections::{BTreeMap, HashMap};
 
 /// One window's count.
@@ -46,21 +44,11 @@ pub struct GroupChange {
 /// The `rule_counts` collection.
 #[derive(Debug, Clone)]
 pub struct RuleCountStore {
-    db: Database,
-    coll: Collection<Document>,
+    docs: MemoryCollection,
 }
 
 fn group_id(rule: &RuleId, group: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [rule.as_str(), group] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    MemoryCollection::id(rule, &[group])
 }
 
 fn corrupt(reason: impl ToString) -> StoreError {
@@ -118,8 +106,7 @@ impl RuleCountStore {
     /// Opens the collection.
     pub fn new(db: &Database) -> Self {
         Self {
-            db: db.clone(),
-            coll: db.collection(RULE_COUNTS),
+            docs: MemoryCollection::new(db, RULE_COUNTS),
         }
     }
 
@@ -128,15 +115,7 @@ impl RuleCountStore {
     /// # Errors
     /// When the server refuses the index.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        self.coll
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "rule": 1 })
-                    .options(IndexOptions::builder().name("rule".to_owned()).build())
-                    .build(),
-            )
-            .await?;
-        Ok(())
+        self.docs.ensure_indexes().await
     }
 
     /// The remembered windows of each of `groups` that has any.
@@ -148,19 +127,11 @@ impl RuleCountStore {
         rule: &RuleId,
         groups: &[String],
     ) -> Result<HashMap<String, Windows>, StoreError> {
+        let ids = groups.iter().map(|g| group_id(rule, g)).collect();
         let mut found = HashMap::new();
-        for chunk in groups.chunks(1_000) {
-            let ids: Vec<String> = chunk.iter().map(|g| group_id(rule, g)).collect();
-            let docs: Vec<Document> = self
-                .coll
-                .find(doc! { "_id": { "$in": ids } })
-                .await?
-                .try_collect()
-                .await?;
-            for d in docs {
-                let group = d.get_str("group").map_err(corrupt)?.to_owned();
-                found.insert(group, read_windows(&d)?);
-            }
+        for d in self.docs.by_ids(ids).await? {
+            let group = d.get_str("group").map_err(corrupt)?.to_owned();
+            found.insert(group, read_windows(&d)?);
         }
         Ok(found)
     }
@@ -203,7 +174,7 @@ impl RuleCountStore {
                 upsert: true,
             });
         }
-        update_each(&self.db, RULE_COUNTS, &updates).await
+        self.docs.write(&updates).await
     }
 
     /// Forgets everything `rule` remembers (it was deleted, or changed what it counts).
@@ -211,9 +182,6 @@ impl RuleCountStore {
     /// # Errors
     /// A database error.
     pub async fn forget(&self, rule: &RuleId) -> Result<(), StoreError> {
-        self.coll
-            .delete_many(doc! { "rule": rule.as_str() })
-            .await?;
-        Ok(())
+        self.docs.forget(rule).await
     }
 }

@@ -4,15 +4,13 @@
 //! the rule selected an event with that pair, the first and the last time of that day. Remembering
 //! goes through `$min` and `$max`, so remembering an event twice (a retried pass) changes nothing.
 
-use crate::batch::{update_each, Update};
+use crate::batch::Update;
+use crate::rule_memory::MemoryCollection;
 use crate::{StoreError, RULE_VALUES};
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Utc};
 use domain::RuleId;
-use futures::TryStreamExt;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
-use sha2::{Digest, Sha256};
+use mongodb::Database;
 use std::collections::{BTreeMap, HashMap};
 
 /// A pair's days: day number since the epoch → (first, last) time seen that day.
@@ -38,21 +36,11 @@ pub struct PairChange {
 /// The `rule_values` collection.
 #[derive(Debug, Clone)]
 pub struct RuleValueStore {
-    db: Database,
-    coll: Collection<Document>,
+    docs: MemoryCollection,
 }
 
 fn pair_id(rule: &RuleId, (group, value): &Pair) -> String {
-    let mut h = Sha256::new();
-    for part in [rule.as_str(), group, value] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    MemoryCollection::id(rule, &[group, value])
 }
 
 fn corrupt(reason: impl ToString) -> StoreError {
@@ -87,8 +75,7 @@ impl RuleValueStore {
     /// Opens the collection.
     pub fn new(db: &Database) -> Self {
         Self {
-            db: db.clone(),
-            coll: db.collection(RULE_VALUES),
+            docs: MemoryCollection::new(db, RULE_VALUES),
         }
     }
 
@@ -97,15 +84,7 @@ impl RuleValueStore {
     /// # Errors
     /// When the server refuses the index.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        self.coll
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "rule": 1 })
-                    .options(IndexOptions::builder().name("rule".to_owned()).build())
-                    .build(),
-            )
-            .await?;
-        Ok(())
+        self.docs.ensure_indexes().await
     }
 
     /// The remembered days of each of `pairs` that has any.
@@ -117,20 +96,12 @@ impl RuleValueStore {
         rule: &RuleId,
         pairs: &[Pair],
     ) -> Result<HashMap<Pair, Days>, StoreError> {
+        let ids = pairs.iter().map(|p| pair_id(rule, p)).collect();
         let mut found = HashMap::new();
-        for chunk in pairs.chunks(1_000) {
-            let ids: Vec<String> = chunk.iter().map(|p| pair_id(rule, p)).collect();
-            let docs: Vec<Document> = self
-                .coll
-                .find(doc! { "_id": { "$in": ids } })
-                .await?
-                .try_collect()
-                .await?;
-            for d in docs {
-                let group = d.get_str("group").map_err(corrupt)?.to_owned();
-                let value = d.get_str("value").map_err(corrupt)?.to_owned();
-                found.insert((group, value), read_days(&d)?);
-            }
+        for d in self.docs.by_ids(ids).await? {
+            let group = d.get_str("group").map_err(corrupt)?.to_owned();
+            let value = d.get_str("value").map_err(corrupt)?.to_owned();
+            found.insert((group, value), read_days(&d)?);
         }
         Ok(found)
     }
@@ -188,7 +159,7 @@ impl RuleValueStore {
                 upsert: true,
             });
         }
-        update_each(&self.db, RULE_VALUES, &updates).await
+        self.docs.write(&updates).await
     }
 
     /// Forgets everything `rule` remembers (it was deleted, or changed what it selects).
@@ -196,9 +167,6 @@ impl RuleValueStore {
     /// # Errors
     /// A database error.
     pub async fn forget(&self, rule: &RuleId) -> Result<(), StoreError> {
-        self.coll
-            .delete_many(doc! { "rule": rule.as_str() })
-            .await?;
-        Ok(())
+        self.docs.forget(rule).await
     }
 }
