@@ -6,6 +6,7 @@
 use crate::finding::records;
 use crate::kinds::baseline::{self, Tally};
 use crate::kinds::{baseline_params, evaluate_events, new_value, new_value_params, streams};
+use crate::recent::{Keeping, RecentEvents};
 use crate::{memory, CompiledRule, RulesError};
 use chrono::{DateTime, Duration, Utc};
 use domain::{Event, StreamKey};
@@ -41,6 +42,9 @@ pub struct PassReport {
     pub rules: usize,
     /// Events read from the store.
     pub events_read: u64,
+    /// Events the last pass had read that this one took again without reading them (see
+    /// [`RecentEvents`]).
+    pub events_reused: u64,
     /// Alerts recorded for the first time.
     pub created: Vec<String>,
     /// Alerts that new matches joined.
@@ -139,11 +143,13 @@ impl Resume {
 
     /// A rule at `watermark` whose last pass began at `last_began` reads what was stamped from
     /// [`OVERLAP`] before that again (a write then in flight may have landed behind the
-    /// watermark), and otherwise only what is after the watermark. A baseline, which recounts
-    /// the storing slices it reads (see [`baseline::merge`]), reads each slice whole.
+    /// watermark), and otherwise — or when `settled` says nothing landed there — only what is
+    /// after the watermark. A baseline, which recounts the storing slices it reads (see
+    /// [`baseline::merge`]), reads each slice whole.
     fn of(
         watermark: Option<&IngestMark>,
         last_began: Option<DateTime<Utc>>,
+        settled: bool,
         whole_slices: bool,
     ) -> Self {
         let Some(w) = watermark else {
@@ -152,7 +158,11 @@ impl Resume {
                 after: None,
             };
         };
-        let in_flight_from = last_began.unwrap_or(w.ingested_at) - OVERLAP;
+        let in_flight_from = if settled {
+            w.ingested_at + Duration::milliseconds(1)
+        } else {
+            last_began.unwrap_or(w.ingested_at) - OVERLAP
+        };
         if whole_slices {
             Resume {
                 since: baseline::slice_of(in_flight_from.min(w.ingested_at)),
@@ -255,8 +265,27 @@ pub async fn evaluate_pass(
     stream_list: &[StreamInfo],
     now: DateTime<Utc>,
 ) -> Result<PassReport, RulesError> {
+    evaluate_pass_keeping(store, stream_list, now, &mut None).await
+}
+
+/// Runs one pass at `now` over every enabled rule, taking from `recent` what the previous pass of
+/// this process read of the latest events where the store shows nothing landed among them since,
+/// and leaving there what this pass read of its own latest ones.
+///
+/// # Errors
+/// A database error (the pass can simply run again).
+pub async fn evaluate_pass_keeping(
+    store: &Store,
+    stream_list: &[StreamInfo],
+    now: DateTime<Utc>,
+    recent_out: &mut Option<RecentEvents>,
+) -> Result<PassReport, RulesError> {
     let started = Instant::now();
     let mut report = PassReport::default();
+    let recent = match recent_out.take() {
+        Some(r) if r.still_whole(store).await? => Some(r),
+        _ => None,
+    };
     let stored: Vec<StoredRule> = store
         .rules
         .all()
@@ -310,9 +339,14 @@ pub async fn evaluate_pass(
         } else {
             Way::Direct
         };
+        let settled = match (&recent, &state.watermark, state.evaluated_at) {
+            (Some(r), Some(w), Some(began)) => r.settles(w, began, OVERLAP),
+            _ => false,
+        };
         let resume = Resume::of(
             state.watermark.as_ref(),
             state.evaluated_at,
+            settled,
             matches!(way, Way::Counts(..)),
         );
         let remembers = !matches!(way, Way::Direct);
@@ -343,7 +377,17 @@ pub async fn evaluate_pass(
         .map(|r| r.resume.since)
         .min()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let mut keeping = Keeping::from(baseline::slice_of(now - OVERLAP).max(lowest));
     let mut cursor: Option<IngestMark> = None;
+    if let Some(r) = recent.filter(|r| r.cover_from(lowest)) {
+        let (events, through) = r.into_stored_since(lowest);
+        report.events_reused = events.len() as u64;
+        for chunk in events.chunks(BATCH as usize) {
+            judge(&mut event_rules, store, chunk, now, &mut report).await?;
+        }
+        keeping.read(&events);
+        cursor = Some(through);
+    }
     loop {
         let from = match &cursor {
             None => (lowest, None),
@@ -353,26 +397,13 @@ pub async fn evaluate_pass(
         let batch = store.events.ingested_after(Some(from), BATCH).await?;
         report.read_ms += reading.elapsed().as_millis() as u64;
         report.events_read += batch.len() as u64;
-        let Some(last) = batch.last().map(mark) else {
+        if batch.is_empty() {
             break;
-        };
-        for r in &mut event_rules {
-            let rule_started = Instant::now();
-            let read: Vec<&Event> = batch
-                .iter()
-                .filter(|e| r.resume.reads(e) && r.rule.selects(e))
-                .collect();
-            r.batch(store, &read, now, &mut report).await?;
-            if r.watermark.as_ref().is_none_or(|w| after(&last, w)) {
-                r.moved = Some(last.clone());
-            }
-            *report
-                .rule_ms
-                .entry(r.rule.rule.id.to_string())
-                .or_default() += rule_started.elapsed().as_millis() as u64;
         }
+        judge(&mut event_rules, store, &batch, now, &mut report).await?;
+        keeping.read(&batch);
         let full = batch.len() as i64 == BATCH;
-        cursor = Some(last);
+        cursor = batch.last().map(mark);
         if !full {
             break;
         }
@@ -390,6 +421,7 @@ pub async fn evaluate_pass(
             .evaluated(&r.rule.rule.id, w, r.fired, now)
             .await?;
     }
+    *recent_out = keeping.done(cursor);
     report.duration_ms = started.elapsed().as_millis() as u64;
     tracing::info!(
         rules = report.rules,
@@ -400,6 +432,35 @@ pub async fn evaluate_pass(
         "rules evaluated"
     );
     Ok(report)
+}
+
+/// Lets every event rule judge one batch of events, in stored order.
+async fn judge(
+    event_rules: &mut [EventRule],
+    store: &Store,
+    batch: &[Event],
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), RulesError> {
+    let Some(last) = batch.last().map(mark) else {
+        return Ok(());
+    };
+    for r in event_rules {
+        let rule_started = Instant::now();
+        let read: Vec<&Event> = batch
+            .iter()
+            .filter(|e| r.resume.reads(e) && r.rule.selects(e))
+            .collect();
+        r.batch(store, &read, now, report).await?;
+        if r.watermark.as_ref().is_none_or(|w| after(&last, w)) {
+            r.moved = Some(last.clone());
+        }
+        *report
+            .rule_ms
+            .entry(r.rule.rule.id.to_string())
+            .or_default() += rule_started.elapsed().as_millis() as u64;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -420,7 +481,7 @@ mod tests {
     #[test]
     fn a_rule_reads_after_its_watermark_once_no_write_can_still_land_behind_it() {
         let w = watermark("2026-03-10T12:00:00Z");
-        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), false);
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), false, false);
         assert_eq!(r.since, w.ingested_at);
         assert_eq!(r.after, Some(w));
     }
@@ -428,7 +489,7 @@ mod tests {
     #[test]
     fn a_rule_reads_again_what_was_stamped_shortly_before_its_last_pass_began() {
         let w = watermark("2026-03-10T12:00:00Z");
-        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), false);
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), false, false);
         assert_eq!(r.since, t("2026-03-10T11:59:53Z"));
         assert_eq!(r.after, None);
     }
@@ -436,9 +497,23 @@ mod tests {
     #[test]
     fn a_baseline_reads_whole_storing_slices() {
         let w = watermark("2026-03-10T12:00:00Z");
-        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), true);
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:03Z")), false, true);
         assert_eq!(r.since, t("2026-03-10T11:59:50Z"));
-        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), true);
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:05:00Z")), false, true);
         assert_eq!(r.since, t("2026-03-10T12:00:00Z"));
+    }
+
+    #[test]
+    fn a_rule_settled_by_the_last_pass_reads_only_after_its_watermark() {
+        let w = watermark("2026-03-10T12:00:04Z");
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:05Z")), true, false);
+        assert_eq!(r.since, w.ingested_at);
+        assert_eq!(r.after, Some(w.clone()));
+        let r = Resume::of(Some(&w), Some(t("2026-03-10T12:00:05Z")), true, true);
+        assert_eq!(
+            r.since,
+            t("2026-03-10T12:00:00Z"),
+            "the storing slice whole"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! seconds for the stream rules (a silent source has no events to trigger it) and anything a
 //! running pass missed. All share one active key, so at most one pass is queued or running.
 
-use crate::pass::{evaluate_pass, StreamInfo};
+use crate::pass::{evaluate_pass_keeping, StreamInfo};
+use crate::recent::RecentEvents;
 use chrono::Utc;
 use jobs::{
     EnqueueOptions, Enqueued, HandlerError, JobContext, JobError, JobStore, WorkerSettings,
@@ -76,6 +77,8 @@ pub async fn run_workers(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), JobError> {
     let store = store.clone();
+    // One pass at a time: the next takes over what this one read of the latest events.
+    let recent: Arc<tokio::sync::Mutex<Option<RecentEvents>>> = Arc::default();
     jobs::run_workers(
         store.db.clone(),
         settings,
@@ -83,11 +86,14 @@ pub async fn run_workers(
             let store = store.clone();
             let streams = streams.clone();
             let after = after.clone();
+            let recent = recent.clone();
             async move {
                 tracing::debug!(job.id = %ctx.job_id, reason = %job.reason, "rules evaluation started");
-                let report = evaluate_pass(&store, &streams, Utc::now())
+                let mut recent = recent.lock().await;
+                let report = evaluate_pass_keeping(&store, &streams, Utc::now(), &mut recent)
                     .await
                     .map_err(|e| HandlerError::Retryable(e.to_string()))?;
+                drop(recent);
                 after().await;
                 Ok(serde_json::json!({
                     "rules": report.rules,

@@ -6,7 +6,7 @@ use domain::{
     Category, Dedup, EventFilter, Exclusions, Field, Operation, PersonId, Product, RuleId,
     RuleKind, RuleSpec, Severity,
 };
-use rules::evaluate_pass;
+use rules::{evaluate_pass, evaluate_pass_keeping};
 use store::alerts::AlertFilter;
 use store::events::ActorScope;
 use store::Store;
@@ -248,4 +248,59 @@ async fn a_preview_counts_what_the_events_page_counts_and_what_would_have_fired(
     assert_eq!(p.alerts, 1);
     assert_eq!(p.first[0].events.len(), 3);
     assert!(!p.noisy);
+}
+
+#[tokio::test]
+async fn a_pass_takes_the_latest_events_from_the_last_one_and_judges_only_the_new() {
+    let (store, id) = store_with(&spec(RuleKind::Match, "{person}")).await;
+    let mut recent = None;
+    let first = now() + Duration::minutes(10);
+    let a: Vec<_> = (0..4).map(|i| failure(i, first, first)).collect();
+    store.events.insert_new(&a).await.unwrap();
+    let one = evaluate_pass_keeping(&store, &[], first, &mut recent)
+        .await
+        .unwrap();
+    assert_eq!((one.events_read, one.created.len()), (4, 4));
+    let second = first + Duration::minutes(10);
+    let b: Vec<_> = (10..13).map(|i| failure(i, second, second)).collect();
+    store.events.insert_new(&b).await.unwrap();
+    let two = evaluate_pass_keeping(&store, &[], second, &mut recent)
+        .await
+        .unwrap();
+    assert_eq!(
+        (two.events_read, two.events_reused),
+        (3, 4),
+        "the first batch was taken from the last pass, only the second read: {two:?}"
+    );
+    assert_eq!(two.created.len(), 3);
+    assert_eq!(alerts(&store, &id).await.len(), 7);
+}
+
+#[tokio::test]
+async fn a_write_that_lands_behind_the_watermark_after_a_pass_is_still_judged() {
+    let (store, id) = store_with(&spec(RuleKind::Match, "{person}")).await;
+    let mut recent = None;
+    let first = now() + Duration::minutes(10);
+    let a: Vec<_> = (0..4).map(|i| failure(i, first, first)).collect();
+    store.events.insert_new(&a).await.unwrap();
+    evaluate_pass_keeping(&store, &[], first, &mut recent)
+        .await
+        .unwrap();
+    // A write stamped just before that pass began becomes visible only after it read.
+    let in_flight = failure(20, first, first - Duration::seconds(3));
+    store.events.insert_new(&[in_flight]).await.unwrap();
+    let second = first + Duration::minutes(10);
+    let two = evaluate_pass_keeping(&store, &[], second, &mut recent)
+        .await
+        .unwrap();
+    assert_eq!(
+        two.events_reused, 0,
+        "the count showed a write among the kept events: {two:?}"
+    );
+    assert_eq!(two.created.len(), 1, "{two:?}");
+    let found = alerts(&store, &id).await;
+    assert_eq!(found.len(), 5);
+    assert!(found
+        .iter()
+        .any(|a| a.group.values().any(|v| v.ends_with("p20"))));
 }

@@ -95,6 +95,33 @@ impl EventStore {
         docs.into_iter().map(Event::try_from).collect()
     }
 
+    /// How many events were stored from `from` to `through`, both included: counted from the
+    /// `ingested_order` index keys alone, so a pass can tell cheaply whether a write landed among
+    /// events it read before.
+    ///
+    /// # Errors
+    /// A database error, or a reply without a count.
+    pub async fn count_stored_between(
+        &self,
+        from: DateTime<Utc>,
+        through: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let query = doc! { "ingested_at": {
+            "$gte": bson::DateTime::from_chrono(from),
+            "$lte": bson::DateTime::from_chrono(through),
+        } };
+        let reply = self
+            .db
+            .run_command(doc! { "count": crate::EVENTS, "query": query })
+            .await?;
+        crate::reply_count(reply.get("n")).ok_or_else(|| {
+            StoreError::corrupt(
+                crate::EVENTS,
+                format!("count replied without a count: {reply}"),
+            )
+        })
+    }
+
     /// The newest stored event's mark: where evaluation of a rule created now starts.
     ///
     /// # Errors
