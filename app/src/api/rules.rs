@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
-use domain::{Dedup, Exclusions, Field, RuleKind, RuleSpec, Severity};
+use domain::{CorrelateBy, Correlation, Dedup, Exclusions, Field, RuleKind, RuleSpec, Severity};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -61,10 +61,16 @@ pub struct RuleForm {
     pub destinations: String,
     /// `on` when enabled.
     pub enabled: String,
+    /// What its incidents are chosen by: `auto`, `person`, `ip`, `object` or `rule`.
+    pub correlate_by: String,
+    /// The incident lookback in hours.
+    pub lookback_hours: String,
+    /// The reopen window in hours (0: off).
+    pub reopen_hours: String,
 }
 
 /// The form's parameter names, as the URL carries them.
-pub const FORM_PARAMS: [&str; 24] = [
+pub const FORM_PARAMS: [&str; 27] = [
     "id",
     "name",
     "description",
@@ -89,6 +95,9 @@ pub const FORM_PARAMS: [&str; 24] = [
     "exclude_ips",
     "destinations",
     "enabled",
+    "correlate_by",
+    "lookback_hours",
+    "reopen_hours",
 ];
 
 fn number<T: std::str::FromStr>(text: &str, what: &str, default: T) -> Result<T, String> {
@@ -150,6 +159,9 @@ impl RuleForm {
             exclude_ips: v("exclude_ips"),
             destinations: v("destinations"),
             enabled: v("enabled"),
+            correlate_by: v("correlate_by"),
+            lookback_hours: v("lookback_hours"),
+            reopen_hours: v("reopen_hours"),
         }
     }
 
@@ -192,6 +204,9 @@ impl RuleForm {
             } else {
                 String::new()
             },
+            correlate_by: spec.correlation.by.as_str().to_owned(),
+            lookback_hours: spec.correlation.lookback_hours.to_string(),
+            reopen_hours: spec.correlation.reopen_hours.to_string(),
             ..Self::default()
         };
         match &spec.kind {
@@ -266,6 +281,9 @@ impl RuleForm {
             &self.exclude_ips,
             &self.destinations,
             &self.enabled,
+            &self.correlate_by,
+            &self.lookback_hours,
+            &self.reopen_hours,
         ];
         FORM_PARAMS
             .iter()
@@ -353,6 +371,22 @@ impl RuleForm {
                 .collect(),
             enabled: matches!(self.enabled.as_str(), "on" | "true" | "1"),
             snoozed_until: None,
+            correlation: Correlation {
+                by: if self.correlate_by.trim().is_empty() {
+                    CorrelateBy::Auto
+                } else {
+                    self.correlate_by
+                        .trim()
+                        .parse()
+                        .map_err(|e: domain::UnknownValue| e.to_string())?
+                },
+                lookback_hours: number(
+                    &self.lookback_hours,
+                    "the incident lookback",
+                    domain::incident::DEFAULT_LOOKBACK_HOURS,
+                )?,
+                reopen_hours: number(&self.reopen_hours, "the reopen window", 0)?,
+            },
         };
         spec.check().map_err(|e| e.to_string())?;
         Ok(spec)

@@ -319,6 +319,23 @@ fn RuleEditor(form: RuleForm, builtin: bool, #[prop(into)] action: String) -> im
                 <input id="rule-xi" name="form[exclude_ips]" type="text" value=f.exclude_ips.clone() size="50" placeholder="10.0.0.0/8, 203.0.113.7"/>
             </fieldset>
             <fieldset>
+                <legend>"Incidents"</legend>
+                <label for="rule-correlate">"Its alerts join one incident per"</label>
+                <select id="rule-correlate" name="form[correlate_by]">
+                    {domain::CorrelateBy::ALL.iter().map(|c| { let v = c.as_str(); let chosen = f.correlate_by == v || (f.correlate_by.is_empty() && v == "auto"); view! { <option value=v selected=chosen>{match c {
+                        domain::CorrelateBy::Auto => "person, else address, else object (automatic)",
+                        domain::CorrelateBy::Person => "person",
+                        domain::CorrelateBy::Ip => "IP address",
+                        domain::CorrelateBy::Object => "object or container",
+                        domain::CorrelateBy::Rule => "rule",
+                    }}</option> } }).collect_view()}
+                </select>
+                <label for="rule-lookback">"Join an active incident whose latest alert is within (hours)"</label>
+                <input id="rule-lookback" name="form[lookback_hours]" type="number" min="1" max="720" value=f.lookback_hours.clone() placeholder="24"/>
+                <label for="rule-reopen">"Reopen a resolved incident within (hours; 0: never, open a new one)"</label>
+                <input id="rule-reopen" name="form[reopen_hours]" type="number" min="0" max="720" value=f.reopen_hours.clone() placeholder="0"/>
+            </fieldset>
+            <fieldset>
                 <legend>"Where it goes"</legend>
                 <label for="rule-dest">"Destination ids (comma-separated; destinations with a default severity get it anyway)"</label>
                 <input id="rule-dest" name="form[destinations]" type="text" value=f.destinations.clone() size="50"/>

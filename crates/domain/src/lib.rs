@@ -2,7 +2,7 @@
 //! it is classified with, the identifiers that make ingestion idempotent, the filter the dashboard
 //! searches with and its URL form (the Events query language, [`query`]), the streams a sync reads,
 //! what an export and its manifest are, which times a record can carry and how counts align to
-//! hours and days, why a sign-in was refused, and what a detection rule says ([`rule`]).
+//! hours and days, why a sign-in was refused, what a detection rule says ([`rule`]) and how its alerts become incidents ([`incident`]).
 //!
 //! This crate is shared by the server and the browser (it compiles to wasm32), so it holds no IO,
 //! no database types and no clock: values are validated where they are built and cannot be invalid
@@ -13,6 +13,7 @@ pub mod event;
 pub mod export;
 pub mod filter;
 pub mod ids;
+pub mod incident;
 pub mod ip;
 pub mod query;
 pub mod rule;
@@ -24,6 +25,7 @@ pub mod vocabulary;
 
 pub use event::{Event, ObjectRef};
 pub use filter::{EventFilter, PageCursor, PageSize};
+pub use incident::{Classification, CorrelateBy, Correlation, IncidentState, Move, MoveError};
 pub use ids::{DeploymentId, EventId, IdError, PersonId, SourceId, TeamId};
 pub use ip::{IpFilter, IpKey};
 pub use rule::{AlertStatus, Dedup, Exclusions, Field, RuleError, RuleId, RuleKind, RuleSpec};

@@ -405,6 +405,10 @@ pub struct RuleSpec {
     pub enabled: bool,
     /// Until then it evaluates and records alerts, but sends nothing.
     pub snoozed_until: Option<DateTime<Utc>>,
+    /// How its alerts are gathered into incidents (rules stored before incidents take the
+    /// defaults).
+    #[serde(default)]
+    pub correlation: crate::incident::Correlation,
 }
 
 /// Why a rule cannot be saved; each says what to change.
@@ -500,6 +504,7 @@ impl RuleSpec {
         if name.is_empty() || name.chars().count() > 120 {
             return Err(RuleError::BadName);
         }
+        self.correlation.validate()?;
         let query = parse_filter(&self.filter)?;
         for (set, name) in [
             (&query.range, "range"),
@@ -688,6 +693,7 @@ mod tests {
             destinations: Vec::new(),
             enabled: true,
             snoozed_until: None,
+            correlation: Default::default(),
         }
     }
 

@@ -140,6 +140,7 @@ async fn world() -> World {
         destinations: Vec::new(),
         enabled: true,
         snoozed_until: None,
+        correlation: Default::default(),
     };
     let id = RuleId::parse("admin").unwrap();
     store.rules.create(&id, &rule, "test", now()).await.unwrap();

@@ -232,6 +232,7 @@ pub fn pack() -> Vec<(RuleId, RuleSpec)> {
                 destinations: Vec::new(),
                 enabled: d.enabled,
                 snoozed_until: None,
+                correlation: Default::default(),
             };
             (id, spec)
         })

@@ -49,6 +49,7 @@ fn spec(kind: RuleKind, key: &str) -> RuleSpec {
         destinations: Vec::new(),
         enabled: true,
         snoozed_until: None,
+        correlation: Default::default(),
     }
 }
 

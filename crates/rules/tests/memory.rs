@@ -50,6 +50,7 @@ fn spec(filter: &str, kind: RuleKind, key: &str) -> RuleSpec {
         destinations: Vec::new(),
         enabled: true,
         snoozed_until: None,
+        correlation: Default::default(),
     }
 }
 

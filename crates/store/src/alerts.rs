@@ -6,7 +6,8 @@
 //! count is the number of its pairs, recounted after every write rather than incremented.
 //! `notify_pending` is set when an alert is created or its severity rises and cleared once its
 //! deliveries are queued, so a crash in between queues them again (deliveries have stable ids, so
-//! that sends nothing twice).
+//! that sends nothing twice). `correlate_pending` works the same way for incidents: set with
+//! `notify_pending`, cleared once the alert stands in its incident.
 
 use super::{StoreError, ALERTS, ALERT_EVENTS};
 use bson::{doc, Document};
@@ -257,6 +258,8 @@ impl AlertStore {
                 idx(doc! { "rule_id": 1, "last_seen": -1 }, "rule_newest"),
                 idx(doc! { "person": 1, "last_seen": -1 }, "person_newest"),
                 idx(doc! { "notify_pending": 1 }, "notify_pending"),
+                idx(doc! { "correlate_pending": 1, "first_seen": 1 }, "correlate_pending"),
+                idx(doc! { "incident_id": 1, "first_seen": 1 }, "incident_first"),
             ])
             .await?;
         self.events
@@ -305,6 +308,7 @@ impl AlertStore {
                         "severity": r.severity.as_str(),
                         "severity_rank": rank(r.severity),
                         "notify_pending": true,
+                        "correlate_pending": true,
                         "count": 0_i64,
                     },
                     "$min": { "first_seen": bson::DateTime::from_chrono(first) },
@@ -339,6 +343,7 @@ impl AlertStore {
                         "severity": r.severity.as_str(),
                         "severity_rank": rank(r.severity),
                         "notify_pending": true,
+                        "correlate_pending": true,
                     } },
                 )
                 .await?;
@@ -641,6 +646,94 @@ impl AlertStore {
             )
             .await?;
         Ok(())
+    }
+
+    /// Up to `limit` alerts that are new or escalated since they were last correlated, in
+    /// the order their events happened.
+    ///
+    /// # Errors
+    /// A database error or a corrupt document.
+    pub async fn pending_correlation(&self, limit: i64) -> Result<Vec<Alert>, StoreError> {
+        let docs: Vec<AlertDoc> = self
+            .alerts
+            .find(doc! { "correlate_pending": true })
+            .sort(doc! { "correlate_pending": 1, "first_seen": 1 })
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(Alert::try_from).collect()
+    }
+
+    /// Puts an alert in `incident` unless it is in one already; returns the incident it is in.
+    ///
+    /// # Errors
+    /// A database error, or an alert that does not exist.
+    pub async fn join_incident(&self, id: &str, incident: &str) -> Result<String, StoreError> {
+        self.alerts
+            .update_one(
+                doc! { "_id": id, "incident_id": bson::Bson::Null },
+                doc! { "$set": { "incident_id": incident } },
+            )
+            .await?;
+        self.get(id)
+            .await?
+            .and_then(|a| a.incident_id)
+            .ok_or_else(|| StoreError::corrupt(ALERTS, format!("alert {id} vanished while correlated")))
+    }
+
+    /// Records that an alert stands in its incident as it is now (unless it escalated again
+    /// meanwhile).
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn correlated(&self, id: &str, severity: Severity) -> Result<(), StoreError> {
+        self.alerts
+            .update_one(
+                doc! { "_id": id, "severity_rank": { "$lte": rank(severity) } },
+                doc! { "$unset": { "correlate_pending": "" } },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every alert of an incident, in the order their events happened.
+    ///
+    /// # Errors
+    /// A database error or a corrupt document.
+    pub async fn of_incident(&self, incident: &str) -> Result<Vec<Alert>, StoreError> {
+        let docs: Vec<AlertDoc> = self
+            .alerts
+            .find(doc! { "incident_id": incident })
+            .sort(doc! { "incident_id": 1, "first_seen": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(Alert::try_from).collect()
+    }
+
+    /// Acknowledges the open alerts of an incident; returns how many changed.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn acknowledge_incident(
+        &self,
+        incident: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let r = self
+            .alerts
+            .update_many(
+                doc! { "incident_id": incident, "status": AlertStatus::Open.as_str() },
+                doc! { "$set": {
+                    "status": AlertStatus::Acknowledged.as_str(),
+                    "acknowledged_by": by,
+                    "acknowledged_at": bson::DateTime::from_chrono(now),
+                } },
+            )
+            .await?;
+        Ok(r.modified_count)
     }
 }
 

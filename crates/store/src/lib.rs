@@ -16,6 +16,7 @@ pub mod digest;
 pub mod events;
 pub mod exports;
 pub mod identities;
+pub mod incidents;
 pub mod login_failures;
 pub mod login_refusals;
 pub mod login_successes;
@@ -82,6 +83,10 @@ pub const ALERT_EVENTS: &str = "alert_events";
 pub const DESTINATIONS: &str = "destinations";
 /// `deliveries`: one document per notification and destination, with its attempts.
 pub const DELIVERIES: &str = "deliveries";
+/// `incidents`: alerts correlated into the incidents a team works on.
+pub const INCIDENTS: &str = "incidents";
+/// `incident_timeline`: every change of every incident, append-only.
+pub const INCIDENT_TIMELINE: &str = "incident_timeline";
 /// `upgrades`: one document per one-time data upgrade that has run to completion.
 pub const UPGRADES: &str = "upgrades";
 
@@ -180,6 +185,8 @@ pub struct Store {
     pub destinations: destinations::DestinationStore,
     /// The delivery log.
     pub deliveries: deliveries::DeliveryStore,
+    /// Incidents and their timelines.
+    pub incidents: incidents::IncidentStore,
 }
 
 impl Store {
@@ -204,6 +211,7 @@ impl Store {
             alerts: alerts::AlertStore::new(&db),
             destinations: destinations::DestinationStore::new(&db),
             deliveries: deliveries::DeliveryStore::new(&db),
+            incidents: incidents::IncidentStore::new(&db),
             db,
         }
     }
@@ -228,6 +236,7 @@ impl Store {
         self.rule_counts.ensure_indexes().await?;
         self.alerts.ensure_indexes().await?;
         self.deliveries.ensure_indexes().await?;
+        self.incidents.ensure_indexes().await?;
         Ok(())
     }
 

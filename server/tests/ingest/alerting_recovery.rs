@@ -139,6 +139,7 @@ async fn alerts_and_deliveries_survive_a_process_killed_mid_pass_and_mid_deliver
         destinations: vec!["siem".into()],
         enabled: true,
         snoozed_until: None,
+        correlation: Default::default(),
     };
     store
         .rules
