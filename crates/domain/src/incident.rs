@@ -511,7 +511,11 @@ mod tests {
             (S::Triggered, Move::Acknowledge, S::Open),
             (S::Triggered, Move::Assign("ana".into()), S::Investigating),
             (S::Open, Move::Assign("ana".into()), S::Investigating),
-            (S::Investigating, Move::Assign("bo".into()), S::Investigating),
+            (
+                S::Investigating,
+                Move::Assign("bo".into()),
+                S::Investigating,
+            ),
             (
                 S::Open,
                 Move::Resolve(Classification::FalsePositive, note()),

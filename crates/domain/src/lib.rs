@@ -25,8 +25,8 @@ pub mod vocabulary;
 
 pub use event::{Event, ObjectRef};
 pub use filter::{EventFilter, PageCursor, PageSize};
-pub use incident::{Classification, CorrelateBy, Correlation, IncidentState, Move, MoveError};
 pub use ids::{DeploymentId, EventId, IdError, PersonId, SourceId, TeamId};
+pub use incident::{Classification, CorrelateBy, Correlation, IncidentState, Move, MoveError};
 pub use ip::{IpFilter, IpKey};
 pub use rule::{AlertStatus, Dedup, Exclusions, Field, RuleError, RuleId, RuleKind, RuleSpec};
 pub use sign_in::{ClientNetwork, SignInRefusal, ThrottleReason};

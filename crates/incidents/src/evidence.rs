@@ -52,7 +52,9 @@ impl EvidenceFormat {
         match s {
             "" | "json" => Ok(EvidenceFormat::Json),
             "html" => Ok(EvidenceFormat::Html),
-            other => Err(format!("`{other}` is not an export format; use json or html")),
+            other => Err(format!(
+                "`{other}` is not an export format; use json or html"
+            )),
         }
     }
 }
@@ -238,24 +240,43 @@ fn html_file(p: Parts<'_>) -> Vec<u8> {
     let mut h = String::new();
     let title = title(i, p.people);
     h.push_str("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    h.push_str(&format!("<title>Incident {} — {}</title>", e(&i.id), e(&title)));
+    h.push_str(&format!(
+        "<title>Incident {} — {}</title>",
+        e(&i.id),
+        e(&title)
+    ));
     h.push_str("<style>body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;width:100%;margin:1em 0}th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top}th{background:#eee}.high{color:#a00;font-weight:bold}.medium{color:#a60}code{font-size:12px}@media print{a{color:#000}}</style>");
     h.push_str("</head><body>\n");
     h.push_str(&format!("<h1>{}</h1>\n", e(&title)));
     h.push_str("<table class=\"facts\">");
     let mut fact = |k: &str, v: String| {
-        h.push_str(&format!("<tr><th scope=\"row\">{}</th><td>{v}</td></tr>", e(k)));
+        h.push_str(&format!(
+            "<tr><th scope=\"row\">{}</th><td>{v}</td></tr>",
+            e(k)
+        ));
     };
-    fact("Incident", format!("<code>{}</code> (revision {})", e(&i.id), i.revision));
+    fact(
+        "Incident",
+        format!("<code>{}</code> (revision {})", e(&i.id), i.revision),
+    );
     fact("State", e(i.state.as_str()));
     fact(
         "Severity",
-        format!("<span class=\"{}\">{}</span>", severity_class(i.severity), e(i.severity.as_str())),
+        format!(
+            "<span class=\"{}\">{}</span>",
+            severity_class(i.severity),
+            e(i.severity.as_str())
+        ),
     );
     fact("Opened (UTC)", e(&time(i.created_at)));
     fact(
         "Events (UTC)",
-        format!("{} event(s) from {} to {}", i.events, e(&time(i.first_seen)), e(&time(i.last_seen))),
+        format!(
+            "{} event(s) from {} to {}",
+            i.events,
+            e(&time(i.first_seen)),
+            e(&time(i.last_seen))
+        ),
     );
     if let Some((by, at)) = &i.acknowledged {
         fact("Acknowledged", format!("{} at {}", e(by), e(&time(*at))));
@@ -296,7 +317,11 @@ fn html_file(p: Parts<'_>) -> Vec<u8> {
         fact("People", people.join(", "));
     }
     if !i.ips.is_empty() {
-        let ips: Vec<String> = i.ips.iter().map(|x| format!("<code>{}</code>", e(x))).collect();
+        let ips: Vec<String> = i
+            .ips
+            .iter()
+            .map(|x| format!("<code>{}</code>", e(x)))
+            .collect();
         fact("Addresses", ips.join(", "));
     }
     h.push_str("</table>\n<h2>Timeline</h2>\n<table class=\"timeline\"><thead><tr><th>When (UTC)</th><th>Who</th><th>What</th></tr></thead><tbody>");

@@ -103,7 +103,9 @@ fn link(s: &str) -> Option<(String, usize)> {
     let end = after[target_start..].find(')')? + target_start;
     let href = &after[target_start..end];
     let safe = (href.starts_with("https://") || href.starts_with("http://"))
-        && !href.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
+        && !href
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>');
     if !safe || label.is_empty() {
         return None;
     }

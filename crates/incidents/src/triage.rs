@@ -53,8 +53,8 @@ pub async fn apply_move(
             .await?
             .ok_or_else(|| IncidentError::NotFound(id.to_owned()))?;
         let to = m.apply(incident.state)?;
-        let acknowledges = incident.acknowledged.is_none()
-            && matches!(m, Move::Acknowledge | Move::Assign(_));
+        let acknowledges =
+            incident.acknowledged.is_none() && matches!(m, Move::Acknowledge | Move::Assign(_));
         let change = change_for(&incident, m, to, by, now);
         if store.incidents.apply(id, incident.revision, change).await? {
             if acknowledges {

@@ -258,7 +258,10 @@ impl AlertStore {
                 idx(doc! { "rule_id": 1, "last_seen": -1 }, "rule_newest"),
                 idx(doc! { "person": 1, "last_seen": -1 }, "person_newest"),
                 idx(doc! { "notify_pending": 1 }, "notify_pending"),
-                idx(doc! { "correlate_pending": 1, "first_seen": 1 }, "correlate_pending"),
+                idx(
+                    doc! { "correlate_pending": 1, "first_seen": 1 },
+                    "correlate_pending",
+                ),
                 idx(doc! { "incident_id": 1, "first_seen": 1 }, "incident_first"),
             ])
             .await?;
@@ -679,7 +682,9 @@ impl AlertStore {
         self.get(id)
             .await?
             .and_then(|a| a.incident_id)
-            .ok_or_else(|| StoreError::corrupt(ALERTS, format!("alert {id} vanished while correlated")))
+            .ok_or_else(|| {
+                StoreError::corrupt(ALERTS, format!("alert {id} vanished while correlated"))
+            })
     }
 
     /// Records that an alert stands in its incident as it is now (unless it escalated again

@@ -706,7 +706,9 @@ impl IncidentStore {
         }
         match self.timeline.insert_many(entries).ordered(false).await {
             Ok(_) => Ok(()),
-            Err(e) => crate::events::duplicate_count(&e).map(|_| ()).ok_or(e.into()),
+            Err(e) => crate::events::duplicate_count(&e)
+                .map(|_| ())
+                .ok_or(e.into()),
         }
     }
 
