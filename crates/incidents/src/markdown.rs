@@ -3,6 +3,9 @@
 //! into tags we write — paragraphs, line breaks, `- ` lists, `**bold**`, `*emphasis*`,
 //! `` `code` `` and `[links](https://…)` to http(s) addresses. Raw HTML in a note shows as text.
 
+/// The escaping of chart text serves HTML as well: the same five characters carry meaning in both.
+pub use charts::escape;
+
 /// The note as safe HTML.
 pub fn to_html(text: &str) -> String {
     let mut out = String::new();
@@ -32,22 +35,6 @@ pub fn to_html(text: &str) -> String {
 fn is_item(line: &str) -> bool {
     let l = line.trim_start();
     l.starts_with("- ") || l.starts_with("* ")
-}
-
-/// Escapes the characters HTML gives meaning to.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// One line's inline constructs, over text escaped first.
