@@ -9,6 +9,7 @@ pub mod events;
 pub mod exports;
 #[cfg(feature = "ssr")]
 pub(crate) mod graphics;
+pub mod incidents;
 pub mod jobs;
 pub mod overview;
 pub mod people;

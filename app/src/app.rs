@@ -6,6 +6,7 @@ use crate::pages::{
     destinations::{DestinationPage, DestinationsPage},
     event::EventPage,
     events::EventsPage,
+    incidents::{IncidentPage, IncidentsPage},
     jobs::{JobPage, JobsPage},
     login::LoginPage,
     not_found::NotFound,
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/exports") view=crate::pages::exports::ExportsPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts/:id") view=AlertPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/incidents/:id") view=IncidentPage ssr=SsrMode::Async/>
                     <Route path=path!("/rules") view=RulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/rules/new") view=NewRulePage ssr=SsrMode::Async/>
                     <Route path=path!("/rules/:id") view=EditRulePage ssr=SsrMode::Async/>

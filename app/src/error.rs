@@ -17,6 +17,10 @@ pub enum ApiError {
     /// The thing asked for does not exist.
     #[error("not found")]
     NotFound,
+    /// The request conflicts with where the thing stands (an illegal incident move); the
+    /// message says why.
+    #[error("{0}")]
+    Conflict(String),
     /// Anything else; details are in the server log.
     #[error("something went wrong on the server; the details are in its log")]
     Internal,
@@ -109,6 +113,22 @@ impl From<notify::NotifyError> for ApiError {
             notify::NotifyError::Destination(e) => crate::ssr::bad_request(e),
             notify::NotifyError::Store(e) => e.into(),
             notify::NotifyError::Jobs(e) => e.into(),
+        }
+    }
+}
+
+/// A move the incident's state does not allow (or a concurrent change) is `409` with why; missing
+/// words or an unknown assignee `400`; an unknown incident `404`.
+#[cfg(feature = "ssr")]
+impl From<incidents::IncidentError> for ApiError {
+    fn from(e: incidents::IncidentError) -> Self {
+        use incidents::IncidentError as E;
+        match e {
+            E::NotFound(_) => crate::ssr::not_found(),
+            E::Refused(domain::MoveError::Closed | domain::MoveError::NotFrom { .. })
+            | E::Changed => crate::ssr::conflict(e),
+            E::Refused(_) | E::UnknownUser(_) => crate::ssr::bad_request(e),
+            E::Store(e) => e.into(),
         }
     }
 }

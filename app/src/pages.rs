@@ -5,6 +5,7 @@ pub mod destinations;
 pub mod event;
 pub mod events;
 pub mod exports;
+pub mod incidents;
 pub mod jobs;
 pub mod login;
 pub mod not_found;

@@ -27,6 +27,14 @@ pub fn bad_request(message: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(message.to_string())
 }
 
+/// A request that conflicts with where the thing stands: answered with `409` and why.
+pub fn conflict(message: impl std::fmt::Display) -> ApiError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::CONFLICT);
+    }
+    ApiError::Conflict(message.to_string())
+}
+
 /// The thing asked for does not exist: answered with `404`.
 pub fn not_found() -> ApiError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -125,6 +133,77 @@ pub async fn resolve_person(
             )))
         }
     }
+}
+
+/// The people a list page's `person` (name, e-mail or id) and `team` filters leave, `None` when
+/// neither is given (everybody).
+///
+/// # Errors
+/// A person nobody or several people match, a malformed team id, or a database error.
+pub async fn people_filter(
+    state: &AppState,
+    person: &str,
+    team: &str,
+) -> Result<Option<Vec<domain::PersonId>>, ApiError> {
+    let mut people: Option<Vec<domain::PersonId>> = None;
+    if !person.trim().is_empty() {
+        let mut q = domain::query::EventQuery {
+            person: person.trim().to_owned(),
+            ..Default::default()
+        };
+        resolve_person(state, &mut q).await?;
+        people = Some(vec![
+            domain::PersonId::parse(&q.person).map_err(bad_request)?
+        ]);
+    }
+    if !team.trim().is_empty() {
+        let team = domain::TeamId::parse(team.trim()).map_err(bad_request)?;
+        let members = state.store.teams.members(&team).await?;
+        people = Some(match people {
+            Some(p) => p.into_iter().filter(|x| members.contains(x)).collect(),
+            None => members,
+        });
+    }
+    Ok(people)
+}
+
+/// The start of a list page's `range` (`24h`, `7d`, `30d`, `90d`) before `now`; `None` for any
+/// time.
+///
+/// # Errors
+/// Any other value, answered with `400`.
+pub fn since(
+    range: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let span = match range.trim() {
+        "" => return Ok(None),
+        "24h" => chrono::Duration::hours(24),
+        "7d" => chrono::Duration::days(7),
+        "30d" => chrono::Duration::days(30),
+        "90d" => chrono::Duration::days(90),
+        other => {
+            return Err(bad_request(format!(
+                "range `{other}` is not one of 24h, 7d, 30d, 90d"
+            )))
+        }
+    };
+    Ok(Some(now - span))
+}
+
+/// The comma-separated values of a list filter, each parsed.
+///
+/// # Errors
+/// A value that does not parse, answered with `400`.
+pub fn parse_list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>().map_err(bad_request))
+        .collect()
 }
 
 /// A range the rollup pages refuse: answered with `400` and the policy's words.

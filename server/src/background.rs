@@ -1,6 +1,6 @@
 //! The work `atlaslens serve` does besides answering HTTP: sync workers and the scheduler, and the
-//! rules worker with its ticker (each sync run queues an evaluation, each pass queues the
-//! deliveries of new alerts), and the delivery workers. All stop when the server
+//! rules worker with its ticker (each sync run queues an evaluation; after each pass new alerts are
+//! correlated into incidents and the deliveries of new alerts and incident events are queued), and the delivery workers. All stop when the server
 //! does; in-flight jobs finish or are handed back to the queue.
 
 use connectors::deployments::Deployments;
@@ -74,10 +74,19 @@ impl Background {
         tasks.push(tokio::spawn(async move {
             let settings = rules::queue::worker_settings("rules", lease);
             let queue_notifier = pass_notifier.clone();
+            let correlation_store = rules_store.clone();
             let after: rules::queue::AfterPass = Arc::new(move || {
                 let n = queue_notifier.clone();
+                let correlation_store = correlation_store.clone();
                 Box::pin(async move {
-                    if let Err(e) = n.queue_pending(chrono::Utc::now()).await {
+                    let now = chrono::Utc::now();
+                    // Alerts stay flagged until correlated, so a failure here is retried next pass.
+                    match incidents::correlate_pending(&correlation_store, now).await {
+                        Ok(r) if r.alerts > 0 => tracing::info!(alerts = r.alerts, opened = r.opened, joined = r.joined, reopened = r.reopened, "alerts correlated into incidents"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not correlate alerts into incidents; the next pass tries again"),
+                    }
+                    if let Err(e) = n.queue_pending(now).await {
                         tracing::warn!(error = %e, "could not queue alert deliveries; the next pass tries again");
                     }
                 })

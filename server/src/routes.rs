@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod export;
 pub mod health;
+pub mod incidents;
 
 use crate::state::ServerState;
 use axum::routing::{get, post, MethodRouter};
@@ -28,6 +29,8 @@ pub const REST_ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/health/database", Access::Public),
     ("GET", "/api/export", Access::Session),
     ("GET", "/api/export/manifest", Access::Session),
+    ("GET", "/api/incidents/export", Access::Session),
+    ("GET", "/api/incidents/manifest", Access::Session),
 ];
 
 /// Pages anyone may see.
@@ -56,6 +59,8 @@ pub fn rest() -> Router<ServerState> {
     let router = declared(router, "/api/logout", post(auth::logout));
     let router = declared(router, "/api/export", get(export::download));
     let router = declared(router, "/api/export/manifest", get(export::manifest));
+    let router = declared(router, "/api/incidents/export", get(incidents::download));
+    let router = declared(router, "/api/incidents/manifest", get(incidents::manifest));
     let router = declared(router, "/api/health", get(health::process));
     declared(router, "/api/health/database", get(health::database))
 }

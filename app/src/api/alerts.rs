@@ -120,7 +120,7 @@ pub struct AlertDetail {
 }
 
 #[cfg(feature = "ssr")]
-mod convert {
+pub(crate) mod convert {
     use super::*;
     use query::people::PeopleSnapshot;
     use store::alerts::Alert;
@@ -172,62 +172,16 @@ pub async fn list_alerts(
 ) -> Result<AlertListing, ApiError> {
     crate::ssr::require_user().await?;
     let state = crate::ssr::state()?;
-    let list = |text: &str| -> Vec<String> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     let mut filter = store::alerts::AlertFilter {
-        statuses: list(&status)
-            .iter()
-            .map(|s| s.parse::<AlertStatus>())
-            .collect::<Result<_, _>>()
-            .map_err(crate::ssr::bad_request)?,
-        severities: list(&severity)
-            .iter()
-            .map(|s| s.parse::<Severity>())
-            .collect::<Result<_, _>>()
-            .map_err(crate::ssr::bad_request)?,
+        statuses: crate::ssr::parse_list(&status)?,
+        severities: crate::ssr::parse_list(&severity)?,
+        people: crate::ssr::people_filter(&state, &person, &team).await?,
+        from: crate::ssr::since(&range, Utc::now())?,
         ..Default::default()
     };
     if !rule.trim().is_empty() {
         filter.rule = Some(domain::RuleId::parse(rule.trim()).map_err(crate::ssr::bad_request)?);
     }
-    let mut people_filter: Option<Vec<domain::PersonId>> = None;
-    if !person.trim().is_empty() {
-        let mut q = domain::query::EventQuery {
-            person: person.trim().to_owned(),
-            ..Default::default()
-        };
-        crate::ssr::resolve_person(&state, &mut q).await?;
-        people_filter = Some(vec![
-            domain::PersonId::parse(&q.person).map_err(crate::ssr::bad_request)?
-        ]);
-    }
-    if !team.trim().is_empty() {
-        let team = domain::TeamId::parse(team.trim()).map_err(crate::ssr::bad_request)?;
-        let members = state.store.teams.members(&team).await?;
-        people_filter = Some(match people_filter {
-            Some(p) => p.into_iter().filter(|x| members.contains(x)).collect(),
-            None => members,
-        });
-    }
-    filter.people = people_filter;
-    let now = Utc::now();
-    filter.from = match range.trim() {
-        "" => None,
-        "24h" => Some(now - chrono::Duration::hours(24)),
-        "7d" => Some(now - chrono::Duration::days(7)),
-        "30d" => Some(now - chrono::Duration::days(30)),
-        "90d" => Some(now - chrono::Duration::days(90)),
-        other => {
-            return Err(crate::ssr::bad_request(format!(
-                "range `{other}` is not one of 24h, 7d, 30d, 90d"
-            )))
-        }
-    };
     let alerts = state.store.alerts.list(&filter, 500).await?;
     let counts = state
         .store

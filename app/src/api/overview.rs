@@ -59,6 +59,8 @@ pub struct OverviewData {
     pub kpi_links: [String; 4],
     /// The charts, in page order.
     pub charts: Vec<Chart>,
+    /// Incidents not yet resolved, whatever the filters (they are what needs someone now).
+    pub open_incidents: u64,
 }
 
 /// The Overview for the filters in `query` (the Events page's parameters without IP and text;
@@ -77,7 +79,8 @@ pub async fn load_overview(
     let (query, filter, range) = crate::ssr::rollup_query(&state, query, "7d").await?;
     let o = Overview::compute(&state.store.rollups, &filter, range.0, range.1, zone, TOP).await?;
     let people = state.people.snapshot().await?;
-    draw::overview(&o, &people, query, stack, zone)
+    let open_incidents = state.store.incidents.count_active().await?;
+    draw::overview(&o, &people, query, stack, zone, open_incidents)
 }
 
 /// People and operations in the Overview's top lists.
@@ -137,6 +140,7 @@ mod draw {
         query: EventQuery,
         stack: Stack,
         zone: Tz,
+        open_incidents: u64,
     ) -> Result<OverviewData, ApiError> {
         let links = Links { base: query };
         let mut out = Vec::new();
@@ -198,6 +202,7 @@ mod draw {
             current: kpis(o.current),
             previous: kpis(o.previous),
             kpi_links,
+            open_incidents,
             charts: out,
         })
     }

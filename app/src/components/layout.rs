@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The pages in the navigation, in order.
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("/overview", "Overview"),
     ("/events", "Events"),
+    ("/incidents", "Incidents"),
     ("/alerts", "Alerts"),
     ("/rules", "Rules"),
     ("/people", "People"),

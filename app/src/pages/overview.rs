@@ -55,7 +55,7 @@ pub fn OverviewPage() -> impl IntoView {
                 match data.await {
                     Ok(o) => view! {
                         <p class="note" data-testid="overview-range">{format!("{} to {} (UTC, whole hours), compared with the same length before.", o.from, o.to)}</p>
-                        <KpiRow now=o.current before=o.previous links=o.kpi_links.clone()/>
+                        <KpiRow now=o.current before=o.previous links=o.kpi_links.clone() open_incidents=o.open_incidents/>
                         <ChartGrid charts=o.charts/>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -67,7 +67,7 @@ pub fn OverviewPage() -> impl IntoView {
 
 /// The four headline numbers, each with its change and a link to what it counts.
 #[component]
-fn KpiRow(now: Kpis, before: Kpis, links: [String; 4]) -> impl IntoView {
+fn KpiRow(now: Kpis, before: Kpis, links: [String; 4], open_incidents: u64) -> impl IntoView {
     let [events, security, high, people] = links;
     view! {
         <div class="kpis" data-testid="kpis">
@@ -75,6 +75,11 @@ fn KpiRow(now: Kpis, before: Kpis, links: [String; 4]) -> impl IntoView {
             <Kpi label="Security events" now=now.security before=before.security href=security/>
             <Kpi label="High severity" now=now.high before=before.high href=high/>
             <Kpi label="Active people" now=now.people before=before.people href=people/>
+            <a class="kpi kpi-incidents" href="/incidents?state=triggered,open,investigating" data-testid="kpi-incidents">
+                <span class="kpi-label">"Open incidents"</span>
+                <span class="kpi-value" data-testid="kpi-incidents-value">{open_incidents.to_string()}</span>
+                <span class="kpi-change">"not yet resolved"</span>
+            </a>
         </div>
     }
 }

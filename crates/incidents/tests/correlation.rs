@@ -278,3 +278,60 @@ async fn illegal_moves_are_refused_and_a_closed_incident_cannot_be_edited() {
         "{alerts:?}"
     );
 }
+
+/// A process killed part-way through correlating an alert leaves it flagged; the restarted
+/// process (a new connection to the same database) attaches it to the incident already opened for
+/// it, never a second one — whether it died before or after recording the alert's incident.
+#[tokio::test]
+async fn a_restart_between_an_alert_and_its_correlation_leaves_exactly_one_incident() {
+    let store = store().await;
+    let admin = rule(&store, "admin-granted", Correlation::default()).await;
+    alert(&store, &admin, "person:ana", t0(), Severity::High).await;
+    correlate_pending(&store, t0()).await.unwrap();
+    let alerts = store.db.collection::<bson::Document>("alerts");
+    // Died after opening the incident, before the alert recorded it …
+    alerts
+        .update_many(
+            bson::doc! {},
+            bson::doc! { "$set": { "correlate_pending": true }, "$unset": { "incident_id": "" } },
+        )
+        .await
+        .unwrap();
+    let restarted = Store::new(store.db.client().database(store.db.name()));
+    let report = correlate_pending(&restarted, t0() + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((report.alerts, report.opened, report.joined), (1, 0, 1));
+    // … and after recording it, before clearing the flag.
+    alerts
+        .update_many(
+            bson::doc! {},
+            bson::doc! { "$set": { "correlate_pending": true } },
+        )
+        .await
+        .unwrap();
+    let report = correlate_pending(&restarted, t0() + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!((report.alerts, report.opened), (1, 0));
+
+    let ids = incident_of_all(&restarted).await;
+    assert_eq!(ids.len(), 1, "one incident: {ids:?}");
+    let incident = restarted.incidents.get(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(incident.alerts, 1);
+    let attached = restarted
+        .incidents
+        .timeline(&incident)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == store::incidents::EntryKind::AlertAttached)
+        .count();
+    assert_eq!(attached, 1, "the alert is attached once");
+    let all = restarted
+        .incidents
+        .list(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}

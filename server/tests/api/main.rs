@@ -8,5 +8,6 @@ mod events;
 mod exports;
 mod health;
 mod helpers;
+mod incidents;
 mod leptos_config;
 mod protection;
