@@ -77,7 +77,7 @@ test("two built-in rules firing for one person make one incident, triaged throug
   for (const kind of ["acknowledged", "assigned", "note", "resolved", "closed"]) {
     const entry = page.locator(`[data-testid="timeline"] li[data-kind="${kind}"]`);
     await expect(entry).toHaveCount(1);
-    await expect(entry.locator(".who")).toHaveText(USERNAME);
+    await expect(entry.locator(".actor")).toHaveText(USERNAME);
   }
   await expect(page.locator('[data-testid="timeline"] li[data-kind="alert_attached"]')).toHaveCount(
     await page.locator('[data-testid="incident-alerts"] tbody tr').count(),
@@ -137,6 +137,6 @@ test.describe("without JavaScript", () => {
     await page.getByLabel("Resolution note (Markdown)").fill("The grant was reverted within a minute");
     await page.getByRole("button", { name: "Resolve" }).click();
     await expect(page.getByTestId("incident-state")).toHaveText("resolved");
-    await expect(page.locator('[data-testid="timeline"] li[data-kind="resolved"] .who')).toHaveText(USERNAME);
+    await expect(page.locator('[data-testid="timeline"] li[data-kind="resolved"] .actor')).toHaveText(USERNAME);
   });
 });

@@ -237,7 +237,7 @@ fn IncidentView(d: IncidentDetail, change: ServerAction<ChangeIncident>) -> impl
         <ol class="timeline" data-testid="timeline">
             {d.timeline.iter().map(|e| view! {
                 <li data-kind=e.kind.clone()>
-                    <UtcTime at=Some(e.at)/>" · "<strong class="who">{e.by.clone()}</strong>" · "
+                    <UtcTime at=Some(e.at)/>" · "<strong class="actor">{e.by.clone()}</strong>" · "
                     <span inner_html=e.html.clone()></span>
                 </li>
             }).collect_view()}
