@@ -12,7 +12,7 @@ mod common;
 use bson::{doc, Document};
 use chrono::{DateTime, Duration, Utc};
 use common::{peak_rss_mib, write_section};
-use domain::{Correlation, Dedup, Exclusions, Field, RuleId, RuleKind, RuleSpec, Severity};
+use domain::{Field, RuleId, Severity};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use store::alerts::AlertRecord;
@@ -41,22 +41,7 @@ fn sizes() -> Vec<usize> {
 
 async fn create_rules(store: &Store) {
     for name in RULES {
-        let spec = RuleSpec {
-            name: name.into(),
-            description: String::new(),
-            severity: Severity::High,
-            filter: "category:security".into(),
-            kind: RuleKind::Match,
-            dedup: Dedup {
-                key: "{person}".into(),
-                period_minutes: 60,
-            },
-            exclusions: Exclusions::default(),
-            destinations: Vec::new(),
-            enabled: true,
-            snoozed_until: None,
-            correlation: Correlation::default(),
-        };
+        let spec = testkit::match_rule(name, "category:security");
         let id = RuleId::parse(name).expect("a rule id");
         store
             .rules
@@ -98,7 +83,10 @@ async fn store_closed(store: &Store, from: usize, to: usize) {
         }
     }
     if !batch.is_empty() {
-        incidents.insert_many(batch).await.expect("incidents stored");
+        incidents
+            .insert_many(batch)
+            .await
+            .expect("incidents stored");
     }
 }
 
@@ -126,7 +114,11 @@ async fn record_alerts(store: &Store, n: usize, round: usize) {
             why: "bench".into(),
             events_query: String::new(),
         };
-        store.alerts.record(&record, at).await.expect("alert stored");
+        store
+            .alerts
+            .record(&record, at)
+            .await
+            .expect("alert stored");
     }
 }
 

@@ -11,6 +11,15 @@ use domain::query::{EventQuery, RANGES};
 use domain::{Category, Operation, Pipeline, Product, Severity};
 use leptos::prelude::*;
 
+/// The ranges of the Alerts and Incidents lists' filters: (value, label), "any time" first.
+pub const LIST_RANGES: [(&str, &str); 5] = [
+    ("", "any time"),
+    ("24h", "24 hours"),
+    ("7d", "7 days"),
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+];
+
 /// The filters of the current URL, tracked: every page that reads Events filters from its query
 /// string uses this.
 pub fn use_event_query() -> Memo<EventQuery> {

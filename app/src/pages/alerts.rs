@@ -5,6 +5,7 @@
 use crate::api::alerts::{
     get_alert, list_alerts, AlertRow, ChangeAlerts, DeliveryRow, ResendDelivery,
 };
+use crate::components::filter_form::LIST_RANGES;
 use crate::components::refresh::AutoRefresh;
 use crate::components::time::UtcTime;
 use domain::AlertStatus;
@@ -12,14 +13,6 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-const RANGES: [(&str, &str); 5] = [
-    ("", "any time"),
-    ("24h", "24 hours"),
-    ("7d", "7 days"),
-    ("30d", "30 days"),
-    ("90d", "90 days"),
-];
 
 /// The Alerts page.
 #[component]
@@ -69,7 +62,7 @@ pub fn AlertsPage() -> impl IntoView {
             <input id="alert-team" name="team" type="text" value=move || get("team") size="14" placeholder="team:…"/>
             <label for="alert-range">"Last seen"</label>
             <select id="alert-range" name="range">
-                {RANGES.iter().map(|(v, l)| view! { <option value=*v selected=move || get("range") == *v>{*l}</option> }).collect_view()}
+                {LIST_RANGES.iter().map(|(v, l)| view! { <option value=*v selected=move || get("range") == *v>{*l}</option> }).collect_view()}
             </select>
             <input type="hidden" name="rule" value=move || get("rule")/>
             <button type="submit">"Filter"</button>

@@ -6,20 +6,13 @@
 use crate::api::incidents::{
     get_incident, list_incidents, ChangeIncident, IncidentDetail, IncidentRow, Involved,
 };
+use crate::components::filter_form::LIST_RANGES;
 use crate::components::time::UtcTime;
 use domain::{Classification, IncidentState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-
-const RANGES: [(&str, &str); 5] = [
-    ("", "any time"),
-    ("24h", "24 hours"),
-    ("7d", "7 days"),
-    ("30d", "30 days"),
-    ("90d", "90 days"),
-];
 
 /// A mean duration in words ("4 min", "2.5 h").
 fn duration(seconds: Option<f64>, over: u64) -> String {
@@ -93,7 +86,7 @@ pub fn IncidentsPage() -> impl IntoView {
                             <input id="incident-team" name="team" type="text" value=get("team") size="14" placeholder="team:…"/>
                             <label for="incident-range">"Opened"</label>
                             <select id="incident-range" name="range">
-                                {RANGES.iter().map(|(v, label)| view! { <option value=*v selected=get("range") == *v>{*label}</option> }).collect_view()}
+                                {LIST_RANGES.iter().map(|(v, label)| view! { <option value=*v selected=get("range") == *v>{*label}</option> }).collect_view()}
                             </select>
                             <button type="submit">"Filter"</button>
                         </form>

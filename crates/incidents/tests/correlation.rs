@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    Classification, CorrelateBy, Correlation, Dedup, Exclusions, Field, IncidentState, Move,
-    RuleId, RuleKind, RuleSpec, Severity,
+    Classification, CorrelateBy, Correlation, Field, IncidentState, Move, RuleId, RuleSpec,
+    Severity,
 };
 use incidents::{apply_move, correlate_pending, IncidentError};
 use store::alerts::AlertRecord;
@@ -30,20 +30,8 @@ async fn store() -> Store {
 async fn rule(store: &Store, name: &str, correlation: Correlation) -> RuleId {
     let id = RuleId::parse(name).unwrap();
     let spec = RuleSpec {
-        name: name.into(),
-        description: String::new(),
-        severity: Severity::High,
-        filter: "category:security".into(),
-        kind: RuleKind::Match,
-        dedup: Dedup {
-            key: "{person}".into(),
-            period_minutes: 60,
-        },
-        exclusions: Exclusions::default(),
-        destinations: Vec::new(),
-        enabled: true,
-        snoozed_until: None,
         correlation,
+        ..testkit::match_rule(name, "category:security")
     };
     store.rules.create(&id, &spec, "test", t0()).await.unwrap();
     id

@@ -145,3 +145,24 @@ pub fn event(deployment: &str, product: Product, source: &str, at: DateTime<Utc>
         raw: serde_json::json!({ "id": source }),
     }
 }
+
+/// A rule for a test to store: `name`, a high-severity match rule on `filter`, one alert per person
+/// an hour, correlated by default. Tests set what they are about with struct update syntax.
+pub fn match_rule(name: &str, filter: &str) -> domain::RuleSpec {
+    domain::RuleSpec {
+        name: name.into(),
+        description: String::new(),
+        severity: Severity::High,
+        filter: filter.into(),
+        kind: domain::RuleKind::Match,
+        dedup: domain::Dedup {
+            key: "{person}".into(),
+            period_minutes: 60,
+        },
+        exclusions: domain::Exclusions::default(),
+        destinations: Vec::new(),
+        enabled: true,
+        snoozed_until: None,
+        correlation: domain::Correlation::default(),
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::helpers::{spawn_app, TestApp, ADMIN};
 use chrono::{DateTime, Duration, Utc};
-use domain::{Correlation, Dedup, Exclusions, Field, RuleId, RuleKind, RuleSpec, Severity};
+use domain::{Field, RuleId, Severity};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use store::alerts::AlertRecord;
@@ -17,22 +17,7 @@ fn t0() -> DateTime<Utc> {
 async fn incident(app: &TestApp) -> String {
     for (n, name) in ["admin-granted", "space-exports"].iter().enumerate() {
         let id = RuleId::parse(name).unwrap();
-        let spec = RuleSpec {
-            name: (*name).into(),
-            description: String::new(),
-            severity: Severity::High,
-            filter: "category:security".into(),
-            kind: RuleKind::Match,
-            dedup: Dedup {
-                key: "{person}".into(),
-                period_minutes: 60,
-            },
-            exclusions: Exclusions::default(),
-            destinations: Vec::new(),
-            enabled: true,
-            snoozed_until: None,
-            correlation: Correlation::default(),
-        };
+        let spec = testkit::match_rule(name, "category:security");
         app.store
             .rules
             .create(&id, &spec, "test", t0())
