@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use delivery::{ClientOptions, Destination, Sender, UrlPolicy};
-use domain::{Dedup, Exclusions, Field, RuleId, RuleKind, RuleSpec, Severity};
+use domain::{
+    Classification, Dedup, Exclusions, Field, Move, RuleId, RuleKind, RuleSpec, Severity,
+};
 use notify::configure::{add, DestinationForm};
 use notify::queue::incident_delivery_id;
 use notify::Notifier;
@@ -341,4 +343,42 @@ async fn a_per_incident_jira_opens_one_issue_and_comments_for_a_later_alert() {
     assert_eq!(comment.remote_ref.as_deref(), Some("SEC-1"));
     assert_eq!(comment.incident_id.as_deref(), Some(incident.id.as_str()));
     assert_eq!(only_incident(&w).await.alerts, 2);
+}
+
+#[tokio::test]
+async fn a_resolution_is_told_with_its_classification_and_is_a_comment_on_the_issue() {
+    let w = world().await;
+    let grants = rule(&w.store, "grants").await;
+    alert(&w, &grants, "person:cai", Utc::now() - Duration::minutes(5)).await;
+    settled(&w, 4).await;
+    let incident = only_incident(&w).await;
+    for m in [
+        Move::Acknowledge,
+        Move::Resolve(Classification::TruePositive, "Access revoked".into()),
+    ] {
+        incidents::apply_move(&w.store, &incident.id, &m, "ana", Utc::now())
+            .await
+            .unwrap();
+    }
+    assert_eq!(w.notifier.queue_pending(Utc::now()).await.unwrap(), 2);
+    settled(&w, 6).await;
+    let resolved: serde_json::Value = w
+        .webhook
+        .deliveries()
+        .iter()
+        .map(|h| serde_json::from_slice::<serde_json::Value>(&h.body).unwrap())
+        .find(|b| b["type"] == "incident.resolved")
+        .expect("the webhook heard of the resolution");
+    assert_eq!(resolved["incident"]["classification"], "true_positive");
+    assert_eq!(resolved["incident"]["resolution_note"], "Access revoked");
+    assert_eq!(resolved["incident"]["state"], "resolved");
+    assert_eq!(resolved["data"]["rule_id"], "grants", "its latest alert");
+    assert_eq!(w.jira.created(), ["SEC-1"]);
+    let comments = w.jira.comments();
+    assert_eq!(comments.len(), 1);
+    assert!(
+        comments[0].1.to_string().contains("Incident resolved: "),
+        "{}",
+        comments[0].1
+    );
 }
