@@ -64,7 +64,8 @@ pub struct DeliveryRow {
     pub id: String,
     /// The destination.
     pub destination: String,
-    /// `alert.opened`, `alert.escalated`, `test`.
+    /// `alert.opened`, `alert.escalated`, `incident.opened`, `incident.reopened`,
+    /// `incident.resolved`, `test`.
     pub event: String,
     /// `pending`, `delivered`, `failed`, `gone`.
     pub status: String,

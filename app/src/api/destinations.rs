@@ -1,6 +1,7 @@
 //! The Destinations pages' data and actions: where alerts go (secrets shown masked, never in
 //! full), adding one (validated, SSRF-guarded outside the demo), "Send test", switching one on or
-//! off, deleting it, and each destination's delivery log with "resend".
+//! off, choosing whether incident events go there too, deleting it, and each destination's
+//! delivery log with "resend".
 
 use crate::error::ApiError;
 
@@ -21,6 +22,10 @@ pub struct DestinationRow {
     pub target: String,
     /// Alerts at or above this severity come here by default.
     pub default_min_severity: Option<Severity>,
+    /// Incident events (opened, reopened, resolved) come here too.
+    pub incident_events: bool,
+    /// Jira: one issue per incident, later alerts as comments.
+    pub per_incident: bool,
     /// Sent to.
     pub enabled: bool,
     /// Why it is off.
@@ -64,6 +69,10 @@ pub struct DestinationForm {
     pub format: String,
     /// The default severity (empty: only rules that name it).
     pub default_min_severity: String,
+    /// `on` for incident events (opened, reopened, resolved) as well as alerts.
+    pub incident_events: String,
+    /// Jira: `on` for one issue per incident.
+    pub per_incident: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -98,6 +107,8 @@ fn row(
         kind: d.kind.clone(),
         target,
         default_min_severity: d.default_min_severity,
+        incident_events: d.incident_events,
+        per_incident: notify::route::issue_per_incident(d),
         enabled: d.enabled,
         disabled_reason: d.disabled_reason.clone(),
     }
@@ -169,6 +180,7 @@ pub async fn add_destination(form: DestinationForm) -> Result<String, ApiError> 
             },
             email: form.email.trim().to_owned(),
             api_token: secret(&form.secret),
+            per_incident: form.per_incident == "on",
         },
         "syslog" => Destination::Syslog {
             host: form.host.trim().to_owned(),
@@ -216,6 +228,13 @@ pub async fn add_destination(form: DestinationForm) -> Result<String, ApiError> 
         Err(notify::configure::AddError::Notify(e)) => return Err(e.into()),
         Err(e) => return Err(crate::ssr::bad_request(e)),
     }
+    if form.incident_events == "on" {
+        state
+            .store
+            .destinations
+            .set_incident_events(&id, true)
+            .await?;
+    }
     tracing::info!(destination.id = %id, admin = %user.username, "destination added");
     leptos_axum::redirect(&format!("/destinations/{id}"));
     Ok(id)
@@ -245,6 +264,23 @@ pub async fn set_destination(id: String, enabled: bool) -> Result<(), ApiError> 
     {
         return Err(crate::ssr::not_found());
     }
+    Ok(())
+}
+
+/// Chooses whether incident events (opened, reopened, resolved) go to a destination.
+#[server(endpoint = "destinations/incident-events")]
+pub async fn set_incident_events(id: String, on: bool) -> Result<(), ApiError> {
+    let user = crate::ssr::require_user().await?;
+    let state = crate::ssr::state()?;
+    if !state
+        .store
+        .destinations
+        .set_incident_events(&id, on)
+        .await?
+    {
+        return Err(crate::ssr::not_found());
+    }
+    tracing::info!(destination.id = %id, admin = %user.username, incident_events = on, "incident events chosen");
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! The Destinations page (where alerts go, secrets masked; add one; send a test; switch off;
-//! delete) and a destination's page with its delivery log and "resend".
+//! delete) and a destination's page with its delivery log, "resend", and the choice of incident
+//! events.
 
 use crate::api::alerts::ResendDelivery;
 use crate::api::destinations::{
     get_destination, list_destinations, AddDestination, DeleteDestination, DestinationRow,
-    SetDestination, TestDestination,
+    SetDestination, SetIncidentEvents, TestDestination,
 };
 use crate::components::refresh::AutoRefresh;
 use crate::pages::alerts::DeliveryTable;
@@ -29,7 +30,7 @@ pub fn DestinationsPage() -> impl IntoView {
             <h1>"Destinations"</h1>
             <p><a href="/alerts">"Alerts"</a>" · "<a href="/rules">"Rules"</a></p>
         </div>
-        <p class="note">"Alerts go to the destinations their rule names, and to every destination whose default severity they reach. The Jira destination is the only place AtlasLens writes to Atlassian, with its own credential."</p>
+        <p class="note">"Alerts go to the destinations their rule names, and to every destination whose default severity they reach. Incident events (opened, reopened, resolved) go to the destinations that chose them, on the same terms. The Jira destination is the only place AtlasLens writes to Atlassian, with its own credential."</p>
         {move || test.value().get().map(|r| match r {
             Ok(id) => view! { <p class="note" role="status" data-testid="test-queued">"Test message queued as "<code>{id}</code>"; its delivery is in the destination's log."</p> }.into_any(),
             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -66,6 +67,7 @@ pub fn DestinationsPage() -> impl IntoView {
                 <input id="dest-type" name="form[issue_type]" type="text" size="12" placeholder="Task"/>
                 <label for="dest-email">"Account e-mail of the token"</label>
                 <input id="dest-email" name="form[email]" type="email" size="30"/>
+                <label class="check"><input type="checkbox" name="form[per_incident]" value="on"/>" One issue per incident (later alerts, reopening and resolution as comments)"</label>
             </fieldset>
             <fieldset>
                 <legend>"Syslog"</legend>
@@ -84,6 +86,7 @@ pub fn DestinationsPage() -> impl IntoView {
                 <option value="medium">"medium"</option>
                 <option value="low">"low"</option>
             </select>
+            <label class="check"><input type="checkbox" name="form[incident_events]" value="on"/>" Incident events (opened, reopened, resolved)"</label>
             <button type="submit" data-testid="add-destination">"Add"</button>
         </ActionForm>
     }
@@ -106,6 +109,7 @@ fn DestinationTable(
                     <th scope="col">"Kind"</th>
                     <th scope="col">"Where (secrets masked)"</th>
                     <th scope="col">"By default"</th>
+                    <th scope="col">"Incident events"</th>
                     <th scope="col">"State"</th>
                     <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
@@ -119,6 +123,7 @@ fn DestinationTable(
                             <td>{d.kind.clone()}</td>
                             <td><code>{d.target.clone()}</code></td>
                             <td>{d.default_min_severity.map(|s| format!("{s} and above")).unwrap_or_else(|| "rules that name it".into())}</td>
+                            <td>{incident_events(&d)}</td>
                             <td>{if d.enabled { view! { <span class="state state-on">"on"</span> }.into_any() } else { view! { <span class="state state-off">"off"</span><br/><small>{d.disabled_reason.clone()}</small> }.into_any() }}</td>
                             <td class="actions">
                                 <ActionForm action=test attr:class="inline-form">
@@ -140,6 +145,15 @@ fn DestinationTable(
     .into_any()
 }
 
+/// What incident events a destination takes, in words.
+fn incident_events(d: &DestinationRow) -> &'static str {
+    match (d.per_incident, d.incident_events) {
+        (true, _) => "yes, one Jira issue per incident",
+        (false, true) => "yes",
+        (false, false) => "no",
+    }
+}
+
 /// A destination's page: its settings and delivery log.
 #[component]
 pub fn DestinationPage() -> impl IntoView {
@@ -148,8 +162,15 @@ pub fn DestinationPage() -> impl IntoView {
     let resend = ServerAction::<ResendDelivery>::new();
     let test = ServerAction::<TestDestination>::new();
     let delete = ServerAction::<DeleteDestination>::new();
+    let choose = ServerAction::<SetIncidentEvents>::new();
     let view_data = Resource::new(
-        move || (id(), resend.version().get(), test.version().get()),
+        move || {
+            (
+                id(),
+                resend.version().get(),
+                test.version().get() + choose.version().get(),
+            )
+        },
         |(id, _, _)| get_destination(id),
     );
     let busy = Signal::derive(move || {
@@ -167,18 +188,24 @@ pub fn DestinationPage() -> impl IntoView {
                 match view_data.await {
                     Ok(v) => {
                         let d = v.destination.clone();
-                        let (id_test, id_delete) = (d.id.clone(), d.id.clone());
+                        let (id_test, id_delete, id_choose) = (d.id.clone(), d.id.clone(), d.id.clone());
                         view! {
                             <h1>{d.name.clone()}</h1>
                             <dl class="facts">
                                 <dt>"Kind"</dt><dd>{d.kind.clone()}</dd>
                                 <dt>"Where"</dt><dd><code>{d.target.clone()}</code></dd>
+                                <dt>"Incident events"</dt><dd data-testid="incident-events">{incident_events(&d)}</dd>
                                 <dt>"State"</dt><dd>{if d.enabled { "on".to_owned() } else { format!("off: {}", d.disabled_reason.clone().unwrap_or_default()) }}</dd>
                             </dl>
                             <div class="actions">
                                 <ActionForm action=test attr:class="inline-form">
                                     <input type="hidden" name="id" value=id_test/>
                                     <button type="submit" data-testid="send-test">"Send test"</button>
+                                </ActionForm>
+                                <ActionForm action=choose attr:class="inline-form">
+                                    <input type="hidden" name="id" value=id_choose/>
+                                    <input type="hidden" name="on" value=(!d.incident_events).to_string()/>
+                                    <button type="submit" data-testid="toggle-incident-events">{if d.incident_events { "Stop incident events" } else { "Send incident events too" }}</button>
                                 </ActionForm>
                                 <ActionForm action=delete attr:class="inline-form">
                                     <input type="hidden" name="id" value=id_delete/>

@@ -92,6 +92,9 @@ pub enum Destination {
         email: String,
         /// The account's API token.
         api_token: SecretString,
+        /// Whether an incident gets one issue (made by its `incident.opened` notification) and
+        /// later alerts, reopenings and resolutions become comments on it.
+        per_incident: bool,
     },
     /// A Standard Webhooks endpoint.
     Webhook {
@@ -162,6 +165,8 @@ struct JiraSettings {
     project_key: String,
     issue_type: String,
     email: String,
+    #[serde(default)]
+    per_incident: bool,
 }
 
 #[derive(Deserialize)]
@@ -208,6 +213,16 @@ fn mask_url(raw: &str) -> String {
     }
 }
 
+/// Whether a stored destination of `kind` with the public `settings` keeps one Jira issue per
+/// incident: what queueing needs to know without opening the secret.
+pub fn issue_per_incident(kind: DestinationKind, settings: &Value) -> bool {
+    kind == DestinationKind::Jira
+        && settings
+            .get("per_incident")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+}
+
 impl Destination {
     /// Which kind it is.
     pub const fn kind(&self) -> DestinationKind {
@@ -228,12 +243,14 @@ impl Destination {
                 project_key,
                 issue_type,
                 email,
+                per_incident,
                 ..
             } => json!({
                 "base_url": base_url,
                 "project_key": project_key,
                 "issue_type": issue_type,
                 "email": email,
+                "per_incident": per_incident,
             }),
             Destination::Webhook { url, .. } => json!({ "url": url }),
             Destination::Syslog {
@@ -291,6 +308,7 @@ impl Destination {
                     issue_type: s.issue_type,
                     email: s.email,
                     api_token: secret.ok_or_else(|| need("API token"))?,
+                    per_incident: s.per_incident,
                 }
             }
             DestinationKind::Webhook => {
@@ -331,6 +349,7 @@ impl Destination {
                 issue_type,
                 email,
                 api_token,
+                ..
             } => {
                 guard::check_url(base_url, policy)
                     .await
@@ -410,13 +429,15 @@ impl fmt::Debug for Destination {
                 project_key,
                 issue_type,
                 email,
+                per_incident,
                 ..
             } => {
                 d.field("base_url", base_url)
                     .field("project_key", project_key)
                     .field("issue_type", issue_type)
                     .field("email", email)
-                    .field("api_token", &masked);
+                    .field("api_token", &masked)
+                    .field("per_incident", per_incident);
             }
             Destination::Webhook { url, .. } => {
                 d.field("url", url).field("secret", &masked);
@@ -456,6 +477,7 @@ mod tests {
                 issue_type: "Task".to_owned(),
                 email: "bot@acme.example".to_owned(),
                 api_token: SecretString::from("ATATT3xFfGF0-very-secret-token-wxyz"),
+                per_incident: true,
             },
             Destination::Webhook {
                 url: "https://siem.example.com/hook".to_owned(),
@@ -509,6 +531,31 @@ mod tests {
             assert_eq!(format!("{back:?}"), format!("{d:?}"));
             assert_eq!(back.public_settings(), settings);
         }
+    }
+
+    #[test]
+    fn one_issue_per_incident_is_read_from_public_settings_and_defaults_to_off() {
+        let jira = all().remove(1);
+        assert!(issue_per_incident(
+            DestinationKind::Jira,
+            &jira.public_settings()
+        ));
+        let old = json!({"base_url": "https://x", "project_key": "SEC", "issue_type": "Task",
+            "email": "a@b"});
+        assert!(!issue_per_incident(DestinationKind::Jira, &old));
+        let back = Destination::from_parts(
+            DestinationKind::Jira,
+            &old,
+            Some(SecretString::from("token")),
+        )
+        .unwrap();
+        assert!(matches!(
+            back,
+            Destination::Jira {
+                per_incident: false,
+                ..
+            }
+        ));
     }
 
     #[test]

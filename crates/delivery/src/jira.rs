@@ -12,8 +12,14 @@
 //! Jira answers 201 with `{"id", "key", "self"}`; the key (`SEC-12`) goes back in the outcome so
 //! the lead can store it and link the alert to its issue. Jira has no idempotency key, so a
 //! request that timed out after Jira acted can, on retry, open a second issue.
+//!
+//! An incident notification makes an issue about the incident (its title as summary, its figures,
+//! resolution and the alert that caused it, a link to the incident page, the label
+//! `atlaslens-incident` besides the others). A destination that keeps one issue per incident adds
+//! later news to that issue instead: `POST {base_url}/rest/api/3/issue/{key}/comment` with
+//! `{"body": <ADF document>}`, the document starting with what happened ("New alert: …").
 
-use crate::notification::{Notification, NotificationKind};
+use crate::notification::{IncidentSummary, Notification, NotificationKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -25,19 +31,28 @@ pub fn issue_url(base_url: &str) -> String {
     format!("{}/rest/api/3/issue", base_url.trim_end_matches('/'))
 }
 
-/// The summary: `[AtlasLens] ` and the title on one line, at most 255 characters.
+/// The endpoint that adds a comment to the issue `key` under `base_url`.
+pub fn comment_url(base_url: &str, key: &str) -> String {
+    format!(
+        "{}/rest/api/3/issue/{}/comment",
+        base_url.trim_end_matches('/'),
+        domain::url::encode_component(key)
+    )
+}
+
+/// The summary: `[AtlasLens] ` and the title (the incident's, for an incident) on one line, at
+/// most 255 characters.
 pub fn summary(n: &Notification) -> String {
     let prefix = match n.event {
         NotificationKind::AlertOpened => "[AtlasLens] ",
         NotificationKind::AlertEscalated => "[AtlasLens] Escalated: ",
         NotificationKind::Test => "[AtlasLens] Test: ",
+        NotificationKind::IncidentOpened => "[AtlasLens] Incident: ",
+        NotificationKind::IncidentReopened => "[AtlasLens] Incident reopened: ",
+        NotificationKind::IncidentResolved => "[AtlasLens] Incident resolved: ",
     };
-    let line = n
-        .alert
-        .title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let title = n.incident.as_ref().map_or(&n.alert.title, |i| &i.title);
+    let line = title.split_whitespace().collect::<Vec<_>>().join(" ");
     let full = format!("{prefix}{line}");
     if full.chars().count() <= SUMMARY_MAX_CHARS {
         return full;
@@ -59,15 +74,36 @@ fn label(text: &str) -> String {
 
 /// The JSON body of the create-issue request.
 pub fn issue_body(n: &Notification, project_key: &str, issue_type: &str) -> Value {
+    let mut labels = vec!["atlaslens".to_owned()];
+    if n.incident.is_some() {
+        labels.push("atlaslens-incident".to_owned());
+    }
+    labels.push(label(&format!("atlaslens-{}", n.alert.rule_id)));
     json!({
         "fields": {
             "project": {"key": project_key},
             "issuetype": {"name": issue_type},
             "summary": summary(n),
             "description": description(n),
-            "labels": ["atlaslens", label(&format!("atlaslens-{}", n.alert.rule_id))],
+            "labels": labels,
         }
     })
+}
+
+/// The JSON body of the add-comment request: what happened in one strong line ("New alert:
+/// Ana Souza exported 41 issues"), then the description.
+pub fn comment_body(n: &Notification) -> Value {
+    let title = n.incident.as_ref().map_or(&n.alert.title, |i| &i.title);
+    let headline = format!("{}: {}", n.event.label(), one_line(title));
+    let mut doc = description(n);
+    if let Some(content) = doc["content"].as_array_mut() {
+        content.insert(0, paragraph(strong(&headline).into_iter().collect()));
+    }
+    json!({ "body": doc })
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// An ADF text node, or nothing for empty text (Jira refuses empty text nodes).
@@ -99,8 +135,65 @@ fn lines(s: &str) -> Vec<Value> {
     out
 }
 
+/// The facts as one paragraph of strong names and values separated by hard breaks.
+fn facts(figures: &[(&str, String)]) -> Value {
+    let mut facts = Vec::new();
+    for (i, (name, value)) in figures.iter().enumerate() {
+        if i > 0 {
+            facts.push(json!({"type": "hardBreak"}));
+        }
+        facts.extend(strong(name));
+        facts.extend(text(value));
+    }
+    paragraph(facts)
+}
+
+/// An incident's description: its figures, the resolution note, the alert that caused the event
+/// and why it fired, and links to the incident and to that alert.
+fn incident_description(n: &Notification, i: &IncidentSummary) -> Value {
+    let a = &n.alert;
+    let mut figures = vec![
+        ("Severity: ", i.severity.as_str().to_owned()),
+        ("State: ", i.state.as_str().to_owned()),
+        ("Alerts: ", i.alerts.to_string()),
+        ("Events: ", i.events.to_string()),
+    ];
+    if let Some(c) = i.classification {
+        figures.push(("Classification: ", c.label().to_owned()));
+    }
+    let mut content = vec![facts(&figures)];
+    if let Some(note) = &i.resolution_note {
+        let note = lines(note);
+        if !note.is_empty() {
+            content.push(paragraph(note));
+        }
+    }
+    let mut alert: Vec<Value> = strong(match n.event {
+        NotificationKind::IncidentResolved => "Latest alert: ",
+        _ => "Alert: ",
+    })
+    .into_iter()
+    .collect();
+    alert.extend(text(&one_line(&a.title)));
+    let why = lines(&a.why);
+    if !why.is_empty() {
+        alert.push(json!({"type": "hardBreak"}));
+        alert.extend(why);
+    }
+    content.push(paragraph(alert));
+    content.push(paragraph(vec![
+        link("Open the incident in AtlasLens", &i.url),
+        json!({"type": "text", "text": " · "}),
+        link("See the alert", &a.url),
+    ]));
+    json!({"type": "doc", "version": 1, "content": content})
+}
+
 /// The description as an Atlassian Document Format document.
 pub fn description(n: &Notification) -> Value {
+    if let Some(i) = &n.incident {
+        return incident_description(n, i);
+    }
     let a = &n.alert;
     let mut content = Vec::new();
     let why = lines(&a.why);
@@ -120,15 +213,7 @@ pub fn description(n: &Notification) -> Value {
             a.last_seen.format("%Y-%m-%d %H:%M UTC").to_string(),
         ),
     ];
-    let mut facts = Vec::new();
-    for (i, (name, value)) in figures.iter().enumerate() {
-        if i > 0 {
-            facts.push(json!({"type": "hardBreak"}));
-        }
-        facts.extend(strong(name));
-        facts.extend(text(value));
-    }
-    content.push(paragraph(facts));
+    content.push(facts(&figures));
     if !a.group.is_empty() {
         let items: Vec<Value> = a
             .group
@@ -188,7 +273,7 @@ pub fn error_summary(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notification::tests::sample;
+    use crate::notification::tests::{incident_sample, sample};
 
     #[test]
     fn the_body_names_project_type_summary_labels_and_an_adf_description() {
@@ -270,5 +355,62 @@ mod tests {
             Some("Bad; project: project is required")
         );
         assert_eq!(error_summary(b"<html>"), None);
+    }
+
+    #[test]
+    fn an_incident_issue_has_its_title_figures_alert_and_link() {
+        let n = incident_sample(NotificationKind::IncidentOpened);
+        let body = issue_body(&n, "SEC", "Task");
+        let f = &body["fields"];
+        assert_eq!(
+            f["summary"],
+            "[AtlasLens] Incident: Bulk export — Ana Souza"
+        );
+        assert_eq!(
+            f["labels"],
+            json!(["atlaslens", "atlaslens-incident", "atlaslens-bulk-export"])
+        );
+        let content = f["description"]["content"].as_array().unwrap();
+        assert_eq!(content[0]["content"][0]["text"], "Severity: ");
+        assert_eq!(content[0]["content"][3]["text"], "State: ");
+        assert_eq!(content[0]["content"][4]["text"], "triggered");
+        assert_eq!(content[1]["content"][0]["text"], "Alert: ");
+        assert_eq!(
+            content[1]["content"][1]["text"],
+            "Ana Souza exported 41 issues"
+        );
+        let links = &content[2]["content"];
+        assert_eq!(
+            links[0]["marks"][0]["attrs"]["href"],
+            "https://atlaslens.example.com/incidents/inc_7"
+        );
+    }
+
+    #[test]
+    fn a_resolution_shows_its_classification_and_note() {
+        let d = description(&incident_sample(NotificationKind::IncidentResolved)).to_string();
+        assert!(
+            d.contains("true positive") && d.contains("Access revoked"),
+            "{d}"
+        );
+        assert!(d.contains("Latest alert: "), "{d}");
+    }
+
+    #[test]
+    fn a_comment_is_an_adf_body_that_says_what_happened_first() {
+        assert_eq!(
+            comment_url("https://acme.atlassian.net/", "SEC-7"),
+            "https://acme.atlassian.net/rest/api/3/issue/SEC-7/comment"
+        );
+        let c = comment_body(&sample());
+        assert_eq!(c["body"]["type"], "doc");
+        let first = &c["body"]["content"][0]["content"][0];
+        assert_eq!(first["text"], "New alert: Ana Souza exported 41 issues");
+        assert_eq!(first["marks"][0]["type"], "strong");
+        let c = comment_body(&incident_sample(NotificationKind::IncidentReopened));
+        assert_eq!(
+            c["body"]["content"][0]["content"][0]["text"],
+            "Incident reopened: Bulk export — Ana Souza"
+        );
     }
 }

@@ -31,7 +31,7 @@ pub mod webhook;
 pub use backoff::{backoff, MAX_ATTEMPTS};
 pub use destination::{Destination, DestinationError, DestinationKind};
 pub use guard::{GuardError, UrlPolicy};
-pub use notification::{AlertSummary, Notification, NotificationKind};
+pub use notification::{AlertSummary, IncidentSummary, Notification, NotificationKind};
 pub use outcome::Outcome;
 pub use send::{http_client, http_client_with, send, ClientOptions, Sender, MAX_RESPONSE_BYTES};
 pub use syslog::SyslogFormat;

@@ -1,5 +1,10 @@
-//! What is delivered: a [`Notification`] about one alert, in words and numbers a person reads in
-//! Slack or Jira and a machine reads in a webhook or a SIEM.
+//! What is delivered: a [`Notification`] about one alert, or about an incident (opened,
+//! reopened, resolved) together with the alert that caused it, in words and numbers a person
+//! reads in Slack or Jira and a machine reads in a webhook or a SIEM.
+//!
+//! An incident notification keeps `alert` (the alert that opened or reopened the incident, or
+//! its latest alert when it was resolved) so every format has the figures it always had, and
+//! adds `incident`; an alert notification has no `incident`, and its JSON has no such key.
 //!
 //! The notification's `id` is the idempotency key: every attempt to deliver the same
 //! notification to the same destination carries it (it is the `webhook-id` of Standard Webhooks),
@@ -11,7 +16,7 @@
 //! `[{"field": …, "value": …}]`, which webhook consumers can read without knowing field names.
 
 use chrono::{DateTime, Utc};
-use domain::Severity;
+use domain::{Classification, IncidentState, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Why a notification is sent.
@@ -26,29 +31,70 @@ pub enum NotificationKind {
     /// An administrator asked for a test message from the destination settings page.
     #[serde(rename = "test")]
     Test,
+    /// Correlation opened an incident.
+    #[serde(rename = "incident.opened")]
+    IncidentOpened,
+    /// A new alert reopened a resolved incident.
+    #[serde(rename = "incident.reopened")]
+    IncidentReopened,
+    /// Someone resolved an incident.
+    #[serde(rename = "incident.resolved")]
+    IncidentResolved,
 }
 
 impl NotificationKind {
-    /// The event type of the webhook body (`alert.opened`, `alert.escalated`, `test`).
+    /// Every kind.
+    pub const ALL: [NotificationKind; 6] = [
+        NotificationKind::AlertOpened,
+        NotificationKind::AlertEscalated,
+        NotificationKind::Test,
+        NotificationKind::IncidentOpened,
+        NotificationKind::IncidentReopened,
+        NotificationKind::IncidentResolved,
+    ];
+
+    /// The event type of the webhook body (`alert.opened`, `incident.resolved`, `test`, …).
     pub const fn as_str(self) -> &'static str {
         match self {
             NotificationKind::AlertOpened => "alert.opened",
             NotificationKind::AlertEscalated => "alert.escalated",
             NotificationKind::Test => "test",
+            NotificationKind::IncidentOpened => "incident.opened",
+            NotificationKind::IncidentReopened => "incident.reopened",
+            NotificationKind::IncidentResolved => "incident.resolved",
         }
     }
 
-    /// A short phrase for people ("New alert", "Escalated alert", "Test notification").
+    /// The kind whose event type is `s` (what a delivery record stores).
+    pub fn parse(s: &str) -> Option<NotificationKind> {
+        NotificationKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A short phrase for people ("New alert", "Incident reopened", "Test notification").
     pub const fn label(self) -> &'static str {
         match self {
             NotificationKind::AlertOpened => "New alert",
             NotificationKind::AlertEscalated => "Escalated alert",
             NotificationKind::Test => "Test notification",
+            NotificationKind::IncidentOpened => "New incident",
+            NotificationKind::IncidentReopened => "Incident reopened",
+            NotificationKind::IncidentResolved => "Incident resolved",
         }
+    }
+
+    /// Whether it tells of an incident rather than of an alert alone.
+    pub const fn is_incident(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::IncidentOpened
+                | NotificationKind::IncidentReopened
+                | NotificationKind::IncidentResolved
+        )
     }
 }
 
-/// One message about one alert, delivered to one or more destinations.
+/// One message about one alert (or one incident and its alert), delivered to one or more
+/// destinations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notification {
     /// The idempotency key, stable across attempts (`webhook-id`).
@@ -57,8 +103,36 @@ pub struct Notification {
     pub event: NotificationKind,
     /// When the notification was made (not when an attempt is made).
     pub timestamp: DateTime<Utc>,
-    /// The alert it is about.
+    /// The alert it is about; for an incident, the alert that caused the event.
     pub alert: AlertSummary,
+    /// The incident it is about, for the `incident.*` kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentSummary>,
+}
+
+/// The incident as a notification tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    /// The incident's id.
+    pub id: String,
+    /// Its title in words, e.g. "Site admin granted — Ana Souza, then Space exported".
+    pub title: String,
+    /// Where it stands.
+    pub state: IncidentState,
+    /// The highest severity of its alerts.
+    pub severity: Severity,
+    /// How many alerts it holds.
+    pub alerts: u64,
+    /// How many events those alerts are made of.
+    pub events: u64,
+    /// How it was resolved, once it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Classification>,
+    /// The resolution's note, once it was resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_note: Option<String>,
+    /// Absolute link to the incident's page.
+    pub url: String,
 }
 
 /// The alert as a notification tells it.
@@ -132,6 +206,7 @@ impl Notification {
                 url: format!("{base}/alerts"),
                 events_url: format!("{base}/events"),
             },
+            incident: None,
         }
     }
 }
@@ -192,6 +267,31 @@ pub(crate) mod tests {
                 url: "https://atlaslens.example.com/alerts/al_42".to_owned(),
                 events_url: "https://atlaslens.example.com/events?alert=al_42".to_owned(),
             },
+            incident: None,
+        }
+    }
+
+    /// The sample as the `kind` notification of the incident its alert opened.
+    pub(crate) fn incident_sample(kind: NotificationKind) -> Notification {
+        let resolved = kind == NotificationKind::IncidentResolved;
+        Notification {
+            event: kind,
+            incident: Some(IncidentSummary {
+                id: "inc_7".to_owned(),
+                title: "Bulk export — Ana Souza".to_owned(),
+                state: if resolved {
+                    IncidentState::Resolved
+                } else {
+                    IncidentState::Triggered
+                },
+                severity: Severity::High,
+                alerts: 2,
+                events: 44,
+                classification: resolved.then_some(Classification::TruePositive),
+                resolution_note: resolved.then(|| "Access revoked".to_owned()),
+                url: "https://atlaslens.example.com/incidents/inc_7".to_owned(),
+            }),
+            ..sample()
         }
     }
 
@@ -213,13 +313,30 @@ pub(crate) mod tests {
 
     #[test]
     fn kinds_serialise_as_their_webhook_event_types() {
-        for kind in [
-            NotificationKind::AlertOpened,
-            NotificationKind::AlertEscalated,
-            NotificationKind::Test,
-        ] {
+        for kind in NotificationKind::ALL {
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
         }
+        assert_eq!(
+            NotificationKind::IncidentReopened.as_str(),
+            "incident.reopened"
+        );
+        assert_eq!(
+            NotificationKind::IncidentResolved.label(),
+            "Incident resolved"
+        );
+    }
+
+    #[test]
+    fn an_alert_notification_has_no_incident_key_and_an_incident_one_reads_back() {
+        let alert = serde_json::to_value(sample()).unwrap();
+        assert!(alert.get("incident").is_none(), "{alert}");
+        let n = incident_sample(NotificationKind::IncidentResolved);
+        let json = serde_json::to_value(&n).unwrap();
+        assert_eq!(json["incident"]["classification"], "true_positive");
+        assert_eq!(json["incident"]["state"], "resolved");
+        let back: Notification = serde_json::from_value(json).unwrap();
+        assert_eq!(back, n);
     }
 
     #[test]

@@ -128,7 +128,26 @@ impl Sender {
 
     /// One attempt to deliver `n` to `dest` at `now`.
     pub async fn send(&self, dest: &Destination, n: &Notification, now: DateTime<Utc>) -> Outcome {
-        deliver(&self.client, self.options, dest, n, now).await
+        deliver(&self.client, self.options, dest, n, None, now).await
+    }
+
+    /// One attempt to add `n` as a comment to the Jira issue `issue_key` (a destination keeping
+    /// one issue per incident); the outcome's `remote_ref` is that issue. Only Jira has issues:
+    /// any other destination fails.
+    pub async fn comment(
+        &self,
+        dest: &Destination,
+        issue_key: &str,
+        n: &Notification,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        if !matches!(dest, Destination::Jira { .. }) {
+            return Outcome::Failed {
+                status: None,
+                reason: format!("a {} destination has no issues to comment on", dest.kind()),
+            };
+        }
+        deliver(&self.client, self.options, dest, n, Some(issue_key), now).await
     }
 }
 
@@ -141,7 +160,7 @@ pub async fn send(
     n: &Notification,
     now: DateTime<Utc>,
 ) -> Outcome {
-    deliver(client, ClientOptions::default(), dest, n, now).await
+    deliver(client, ClientOptions::default(), dest, n, None, now).await
 }
 
 #[tracing::instrument(
@@ -154,6 +173,7 @@ async fn deliver(
     options: ClientOptions,
     dest: &Destination,
     n: &Notification,
+    comment_on: Option<&str>,
     now: DateTime<Utc>,
 ) -> Outcome {
     let started = Instant::now();
@@ -172,7 +192,7 @@ async fn deliver(
             };
             syslog::deliver(target, n, options.policy, options.timeout).await
         }
-        _ => deliver_http(client, dest, n, now).await,
+        _ => deliver_http(client, dest, n, comment_on, now).await,
     };
     let duration_ms = started.elapsed().as_millis() as u64;
     match &outcome {
@@ -197,10 +217,12 @@ async fn deliver(
     outcome
 }
 
+/// One HTTP request: the kind's message, or for Jira with `comment_on` a comment on that issue.
 async fn deliver_http(
     client: &reqwest::Client,
     dest: &Destination,
     n: &Notification,
+    comment_on: Option<&str>,
     now: DateTime<Utc>,
 ) -> Outcome {
     let request = match dest {
@@ -213,11 +235,20 @@ async fn deliver_http(
             issue_type,
             email,
             api_token,
-        } => client
-            .post(jira::issue_url(base_url))
-            .basic_auth(email, Some(api_token.expose_secret()))
-            .header(ACCEPT, "application/json")
-            .json(&jira::issue_body(n, project_key, issue_type)),
+            ..
+        } => {
+            let request = match comment_on {
+                Some(key) => client
+                    .post(jira::comment_url(base_url, key))
+                    .json(&jira::comment_body(n)),
+                None => client
+                    .post(jira::issue_url(base_url))
+                    .json(&jira::issue_body(n, project_key, issue_type)),
+            };
+            request
+                .basic_auth(email, Some(api_token.expose_secret()))
+                .header(ACCEPT, "application/json")
+        }
         Destination::Webhook { url, secret } => {
             let key = match webhook::decode_secret(secret) {
                 Ok(key) => key,
@@ -280,6 +311,14 @@ async fn deliver_http(
                     ),
                 }
             }
+            Destination::Jira { .. } if comment_on.is_some() => Outcome::Delivered {
+                status: Some(status),
+                detail: format!(
+                    "commented on Jira issue {} on {host}",
+                    comment_on.unwrap_or_default()
+                ),
+                remote_ref: comment_on.map(str::to_owned),
+            },
             Destination::Jira { .. } => match jira::created(&body.bytes) {
                 Some(issue) => Outcome::Delivered {
                     status: Some(status),

@@ -7,13 +7,18 @@
 //! - a `section` with why it fired;
 //! - a `context` block with links to the alert (`<url|Open in AtlasLens>`) and its events.
 //!
+//! An incident notification has the same shape around the incident: the header is its label and
+//! title ("New incident: …"), the fields its severity, state, alerts, events and (resolved) its
+//! classification, then the alert that caused it, the resolution note, and links to the incident
+//! and to that alert.
+//!
 //! `text` is the plain-text fallback Slack shows in notifications and to clients that cannot draw
 //! blocks. Every string that comes from data (names, group values, the title, even our own URLs)
 //! has `&`, `<` and `>` escaped, the only three characters Slack decodes, so a group value of
 //! `<!channel>` arrives as text and pings nobody. Sections are cut to 2,800 characters, under
 //! Slack's 3,000.
 
-use crate::notification::{Notification, NotificationKind};
+use crate::notification::{IncidentSummary, Notification, NotificationKind};
 use chrono::{DateTime, Utc};
 use domain::Severity;
 use serde_json::{json, Value};
@@ -77,13 +82,14 @@ fn field(label: &str, value: &str) -> Value {
 }
 
 fn header_text(n: &Notification) -> String {
-    let prefix = match n.event {
-        NotificationKind::AlertOpened => "",
-        NotificationKind::AlertEscalated => "Escalated: ",
-        NotificationKind::Test => "Test: ",
+    let (prefix, title) = match (&n.incident, n.event) {
+        (Some(i), kind) => (format!("{}: ", kind.label()), &i.title),
+        (None, NotificationKind::AlertEscalated) => ("Escalated: ".to_owned(), &n.alert.title),
+        (None, NotificationKind::Test) => ("Test: ".to_owned(), &n.alert.title),
+        (None, _) => (String::new(), &n.alert.title),
     };
     truncate(
-        &format!("{prefix}{}", escape(&one_line(&n.alert.title))),
+        &format!("{prefix}{}", escape(&one_line(title))),
         HEADER_MAX_CHARS,
     )
 }
@@ -92,9 +98,23 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The plain-text fallback: kind, severity, title, why and the link, escaped.
+/// The plain-text fallback: kind, severity, title, why and the link, escaped (for an incident:
+/// its title, the alert's title and the incident's link).
 pub fn fallback_text(n: &Notification) -> String {
     let a = &n.alert;
+    if let Some(i) = &n.incident {
+        return truncate(
+            &format!(
+                "{} ({}): {}. {} Open in AtlasLens: {}",
+                n.event.label(),
+                severity_word(i.severity),
+                escape(&one_line(&i.title)),
+                escape(&one_line(&a.title)),
+                escape(&i.url),
+            ),
+            SECTION_MAX_CHARS,
+        );
+    }
     truncate(
         &format!(
             "{} ({}): {}. {} Open in AtlasLens: {}",
@@ -110,6 +130,9 @@ pub fn fallback_text(n: &Notification) -> String {
 
 /// The JSON body posted to the incoming webhook.
 pub fn payload(n: &Notification) -> Value {
+    if let Some(i) = &n.incident {
+        return incident_payload(n, i);
+    }
     let a = &n.alert;
     let mut blocks = vec![
         json!({
@@ -168,10 +191,61 @@ pub fn payload(n: &Notification) -> Value {
     json!({ "text": fallback_text(n), "blocks": blocks })
 }
 
+/// The message of an incident notification.
+fn incident_payload(n: &Notification, i: &IncidentSummary) -> Value {
+    let a = &n.alert;
+    let mut fields = vec![
+        field("Severity", severity_word(i.severity)),
+        field("State", i.state.as_str()),
+        field("Alerts", &i.alerts.to_string()),
+        field("Events", &i.events.to_string()),
+    ];
+    if let Some(c) = i.classification {
+        fields.push(field("Classification", c.label()));
+    }
+    let alert_line = match n.event {
+        NotificationKind::IncidentResolved => "Latest alert",
+        _ => "Alert",
+    };
+    fields.push(field(alert_line, &one_line(&a.title)));
+    let mut blocks = vec![
+        json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": header_text(n), "emoji": false},
+        }),
+        json!({"type": "section", "fields": fields}),
+    ];
+    if let Some(note) = i
+        .resolution_note
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        blocks.push(json!({
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": truncate(&format!("*Resolution*\n{}", escape(note)), SECTION_MAX_CHARS),
+            },
+        }));
+    }
+    blocks.push(json!({
+        "type": "context",
+        "elements": [{
+            "type": "mrkdwn",
+            "text": format!(
+                "<{}|Open the incident in AtlasLens> · <{}|See the alert>",
+                escape(&i.url),
+                escape(&a.url),
+            ),
+        }],
+    }));
+    json!({ "text": fallback_text(n), "blocks": blocks })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notification::tests::sample;
+    use crate::notification::tests::{incident_sample, sample};
 
     #[test]
     fn the_message_has_a_header_fields_why_and_a_link() {
@@ -281,5 +355,58 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("Escalated alert (High)"));
+    }
+
+    #[test]
+    fn an_incident_has_its_title_figures_alert_and_a_link_to_its_page() {
+        let body = payload(&incident_sample(NotificationKind::IncidentOpened));
+        let blocks = body["blocks"].as_array().unwrap();
+        assert_eq!(
+            blocks[0]["text"]["text"],
+            "New incident: Bulk export — Ana Souza"
+        );
+        let fields: Vec<&str> = blocks[1]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "*Severity*\nHigh",
+                "*State*\ntriggered",
+                "*Alerts*\n2",
+                "*Events*\n44",
+                "*Alert*\nAna Souza exported 41 issues",
+            ]
+        );
+        assert_eq!(
+            blocks[2]["elements"][0]["text"],
+            "<https://atlaslens.example.com/incidents/inc_7|Open the incident in AtlasLens> · \
+             <https://atlaslens.example.com/alerts/al_42|See the alert>"
+        );
+        assert_eq!(
+            body["text"],
+            "New incident (High): Bulk export — Ana Souza. Ana Souza exported 41 issues \
+             Open in AtlasLens: https://atlaslens.example.com/incidents/inc_7"
+        );
+    }
+
+    #[test]
+    fn a_resolved_incident_shows_its_classification_and_note() {
+        let body = payload(&incident_sample(NotificationKind::IncidentResolved));
+        let blocks = body["blocks"].as_array().unwrap();
+        assert!(blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Incident resolved: "));
+        let fields = blocks[1]["fields"].to_string();
+        assert!(
+            fields.contains("*Classification*\\ntrue positive"),
+            "{fields}"
+        );
+        assert!(fields.contains("*Latest alert*"), "{fields}");
+        assert_eq!(blocks[2]["text"]["text"], "*Resolution*\nAccess revoked");
     }
 }

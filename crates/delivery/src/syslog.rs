@@ -18,6 +18,11 @@
 //!   webhook body. Neither holds a raw line break, so the message also survives collectors that
 //!   split on newlines. No UTF-8 BOM is sent (RFC 5424 `MSG-ANY`), since many collectors keep it.
 //!
+//! An incident notification is the same line about the incident: its severity sets PRI, the
+//! structured data adds `incident="…"`, and the CEF name is the kind's label and the incident's
+//! title, with `cs5` the incident's id and `cs6` its page (the alert that caused it stays in
+//! `cs1`–`cs3`).
+//!
 //! Syslog has no reply: a message counts as delivered once written and the connection closed
 //! cleanly. One connection per message keeps failures attributable to one notification.
 
@@ -159,6 +164,18 @@ pub fn cef(n: &Notification) -> String {
         ("cs4Label", "event".to_owned()),
         ("cs4", n.event.as_str().to_owned()),
     ]);
+    if let Some(i) = &n.incident {
+        ext.extend([
+            ("cs5Label", "incident".to_owned()),
+            ("cs5", i.id.clone()),
+            ("cs6Label", "incidentLink".to_owned()),
+            ("cs6", i.url.clone()),
+        ]);
+    }
+    let (name, severity) = match &n.incident {
+        Some(i) => (format!("{}: {}", n.event.label(), i.title), i.severity),
+        None => (a.title.clone(), a.severity),
+    };
     let extension: Vec<String> = ext
         .iter()
         .map(|(k, v)| format!("{k}={}", escape_cef_value(v)))
@@ -167,8 +184,8 @@ pub fn cef(n: &Notification) -> String {
         "CEF:0|AtlasLens|AtlasLens|{}|{}|{}|{}|{}",
         escape_cef_header(env!("CARGO_PKG_VERSION")),
         escape_cef_header(&a.rule_id),
-        escape_cef_header(&a.title),
-        cef_severity(a.severity),
+        escape_cef_header(&name),
+        cef_severity(severity),
         extension.join(" "),
     )
 }
@@ -192,11 +209,17 @@ fn local_hostname() -> &'static str {
 /// The RFC 5424 message (without framing), sent from `hostname` by process `procid`.
 pub fn message(n: &Notification, format: SyslogFormat, hostname: &str, procid: u32) -> String {
     let a = &n.alert;
+    let severity = n.incident.as_ref().map_or(a.severity, |i| i.severity);
+    let incident = n
+        .incident
+        .as_ref()
+        .map(|i| format!(" incident=\"{}\"", escape_sd(&i.id)))
+        .unwrap_or_default();
     let sd = format!(
-        "[{SD_ID} alert=\"{}\" rule=\"{}\" severity=\"{}\" event=\"{}\"]",
+        "[{SD_ID} alert=\"{}\" rule=\"{}\" severity=\"{}\" event=\"{}\"{incident}]",
         escape_sd(&a.id),
         escape_sd(&a.rule_id),
-        a.severity.as_str(),
+        severity.as_str(),
         n.event.as_str(),
     );
     let msg = match format {
@@ -205,7 +228,7 @@ pub fn message(n: &Notification, format: SyslogFormat, hostname: &str, procid: u
     };
     format!(
         "<{}>1 {} {hostname} {APP_NAME} {procid} {MSG_ID} {sd} {msg}",
-        pri(a.severity),
+        pri(severity),
         n.timestamp
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     )
@@ -336,7 +359,30 @@ fn tls_config() -> Arc<rustls::ClientConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notification::tests::sample;
+    use crate::notification::tests::{incident_sample, sample};
+    use crate::notification::NotificationKind;
+
+    #[test]
+    fn an_incident_line_names_the_incident_in_structured_data_and_cef() {
+        let n = incident_sample(NotificationKind::IncidentReopened);
+        let line = message(&n, SyslogFormat::Cef, "host1", 77);
+        assert!(
+            line.contains(r#"event="incident.reopened" incident="inc_7"]"#),
+            "{line}"
+        );
+        assert!(
+            line.contains("|bulk-export|Incident reopened: Bulk export — Ana Souza|8|"),
+            "{line}"
+        );
+        assert!(
+            line.contains(
+                "cs5=inc_7 cs6Label=incidentLink cs6=https://atlaslens.example.com/incidents/inc_7"
+            ),
+            "{line}"
+        );
+        let json = message(&n, SyslogFormat::Json, "host1", 77);
+        assert!(json.contains(r#""incident":{"#), "{json}");
+    }
 
     #[test]
     fn pri_is_authpriv_times_eight_plus_severity() {

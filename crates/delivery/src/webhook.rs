@@ -3,6 +3,11 @@
 //!
 //! - **Body**: `{"type": "alert.opened" | "alert.escalated" | "test", "timestamp": <RFC 3339 of the
 //!   notification>, "data": <the alert summary>}`, the same JSON the syslog sender can carry.
+//!   The incident events `incident.opened`, `incident.reopened` and `incident.resolved` add
+//!   `"incident": {"id", "title", "state", "severity", "alerts", "events", "url"}` (with
+//!   `"classification"` and `"resolution_note"` once resolved), while `data` is the alert that
+//!   opened or reopened the incident, or its latest alert when resolved; alert events carry no
+//!   `incident` key.
 //! - **Headers**: `webhook-id` is the notification id, the same on every attempt, so receivers can
 //!   drop repeats; `webhook-timestamp` is this attempt's time in Unix seconds, so a captured
 //!   request cannot be replayed later; `webhook-signature` is `v1,` and the base64 HMAC-SHA256 of
@@ -102,11 +107,14 @@ pub fn generate_webhook_secret() -> SecretString {
 
 /// The webhook body, serialised once so the signed bytes are the sent bytes.
 pub fn body(n: &Notification) -> Vec<u8> {
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "type": n.event.as_str(),
         "timestamp": n.timestamp.to_rfc3339_opts(SecondsFormat::Secs, true),
         "data": n.alert,
     });
+    if let Some(i) = &n.incident {
+        value["incident"] = serde_json::json!(i);
+    }
     serde_json::to_vec(&value).unwrap_or_default()
 }
 
@@ -195,7 +203,7 @@ pub fn verify_signature(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notification::tests::sample;
+    use crate::notification::tests::{incident_sample, sample};
     use reqwest::header::{HeaderName, HeaderValue};
 
     fn header_map(pairs: &[(&'static str, String)]) -> HeaderMap {
@@ -351,5 +359,23 @@ mod tests {
         assert_eq!(v["timestamp"], "2026-03-02T10:15:00Z");
         assert_eq!(v["data"]["rule_id"], "bulk-export");
         assert_eq!(v["data"]["group"][0]["value"], "Ana Souza");
+    }
+
+    #[test]
+    fn an_incident_body_adds_the_incident_and_keeps_the_alert_as_data() {
+        let n = incident_sample(crate::NotificationKind::IncidentResolved);
+        let v: serde_json::Value = serde_json::from_slice(&body(&n)).unwrap();
+        assert_eq!(v["type"], "incident.resolved");
+        assert_eq!(v["data"]["id"], "al_42");
+        assert_eq!(v["incident"]["id"], "inc_7");
+        assert_eq!(v["incident"]["alerts"], 2);
+        assert_eq!(v["incident"]["classification"], "true_positive");
+        assert_eq!(v["incident"]["resolution_note"], "Access revoked");
+        assert_eq!(
+            v["incident"]["url"],
+            "https://atlaslens.example.com/incidents/inc_7"
+        );
+        let alert: serde_json::Value = serde_json::from_slice(&body(&sample())).unwrap();
+        assert!(alert.get("incident").is_none());
     }
 }

@@ -148,6 +148,7 @@ async fn syslog_hosts_and_jira_sites_are_guarded_too() {
         issue_type: "Task".to_owned(),
         email: "bot@example.com".to_owned(),
         api_token: SecretString::from("token"),
+        per_incident: false,
     };
     let err = jira
         .validate(UrlPolicy::production())

@@ -14,6 +14,7 @@ fn destination(jira: &JiraReceiver, token: &str) -> Destination {
         issue_type: "Task".to_owned(),
         email: TEST_JIRA_EMAIL.to_owned(),
         api_token: SecretString::from(token),
+        per_incident: false,
     }
 }
 
@@ -94,4 +95,43 @@ async fn a_wrong_token_fails_for_good_and_says_what_to_check() {
         other => panic!("expected a failure, got {other:?}"),
     }
     assert!(jira.created().is_empty());
+}
+
+#[tokio::test]
+async fn a_comment_goes_to_the_issue_and_names_it_as_the_remote_ref() {
+    let jira = JiraReceiver::spawn(TEST_JIRA_EMAIL, TEST_JIRA_TOKEN).await;
+    let sender = delivery::Sender::new(common::loopback(std::time::Duration::from_secs(5)));
+    let dest = destination(&jira, TEST_JIRA_TOKEN);
+    let now = chrono::Utc::now();
+    let unknown = sender
+        .comment(&dest, "SEC-9", &common::notification(), now)
+        .await;
+    assert!(
+        matches!(
+            unknown,
+            Outcome::Failed {
+                status: Some(404),
+                ..
+            }
+        ),
+        "{unknown:?}"
+    );
+    sender.send(&dest, &common::notification(), now).await;
+    let out = sender
+        .comment(&dest, "SEC-1", &common::notification(), now)
+        .await;
+    match &out {
+        Outcome::Delivered {
+            status, remote_ref, ..
+        } => {
+            assert_eq!(*status, Some(201));
+            assert_eq!(remote_ref.as_deref(), Some("SEC-1"));
+        }
+        other => panic!("expected the comment to be added, got {other:?}"),
+    }
+    let comments = jira.comments();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].0, "SEC-1");
+    assert!(comments[0].1.to_string().contains("New alert: Ana Souza"));
+    assert_eq!(jira.created(), ["SEC-1"], "a comment makes no issue");
 }

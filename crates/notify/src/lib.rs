@@ -1,6 +1,6 @@
-//! Notifications: which destinations an alert goes to ([`route`]), the words and links a
-//! notification carries ([`message`]), and delivery as jobs on the `deliveries` queue ([`queue`]):
-//! one job per (alert event, destination), at least once, the same idempotency key on every
+//! Notifications: which destinations an alert or an incident event goes to ([`route`]), the words
+//! and links a notification carries ([`message`]), and delivery as jobs on the `deliveries` queue
+//! ([`queue`]): one job per (alert or incident event, destination), at least once, the same idempotency key on every
 //! attempt, backoff with jitter that honours `Retry-After`, `410 Gone` disabling the destination,
 //! and every attempt in the delivery log. "Send test" and "resend" go through the same job.
 #![deny(missing_docs)]

@@ -1,11 +1,13 @@
 //! What a notification says: the alert in words (the rule, who — by name — and why, with its
-//! numbers) and absolute links to the alert page and to its events.
+//! numbers) and absolute links to the alert page and to its events; for an incident event, the
+//! incident too (its title in words, state, figures, resolution) and a link to its page.
 
-use delivery::{AlertSummary, Notification, NotificationKind};
+use delivery::{AlertSummary, IncidentSummary, Notification, NotificationKind};
 use domain::url::encode_component;
 use domain::{Field, PersonId};
 use query::people::PeopleSnapshot;
 use store::alerts::Alert;
+use store::incidents::Incident;
 
 /// The alert page's path.
 pub fn alert_path(id: &str) -> String {
@@ -29,6 +31,11 @@ pub fn group_values(alert: &Alert, people: Option<&PeopleSnapshot>) -> Vec<(Stri
             (field.as_str().to_owned(), shown)
         })
         .collect()
+}
+
+/// The incident page's path.
+pub fn incident_path(id: &str) -> String {
+    format!("/incidents/{}", encode_component(id))
 }
 
 /// The one-line title: "Administrator rights granted: Ana Souza".
@@ -76,5 +83,39 @@ pub fn notification(
             url: format!("{base}{}", alert_path(&alert.id)),
             events_url: format!("{base}/events?{}", alert.events_query),
         },
+        incident: None,
+    }
+}
+
+/// The `kind` notification of `incident` (an `incident.*` kind), caused by `alert` (the alert
+/// that opened or reopened it, or its latest alert), with the stable id `delivery_id`. The
+/// resolution is told only by `incident.resolved`.
+pub fn incident_notification(
+    incident: &Incident,
+    alert: &Alert,
+    kind: NotificationKind,
+    delivery_id: &str,
+    people: Option<&PeopleSnapshot>,
+    public_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Notification {
+    let base = public_url.trim_end_matches('/');
+    let resolution = incident
+        .resolution
+        .as_ref()
+        .filter(|_| kind == NotificationKind::IncidentResolved);
+    Notification {
+        incident: Some(IncidentSummary {
+            id: incident.id.clone(),
+            title: incidents::evidence::title(incident, people),
+            state: incident.state,
+            severity: incident.severity,
+            alerts: incident.alerts,
+            events: incident.events,
+            classification: resolution.map(|r| r.classification),
+            resolution_note: resolution.map(|r| r.note.clone()),
+            url: format!("{base}{}", incident_path(&incident.id)),
+        }),
+        ..notification(alert, kind, delivery_id, people, public_url, now)
     }
 }

@@ -1,13 +1,23 @@
 //! Delivery as jobs on the `deliveries` queue. [`Notifier::queue_pending`] turns every alert that
 //! was created or escalated into one delivery per destination (its id derived from alert,
-//! destination and severity, so queueing twice finds the same delivery) and one job each; the job
+//! destination and severity, so queueing twice finds the same delivery), and every incident
+//! opening, reopening and resolution into one delivery per destination that takes incident events
+//! (its id derived from the timeline entry and the destination), and one job each; the job
 //! makes one attempt, records it in the delivery log, and either finishes, asks to be retried no
 //! sooner than the backoff or the destination's `Retry-After`, or gives up (a permanent refusal,
 //! `410 Gone`, which also disables the destination, or attempts exhausted). A delivery that is
 //! already delivered is never sent again, whatever runs twice.
+//!
+//! A Jira destination keeping one issue per incident: the incident's `incident.opened` delivery
+//! creates the issue (kept on the incident); the incident's later alerts, reopenings and
+//! resolution become comments on it. An alert whose incident has no issue yet when it is queued
+//! is not sent there at all: it is the alert that opened the incident, or one that came before
+//! the issue was made, and the issue — built from the incident as it stands when it is sent —
+//! already carries it (its alert is the opening one, its counts include the rest). An alert in no
+//! incident (not correlated) is an issue of its own, as before.
 
-use crate::message::notification;
-use crate::route::destinations_for;
+use crate::message::{incident_notification, notification};
+use crate::route::{destinations_for, destinations_for_incident, issue_per_incident};
 use crate::NotifyError;
 use chrono::{DateTime, Utc};
 use delivery::{Destination, DestinationKind, Notification, NotificationKind, Outcome, Sender};
@@ -22,8 +32,11 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use store::alerts::Alert;
 use store::crypto::KeyRing;
-use store::deliveries::{Attempt, DeliveryStatus};
+use store::deliveries::{About, Attempt, Delivery, DeliveryStatus};
+use store::destinations::StoredDestination;
+use store::incidents::{EntryKind, Incident};
 use store::Store;
 
 /// The queue delivery jobs live on.
@@ -38,8 +51,18 @@ pub struct DeliveryJob {
 
 /// The id of the delivery of `alert` at `severity` to `destination`: the idempotency key.
 pub fn delivery_id(alert: &str, destination: &str, severity: domain::Severity) -> String {
+    digest_id(&[alert, destination, severity.as_str()])
+}
+
+/// The id of the delivery of the incident timeline entry `entry` to `destination`.
+pub fn incident_delivery_id(entry: &str, destination: &str) -> String {
+    digest_id(&["incident", entry, destination])
+}
+
+/// `msg_` and 24 hex digits of the SHA-256 of `parts`, each ended by a zero byte.
+fn digest_id(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for part in [alert, destination, severity.as_str()] {
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -94,15 +117,17 @@ impl Notifier {
         }
     }
 
-    /// Queues the deliveries of every alert created or escalated since it was last notified;
-    /// returns how many deliveries were queued.
+    /// Queues the deliveries of every alert created or escalated since it was last notified, and
+    /// of every incident opening, reopening and resolution not yet told; returns how many
+    /// deliveries were queued.
     ///
     /// # Errors
-    /// A database error (the alerts stay pending, so the next call queues them).
+    /// A database error (the alerts and entries stay pending, so the next call queues them).
     pub async fn queue_pending(&self, now: DateTime<Utc>) -> Result<u64, NotifyError> {
         const PAGE: i64 = 500;
-        let mut pending = self.store.alerts.pending_notifications(PAGE).await?;
-        if pending.is_empty() {
+        let pending = self.store.alerts.pending_notifications(PAGE).await?;
+        let entries = self.store.incidents.pending_notifications(PAGE).await?;
+        if pending.is_empty() && entries.is_empty() {
             return Ok(0);
         }
         let destinations = self.store.destinations.all().await?;
@@ -114,7 +139,29 @@ impl Notifier {
             .into_iter()
             .map(|r| (r.id, r.spec))
             .collect();
+        let alerts = self
+            .queue_alerts(pending, &destinations, &rules, now)
+            .await?;
+        let incidents = self
+            .queue_incidents(entries, &destinations, &rules, now)
+            .await?;
+        Ok(alerts + incidents)
+    }
+
+    /// Queues the deliveries of the pending alerts, `pending` being the first page.
+    async fn queue_alerts(
+        &self,
+        mut pending: Vec<Alert>,
+        destinations: &[StoredDestination],
+        rules: &BTreeMap<RuleId, RuleSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, NotifyError> {
+        const PAGE: i64 = 500;
+        let mut issues: BTreeMap<String, bool> = BTreeMap::new();
         let mut queued = 0;
+        if pending.is_empty() {
+            return Ok(0);
+        }
         loop {
             let page = pending.len() as i64;
             let mut held_back = false;
@@ -125,11 +172,20 @@ impl Notifier {
                     NotificationKind::AlertOpened
                 };
                 let mut complete = true;
-                for d in destinations_for(&alert, rules.get(&alert.rule_id), &destinations, now) {
+                for d in destinations_for(&alert, rules.get(&alert.rule_id), destinations, now) {
+                    if let (true, Some(incident)) = (issue_per_incident(d), &alert.incident_id) {
+                        if !self.has_issue(incident, &mut issues).await? {
+                            continue;
+                        }
+                    }
                     let id = delivery_id(&alert.id, &d.id, alert.severity);
+                    let about = About {
+                        alert: Some(&alert.id),
+                        incident: alert.incident_id.as_deref(),
+                    };
                     self.store
                         .deliveries
-                        .create(&id, Some(&alert.id), &d.id, kind.as_str(), now)
+                        .create(&id, about, &d.id, kind.as_str(), now)
                         .await?;
                     if self.queued(&id, &d.id).await? {
                         queued += 1;
@@ -155,6 +211,86 @@ impl Notifier {
                 return Ok(queued);
             }
         }
+    }
+
+    /// Whether `incident` has a Jira issue, asked once per pass.
+    async fn has_issue(
+        &self,
+        incident: &str,
+        known: &mut BTreeMap<String, bool>,
+    ) -> Result<bool, NotifyError> {
+        if let Some(has) = known.get(incident) {
+            return Ok(*has);
+        }
+        let has = self
+            .store
+            .incidents
+            .get(incident)
+            .await?
+            .is_some_and(|i| i.jira_issue.is_some());
+        known.insert(incident.to_owned(), has);
+        Ok(has)
+    }
+
+    /// Queues the deliveries of the pending incident timeline entries, `entries` being the first
+    /// page; an entry is marked told once all of its deliveries are queued.
+    async fn queue_incidents(
+        &self,
+        mut entries: Vec<store::incidents::Entry>,
+        destinations: &[StoredDestination],
+        rules: &BTreeMap<RuleId, RuleSpec>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, NotifyError> {
+        const PAGE: i64 = 500;
+        let mut queued = 0;
+        while !entries.is_empty() {
+            let page = entries.len() as i64;
+            let mut held_back = false;
+            for entry in entries {
+                let incident = self.store.incidents.get(&entry.incident_id).await?;
+                let (Some(kind), Some(incident)) = (incident_kind(entry.kind), incident) else {
+                    self.store.incidents.notified(&entry.id).await?;
+                    continue;
+                };
+                let alerts = self.store.alerts.of_incident(&incident.id).await?;
+                let alert = entry.alert_id.clone().or_else(|| latest(&alerts));
+                let mut specs: Vec<Option<&RuleSpec>> = Vec::new();
+                let mut seen = Vec::new();
+                for a in &alerts {
+                    if !seen.contains(&&a.rule_id) {
+                        seen.push(&a.rule_id);
+                        specs.push(rules.get(&a.rule_id));
+                    }
+                }
+                let mut complete = true;
+                for d in destinations_for_incident(incident.severity, &specs, destinations, now) {
+                    let id = incident_delivery_id(&entry.id, &d.id);
+                    let about = About {
+                        alert: alert.as_deref(),
+                        incident: Some(&incident.id),
+                    };
+                    self.store
+                        .deliveries
+                        .create(&id, about, &d.id, kind.as_str(), now)
+                        .await?;
+                    if self.queued(&id, &d.id).await? {
+                        queued += 1;
+                    } else {
+                        complete = false;
+                    }
+                }
+                if complete {
+                    self.store.incidents.notified(&entry.id).await?;
+                } else {
+                    held_back = true;
+                }
+            }
+            if page < PAGE || held_back {
+                break;
+            }
+            entries = self.store.incidents.pending_notifications(PAGE).await?;
+        }
+        Ok(queued)
     }
 
     /// Queues a delivery's job; `false` when its active key is held by a job that does not
@@ -205,7 +341,13 @@ impl Notifier {
         let id = Notification::new_id();
         self.store
             .deliveries
-            .create(&id, None, destination, NotificationKind::Test.as_str(), now)
+            .create(
+                &id,
+                About::default(),
+                destination,
+                NotificationKind::Test.as_str(),
+                now,
+            )
             .await?;
         self.enqueue(&id, destination).await?;
         Ok(id)
@@ -298,44 +440,12 @@ impl Notifier {
         let secret = stored.secret(&self.keys).map_err(|e| fatal(&e))?;
         let destination =
             Destination::from_parts(kind, &stored.settings, secret).map_err(|e| fatal(&e))?;
-        let message = match &d.alert_id {
-            None => Notification {
-                id: d.id.clone(),
-                ..Notification::test(now, &self.public_url)
-            },
-            Some(alert_id) => {
-                let Some(alert) = self
-                    .store
-                    .alerts
-                    .get(alert_id)
-                    .await
-                    .map_err(|e| retry(&e))?
-                else {
-                    return Err(HandlerError::Fatal(format!(
-                        "alert {alert_id} no longer exists"
-                    )));
-                };
-                let people = match &self.people {
-                    Some(p) => p.snapshot().await.ok(),
-                    None => None,
-                };
-                let kind = if d.event == NotificationKind::AlertEscalated.as_str() {
-                    NotificationKind::AlertEscalated
-                } else {
-                    NotificationKind::AlertOpened
-                };
-                notification(
-                    &alert,
-                    kind,
-                    &d.id,
-                    people.as_deref(),
-                    &self.public_url,
-                    now,
-                )
-            }
-        };
+        let (message, comment_on) = self.message(&d, issue_per_incident(&stored), now).await?;
         let started = Instant::now();
-        let outcome = self.sender.send(&destination, &message, now).await;
+        let outcome = match &comment_on {
+            Some(key) => self.sender.comment(&destination, key, &message, now).await,
+            None => self.sender.send(&destination, &message, now).await,
+        };
         tracing::info!(
             delivery.id = %d.id,
             destination.id = %stored.id,
@@ -363,6 +473,13 @@ impl Notifier {
                     self.store
                         .alerts
                         .link_issue(alert, key)
+                        .await
+                        .map_err(|e| retry(&e))?;
+                }
+                if let (Some(key), Some(incident)) = (remote_ref, &d.incident_id) {
+                    self.store
+                        .incidents
+                        .set_issue(incident, key)
                         .await
                         .map_err(|e| retry(&e))?;
                 }
@@ -426,6 +543,85 @@ impl Notifier {
         }
     }
 
+    /// The notification a delivery sends, rebuilt from the stored alert (and incident), and the
+    /// Jira issue to comment on instead of creating one, for a destination keeping one issue per
+    /// incident (`per_incident`) when the incident has one.
+    async fn message(
+        &self,
+        d: &Delivery,
+        per_incident: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Notification, Option<String>), HandlerError> {
+        let retry = |e: &dyn std::fmt::Display| HandlerError::Retryable(e.to_string());
+        let Some(alert_id) = &d.alert_id else {
+            if let Some(incident) = &d.incident_id {
+                return Err(HandlerError::Fatal(format!(
+                    "the delivery about incident {incident} names no alert"
+                )));
+            }
+            let test = Notification {
+                id: d.id.clone(),
+                ..Notification::test(now, &self.public_url)
+            };
+            return Ok((test, None));
+        };
+        let Some(alert) = self
+            .store
+            .alerts
+            .get(alert_id)
+            .await
+            .map_err(|e| retry(&e))?
+        else {
+            return Err(HandlerError::Fatal(format!(
+                "alert {alert_id} no longer exists"
+            )));
+        };
+        let people = match &self.people {
+            Some(p) => p.snapshot().await.ok(),
+            None => None,
+        };
+        let incident_id = d.incident_id.as_ref().or(alert.incident_id.as_ref());
+        let incident: Option<Incident> = match incident_id {
+            Some(id) if d.incident_id.is_some() || per_incident => {
+                self.store.incidents.get(id).await.map_err(|e| retry(&e))?
+            }
+            _ => None,
+        };
+        let comment_on = incident
+            .as_ref()
+            .filter(|_| per_incident)
+            .and_then(|i| i.jira_issue.clone());
+        let kind = NotificationKind::parse(&d.event);
+        let message = match (&d.incident_id, kind) {
+            (Some(id), Some(kind)) if kind.is_incident() => {
+                let Some(incident) = &incident else {
+                    return Err(HandlerError::Fatal(format!(
+                        "incident {id} no longer exists"
+                    )));
+                };
+                incident_notification(
+                    incident,
+                    &alert,
+                    kind,
+                    &d.id,
+                    people.as_deref(),
+                    &self.public_url,
+                    now,
+                )
+            }
+            _ => notification(
+                &alert,
+                kind.filter(|k| *k == NotificationKind::AlertEscalated)
+                    .unwrap_or(NotificationKind::AlertOpened),
+                &d.id,
+                people.as_deref(),
+                &self.public_url,
+                now,
+            ),
+        };
+        Ok((message, comment_on))
+    }
+
     async fn record(
         &self,
         id: &str,
@@ -450,6 +646,24 @@ impl Notifier {
             .await
             .map_err(|e| HandlerError::Retryable(e.to_string()))
     }
+}
+
+/// The notification an incident timeline entry of `kind` makes, if any.
+fn incident_kind(kind: EntryKind) -> Option<NotificationKind> {
+    match kind {
+        EntryKind::Opened => Some(NotificationKind::IncidentOpened),
+        EntryKind::Reopened => Some(NotificationKind::IncidentReopened),
+        EntryKind::Resolved => Some(NotificationKind::IncidentResolved),
+        _ => None,
+    }
+}
+
+/// The id of the latest of `alerts` (by last event, then creation).
+fn latest(alerts: &[Alert]) -> Option<String> {
+    alerts
+        .iter()
+        .max_by_key(|a| (a.last_seen, a.created_at))
+        .map(|a| a.id.clone())
 }
 
 /// Worker settings: a few deliveries at once, picked up within half a second, no in-process

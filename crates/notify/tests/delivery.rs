@@ -71,6 +71,7 @@ async fn world() -> World {
                 issue_type: "Task".into(),
                 email: TEST_JIRA_EMAIL.into(),
                 api_token: secret(TEST_JIRA_TOKEN),
+                per_incident: false,
             },
         ),
         (

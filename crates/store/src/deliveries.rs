@@ -1,6 +1,7 @@
-//! The `deliveries` collection: one document per (alert event, destination) — the delivery log.
-//! Its id is derived from the alert, the destination and what is being told (opened, escalated to
-//! a severity), so queueing the same notification again finds the document that exists; it is
+//! The `deliveries` collection: one document per (alert event, destination) or (incident timeline
+//! entry, destination) — the delivery log. Its id is derived from the alert or entry, the
+//! destination and what is being told (opened, escalated to a severity, reopened, resolved), so
+//! queueing the same notification again finds the document that exists; it is
 //! also the idempotency key every attempt sends (`webhook-id`). Each attempt is appended with its
 //! outcome, status code and time.
 
@@ -60,11 +61,15 @@ pub struct Delivery {
     /// The idempotency key.
     #[serde(rename = "_id")]
     pub id: String,
-    /// The alert (absent for a test message).
+    /// The alert (absent for a test message; for an incident event, the alert that caused it).
     pub alert_id: Option<String>,
+    /// The incident, for an incident event (`incident.opened`, …).
+    #[serde(default)]
+    pub incident_id: Option<String>,
     /// The destination.
     pub destination_id: String,
-    /// `alert.opened`, `alert.escalated` or `test`.
+    /// `alert.opened`, `alert.escalated`, `incident.opened`, `incident.reopened`,
+    /// `incident.resolved` or `test`.
     pub event: String,
     /// Where it stands.
     pub status: DeliveryStatus,
@@ -77,6 +82,16 @@ pub struct Delivery {
     /// When it was queued.
     #[serde(with = "bson::serde_helpers::chrono_datetime_as_bson_datetime")]
     pub created_at: DateTime<Utc>,
+}
+
+/// What a delivery tells of: an alert, an incident and the alert that caused its event, or
+/// nothing (a test message).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct About<'a> {
+    /// The alert.
+    pub alert: Option<&'a str>,
+    /// The incident.
+    pub incident: Option<&'a str>,
 }
 
 /// The `deliveries` collection.
@@ -111,6 +126,10 @@ impl DeliveryStore {
                     "destination_newest",
                 ),
                 idx(doc! { "alert_id": 1, "created_at": 1 }, "alert_oldest"),
+                idx(
+                    doc! { "incident_id": 1, "created_at": 1 },
+                    "incident_oldest",
+                ),
             ])
             .await?;
         Ok(())
@@ -123,14 +142,15 @@ impl DeliveryStore {
     pub async fn create(
         &self,
         id: &str,
-        alert_id: Option<&str>,
+        about: About<'_>,
         destination_id: &str,
         event: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let d = Delivery {
             id: id.to_owned(),
-            alert_id: alert_id.map(str::to_owned),
+            alert_id: about.alert.map(str::to_owned),
+            incident_id: about.incident.map(str::to_owned),
             destination_id: destination_id.to_owned(),
             event: event.to_owned(),
             status: DeliveryStatus::Pending,
@@ -217,6 +237,20 @@ impl DeliveryStore {
             .coll
             .find(doc! { "alert_id": alert_id })
             .sort(doc! { "alert_id": 1, "created_at": 1 })
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// An incident's deliveries (its opening, reopenings and resolution), oldest first.
+    ///
+    /// # Errors
+    /// A database error or a corrupt document.
+    pub async fn for_incident(&self, incident_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        Ok(self
+            .coll
+            .find(doc! { "incident_id": incident_id })
+            .sort(doc! { "incident_id": 1, "created_at": 1 })
             .await?
             .try_collect()
             .await?)

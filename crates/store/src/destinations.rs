@@ -31,6 +31,8 @@ pub struct StoredDestination {
     sealed: Option<String>,
     /// Alerts at or above this severity come here whatever their rule says.
     pub default_min_severity: Option<Severity>,
+    /// Whether incident events (opened, reopened, resolved) come here too, not only alerts.
+    pub incident_events: bool,
     /// Whether it is sent to.
     pub enabled: bool,
     /// Why it was disabled, when it was (e.g. it answered 410 Gone).
@@ -74,6 +76,8 @@ struct DestinationDoc {
     secret: Option<String>,
     #[serde(default)]
     default_min_severity: Option<Severity>,
+    #[serde(default)]
+    incident_events: bool,
     enabled: bool,
     #[serde(default)]
     disabled_reason: Option<String>,
@@ -93,6 +97,7 @@ impl TryFrom<DestinationDoc> for StoredDestination {
                 .map_err(|e| StoreError::corrupt(DESTINATIONS, e))?,
             sealed: d.secret,
             default_min_severity: d.default_min_severity,
+            incident_events: d.incident_events,
             enabled: d.enabled,
             disabled_reason: d.disabled_reason,
             created_at: d.created_at.to_chrono(),
@@ -156,6 +161,7 @@ impl DestinationStore {
                 .as_ref()
                 .map(|s| keys.encrypt(SECRET_FIELD, s.expose_secret())),
             default_min_severity: d.default_min_severity,
+            incident_events: false,
             enabled: true,
             disabled_reason: None,
             created_at: bson::DateTime::from_chrono(now),
@@ -210,6 +216,21 @@ impl DestinationStore {
             .update_one(
                 doc! { "_id": id },
                 doc! { "$set": { "enabled": enabled, "disabled_reason": reason } },
+            )
+            .await?;
+        Ok(r.matched_count > 0)
+    }
+
+    /// Chooses whether incident events come to a destination; returns whether it exists.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn set_incident_events(&self, id: &str, on: bool) -> Result<bool, StoreError> {
+        let r = self
+            .coll
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "incident_events": on } },
             )
             .await?;
         Ok(r.matched_count > 0)

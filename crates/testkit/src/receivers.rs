@@ -258,7 +258,9 @@ async fn slack(State(record): State<Arc<Record>>, req: Request) -> Response {
 }
 
 /// Jira Cloud's issue creation: `POST /rest/api/3/issue` with basic auth, an ADF description,
-/// answering 201 `{"id", "key": "<PROJECT>-<n>", "self"}`.
+/// answering 201 `{"id", "key": "<PROJECT>-<n>", "self"}`; and comments on the issues it created:
+/// `POST /rest/api/3/issue/<key>/comment` with `{"body": <ADF document>}`, answering 201
+/// `{"id", "self"}` (404 for an issue it did not create).
 pub struct JiraReceiver {
     server: HttpServer,
     jira: Arc<JiraState>,
@@ -270,6 +272,7 @@ struct JiraState {
     base: Mutex<String>,
     next: AtomicU64,
     created: Mutex<Vec<String>>,
+    comments: Mutex<Vec<(String, serde_json::Value)>>,
 }
 
 impl JiraReceiver {
@@ -282,6 +285,7 @@ impl JiraReceiver {
             base: Mutex::new(String::new()),
             next: AtomicU64::new(1),
             created: Mutex::new(Vec::new()),
+            comments: Mutex::new(Vec::new()),
         });
         let router = Router::new().fallback(jira_issue).with_state(jira.clone());
         let server = HttpServer::spawn(router, record).await;
@@ -299,6 +303,11 @@ impl JiraReceiver {
         self.jira.created.lock().expect("created").clone()
     }
 
+    /// The comments added, in order: the issue key and the comment's ADF document.
+    pub fn comments(&self) -> Vec<(String, serde_json::Value)> {
+        self.jira.comments.lock().expect("comments").clone()
+    }
+
     http_receiver_common!();
 }
 
@@ -314,7 +323,12 @@ async fn jira_issue(State(jira): State<Arc<JiraState>>, req: Request) -> Respons
         )
             .into_response()
     };
-    if request.method != "POST" || request.path != "/rest/api/3/issue" {
+    let commented = request
+        .path
+        .strip_prefix("/rest/api/3/issue/")
+        .and_then(|rest| rest.strip_suffix("/comment"))
+        .map(str::to_owned);
+    if request.method != "POST" || (request.path != "/rest/api/3/issue" && commented.is_none()) {
         return error(StatusCode::NOT_FOUND, vec!["Not found"], json!({}));
     }
     if request.header("authorization") != Some(jira.authorization.as_str()) {
@@ -327,6 +341,9 @@ async fn jira_issue(State(jira): State<Arc<JiraState>>, req: Request) -> Respons
     let Some(body) = request.json() else {
         return error(StatusCode::BAD_REQUEST, vec!["Invalid JSON"], json!({}));
     };
+    if let Some(key) = commented {
+        return jira_comment(&jira, key, body);
+    }
     let fields = &body["fields"];
     let description = &fields["description"];
     if description["type"] != "doc"
@@ -361,6 +378,36 @@ async fn jira_issue(State(jira): State<Arc<JiraState>>, req: Request) -> Respons
     (
         StatusCode::CREATED,
         axum::Json(json!({"id": id, "key": key, "self": format!("{base}/rest/api/3/issue/{id}")})),
+    )
+        .into_response()
+}
+
+/// A comment on an issue the receiver created, its body an ADF document.
+fn jira_comment(jira: &JiraState, key: String, body: serde_json::Value) -> Response {
+    if !jira.created.lock().expect("created").contains(&key) {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}})),
+        )
+            .into_response();
+    }
+    let doc = &body["body"];
+    if doc["type"] != "doc" || doc["version"] != 1 || !doc["content"].is_array() {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"errorMessages": [], "errors": {"comment": "Comment body must be an Atlassian Document"}})),
+        )
+            .into_response();
+    }
+    let mut comments = jira.comments.lock().expect("comments");
+    comments.push((key.clone(), doc.clone()));
+    let id = (20_000 + comments.len()).to_string();
+    let base = jira.base.lock().expect("base").clone();
+    (
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"id": id, "self": format!("{base}/rest/api/3/issue/{key}/comment/{id}")}),
+        ),
     )
         .into_response()
 }

@@ -44,5 +44,6 @@ pub fn notification() -> Notification {
             url: "https://atlaslens.example.com/alerts/al_42".to_owned(),
             events_url: "https://atlaslens.example.com/events?alert=al_42".to_owned(),
         },
+        incident: None,
     }
 }
