@@ -3,7 +3,7 @@
 //! incident's page (timeline, alerts, people and addresses, the events around it) and the moves
 //! people make on it, each checked on the server (an illegal one answers `409` with why).
 
-use crate::api::alerts::AlertRow;
+use crate::api::alerts::{AlertRow, DeliveryRow};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use domain::{Classification, IncidentState, Severity};
@@ -107,6 +107,8 @@ pub struct IncidentDetail {
     pub users: Vec<String>,
     /// The moves it allows now (`acknowledge`, `assign`, `resolve`, `close`, `note`, `link`).
     pub moves: Vec<String>,
+    /// Where its events (opened, reopened, resolved) were delivered.
+    pub deliveries: Vec<DeliveryRow>,
 }
 
 /// The Events query string of everything in the 24 hours around `first..last` (12 hours either
@@ -291,6 +293,14 @@ pub async fn get_incident(id: String) -> Result<IncidentDetail, ApiError> {
             .collect(),
         users: app.store.users.usernames().await?,
         moves: convert::moves(incident.state),
+        deliveries: app
+            .store
+            .deliveries
+            .for_incident(&incident.id)
+            .await?
+            .into_iter()
+            .map(DeliveryRow::from)
+            .collect(),
     })
 }
 

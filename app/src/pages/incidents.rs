@@ -3,6 +3,7 @@
 //! timeline, the alerts and the events behind them, and the moves it allows now as forms that
 //! work without JavaScript. A closed incident shows no form.
 
+use crate::api::alerts::ResendDelivery;
 use crate::api::incidents::{
     get_incident, list_incidents, ChangeIncident, IncidentDetail, IncidentRow, Involved,
 };
@@ -158,9 +159,10 @@ pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let change = ServerAction::<ChangeIncident>::new();
+    let resend = ServerAction::<ResendDelivery>::new();
     let detail = Resource::new(
-        move || (id(), change.version().get()),
-        |(id, _)| get_incident(id),
+        move || (id(), change.version().get(), resend.version().get()),
+        |(id, _, _)| get_incident(id),
     );
     view! {
         <Title text="Incident"/>
@@ -170,7 +172,7 @@ pub fn IncidentPage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => view! {
                         {move || change.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert" data-testid="incident-error">{e.to_string()}</p> })}
-                        <IncidentView d change/>
+                        <IncidentView d change resend/>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -193,7 +195,11 @@ fn involved_list(items: Vec<Involved>, testid: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn IncidentView(d: IncidentDetail, change: ServerAction<ChangeIncident>) -> impl IntoView {
+fn IncidentView(
+    d: IncidentDetail,
+    change: ServerAction<ChangeIncident>,
+    resend: ServerAction<ResendDelivery>,
+) -> impl IntoView {
     let i = d.incident.clone();
     let export = |format: &str| format!("/api/incidents/export?id={}&format={format}", i.id);
     let manifest = format!(
@@ -251,6 +257,12 @@ fn IncidentView(d: IncidentDetail, change: ServerAction<ChangeIncident>) -> impl
                 }).collect_view()}
             </tbody>
         </table>
+        <h2>"Deliveries of its events"</h2>
+        {if d.deliveries.is_empty() {
+            view! { <p class="note" data-testid="incident-deliveries-empty">"No destination takes incident events yet: tick \"Incident events\" on a destination to be told when incidents open, reopen and resolve."</p> }.into_any()
+        } else {
+            view! { <crate::pages::alerts::DeliveryTable rows=d.deliveries.clone() resend/> }.into_any()
+        }}
     }
 }
 
