@@ -71,7 +71,8 @@ test("two built-in rules firing for one person make one incident, triaged throug
   await page.goto(url);
   await expect(page.getByTestId("incident-final")).toBeVisible();
   await expect(page.getByTestId("incident-moves")).toHaveCount(0);
-  await expect(page.getByRole("button")).toHaveText(["Sign out"]);
+  await expect(page.getByRole("button", { name: /^(Acknowledge|Assign|Resolve|Close for good|Add note|Link)$/ })).toHaveCount(0);
+  await expect(page.locator("textarea")).toHaveCount(0);
 
   // The timeline lists each step with who made it.
   for (const kind of ["acknowledged", "assigned", "note", "resolved", "closed"]) {

@@ -217,6 +217,7 @@ pub async fn add_destination(form: DestinationForm) -> Result<String, ApiError> 
             name: name.to_owned(),
             destination,
             default_min_severity,
+            incident_events: form.incident_events == "on",
         },
         state.destination_policy,
         &user.username,
@@ -227,13 +228,6 @@ pub async fn add_destination(form: DestinationForm) -> Result<String, ApiError> 
         Ok(()) => {}
         Err(notify::configure::AddError::Notify(e)) => return Err(e.into()),
         Err(e) => return Err(crate::ssr::bad_request(e)),
-    }
-    if form.incident_events == "on" {
-        state
-            .store
-            .destinations
-            .set_incident_events(&id, true)
-            .await?;
     }
     tracing::info!(destination.id = %id, admin = %user.username, "destination added");
     leptos_axum::redirect(&format!("/destinations/{id}"));

@@ -257,9 +257,9 @@ fn IncidentView(
                 }).collect_view()}
             </tbody>
         </table>
-        <h2>"Deliveries of its events"</h2>
+        <h2>"Deliveries"</h2>
         {if d.deliveries.is_empty() {
-            view! { <p class="note" data-testid="incident-deliveries-empty">"No destination takes incident events yet: tick \"Incident events\" on a destination to be told when incidents open, reopen and resolve."</p> }.into_any()
+            view! { <p class="note" data-testid="incident-deliveries-empty">"Nothing was sent about this incident or its alerts: no destination takes them (see each destination's default severity, the rules' destinations, and the destinations' \"Incident events\" choice)."</p> }.into_any()
         } else {
             view! { <crate::pages::alerts::DeliveryTable rows=d.deliveries.clone() resend/> }.into_any()
         }}

@@ -20,6 +20,8 @@ pub struct DestinationForm {
     pub destination: Destination,
     /// Alerts at or above this severity come here by default.
     pub default_min_severity: Option<Severity>,
+    /// Whether incidents opened, reopened and resolved are sent here too.
+    pub incident_events: bool,
 }
 
 /// Why a destination was not added.
@@ -68,6 +70,7 @@ pub async fn add(
         settings: form.destination.public_settings(),
         secret: form.destination.secret().cloned(),
         default_min_severity: form.default_min_severity,
+        incident_events: form.incident_events,
         created_by: by.to_owned(),
     };
     let created = store

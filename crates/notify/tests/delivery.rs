@@ -90,6 +90,7 @@ async fn world() -> World {
             name: id.into(),
             destination,
             default_min_severity: Some(Severity::Medium),
+            incident_events: false,
         };
         add(
             &store,

@@ -88,6 +88,7 @@ async fn world() -> World {
             name: id.into(),
             destination,
             default_min_severity: Some(Severity::Medium),
+            incident_events: id == "hook",
         };
         add(
             &store,
@@ -100,11 +101,6 @@ async fn world() -> World {
         .await
         .unwrap();
     }
-    assert!(store
-        .destinations
-        .set_incident_events("hook", true)
-        .await
-        .unwrap());
     let sender = Sender::new(ClientOptions {
         timeout: std::time::Duration::from_secs(2),
         policy: UrlPolicy::allow_private(),

@@ -121,6 +121,8 @@ pub struct NewDestination {
     pub secret: Option<SecretString>,
     /// The default severity it takes.
     pub default_min_severity: Option<Severity>,
+    /// Whether it hears of incidents opened, reopened and resolved.
+    pub incident_events: bool,
     /// Who creates it.
     pub created_by: String,
 }
@@ -161,7 +163,7 @@ impl DestinationStore {
                 .as_ref()
                 .map(|s| keys.encrypt(SECRET_FIELD, s.expose_secret())),
             default_min_severity: d.default_min_severity,
-            incident_events: false,
+            incident_events: d.incident_events,
             enabled: true,
             disabled_reason: None,
             created_at: bson::DateTime::from_chrono(now),

@@ -117,6 +117,7 @@ async fn alerts_and_deliveries_survive_a_process_killed_mid_pass_and_mid_deliver
                 secret: SecretString::from(TEST_WEBHOOK_SECRET.to_owned()),
             },
             default_min_severity: None,
+            incident_events: false,
         },
         UrlPolicy::allow_private(),
         "test",
