@@ -183,11 +183,7 @@ impl Notifier {
                         alert: Some(&alert.id),
                         incident: alert.incident_id.as_deref(),
                     };
-                    self.store
-                        .deliveries
-                        .create(&id, about, &d.id, kind.as_str(), now)
-                        .await?;
-                    if self.queued(&id, &d.id).await? {
+                    if self.create_and_queue(&id, about, &d.id, kind, now).await? {
                         queued += 1;
                     } else {
                         complete = false;
@@ -269,11 +265,7 @@ impl Notifier {
                         alert: alert.as_deref(),
                         incident: Some(&incident.id),
                     };
-                    self.store
-                        .deliveries
-                        .create(&id, about, &d.id, kind.as_str(), now)
-                        .await?;
-                    if self.queued(&id, &d.id).await? {
+                    if self.create_and_queue(&id, about, &d.id, kind, now).await? {
                         queued += 1;
                     } else {
                         complete = false;
@@ -291,6 +283,23 @@ impl Notifier {
             entries = self.store.incidents.pending_notifications(PAGE).await?;
         }
         Ok(queued)
+    }
+
+    /// Records a delivery (once, whatever runs twice) and queues its job; `false` as for
+    /// [`Self::queued`].
+    async fn create_and_queue(
+        &self,
+        id: &str,
+        about: About<'_>,
+        destination: &str,
+        kind: NotificationKind,
+        now: DateTime<Utc>,
+    ) -> Result<bool, NotifyError> {
+        self.store
+            .deliveries
+            .create(id, about, destination, kind.as_str(), now)
+            .await?;
+        self.queued(id, destination).await
     }
 
     /// Queues a delivery's job; `false` when its active key is held by a job that does not
