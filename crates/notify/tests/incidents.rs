@@ -5,9 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use delivery::{ClientOptions, Destination, Sender, UrlPolicy};
-use domain::{
-    Classification, Dedup, Exclusions, Field, Move, RuleId, RuleKind, RuleSpec, Severity,
-};
+use domain::{Classification, Field, Move, RuleId, RuleSpec, Severity};
 use notify::configure::{add, DestinationForm};
 use notify::queue::incident_delivery_id;
 use notify::Notifier;
@@ -129,24 +127,15 @@ async fn world() -> World {
     }
 }
 
-/// A per-person rule named `name`.
-async fn rule(store: &Store, name: &str) -> RuleId {
+/// A per-person rule named `name`, reopening resolved incidents within `reopen_hours`.
+async fn rule_reopening(store: &Store, name: &str, reopen_hours: u32) -> RuleId {
     let id = RuleId::parse(name).unwrap();
     let spec = RuleSpec {
-        name: name.into(),
-        description: String::new(),
-        severity: Severity::High,
-        filter: "category:security".into(),
-        kind: RuleKind::Match,
-        dedup: Dedup {
-            key: "{person}".into(),
-            period_minutes: 60,
+        correlation: domain::Correlation {
+            reopen_hours,
+            ..Default::default()
         },
-        exclusions: Exclusions::default(),
-        destinations: Vec::new(),
-        enabled: true,
-        snoozed_until: None,
-        correlation: Default::default(),
+        ..testkit::match_rule(name, "category:security")
     };
     store
         .rules
@@ -154,6 +143,11 @@ async fn rule(store: &Store, name: &str) -> RuleId {
         .await
         .unwrap();
     id
+}
+
+/// A per-person rule named `name`.
+async fn rule(store: &Store, name: &str) -> RuleId {
+    rule_reopening(store, name, 0).await
 }
 
 /// An alert of `rule` for `person` at `at`, correlated, and the deliveries queued; returns how
@@ -376,5 +370,52 @@ async fn a_resolution_is_told_with_its_classification_and_is_a_comment_on_the_is
         comments[0].1.to_string().contains("Incident resolved: "),
         "{}",
         comments[0].1
+    );
+}
+
+#[tokio::test]
+async fn a_reopening_is_told_and_is_a_comment_on_the_issue() {
+    let w = world().await;
+    let grants = rule_reopening(&w.store, "grants", 24).await;
+    alert(&w, &grants, "person:dev", Utc::now() - Duration::hours(3)).await;
+    settled(&w, 4).await;
+    let incident = only_incident(&w).await;
+    for m in [
+        Move::Acknowledge,
+        Move::Resolve(Classification::FalsePositive, "A test account".into()),
+    ] {
+        incidents::apply_move(&w.store, &incident.id, &m, "ana", Utc::now())
+            .await
+            .unwrap();
+    }
+    w.notifier.queue_pending(Utc::now()).await.unwrap();
+    settled(&w, 6).await;
+    // A new alert for the same person inside the reopen window reopens the incident.
+    alert(
+        &w,
+        &grants,
+        "person:dev",
+        Utc::now() - Duration::minutes(10),
+    )
+    .await;
+    let reopened = w.store.incidents.get(&incident.id).await.unwrap().unwrap();
+    assert_eq!(reopened.state, domain::IncidentState::Triggered);
+    settled(&w, 8).await;
+    let told: serde_json::Value = w
+        .webhook
+        .deliveries()
+        .iter()
+        .map(|h| serde_json::from_slice::<serde_json::Value>(&h.body).unwrap())
+        .find(|b| b["type"] == "incident.reopened")
+        .expect("the webhook heard of the reopening");
+    assert_eq!(told["incident"]["id"], incident.id.as_str());
+    assert_eq!(told["incident"]["state"], "triggered");
+    assert_eq!(w.jira.created(), ["SEC-1"], "still one issue");
+    assert!(
+        w.jira
+            .comments()
+            .iter()
+            .any(|(_, body)| body.to_string().contains("Incident reopened")),
+        "the reopening is a comment on it"
     );
 }
