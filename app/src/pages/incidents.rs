@@ -221,7 +221,7 @@ fn IncidentView(
             {d.closed.clone().map(|(by, at)| view! { <dt>"Closed"</dt><dd>{by}" "<UtcTime at=Some(at)/></dd> })}
             {d.jira_issue.clone().map(|k| view! { <dt>"Jira issue"</dt><dd><code data-testid="incident-issue">{k}</code></dd> })}
             {d.follows.clone().map(|f| view! { <dt>"Follows"</dt><dd><a href=format!("/incidents/{f}")>"closed incident "{f.clone()}</a></dd> })}
-            <dt>"Correlated by"</dt><dd><code>{d.key.clone()}</code></dd>
+            <dt>"Correlated by"</dt><dd title=d.key.clone()>{d.key.split_once(':').map_or("rule", |(field, _)| field).to_owned()}</dd>
             <dt>"Evidence"</dt>
             <dd>
                 <a href=export("json") data-testid="export-json" download>"JSON"</a>" · "

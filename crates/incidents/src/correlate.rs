@@ -76,7 +76,7 @@ async fn correlate_one(
     };
     store
         .incidents
-        .record_attached(&incident, &alert.id, &alert.rule_name, alert.created_at)
+        .record_attached(&incident, &alert.id, &alert.rule_name, now)
         .await?;
     let alerts = store.alerts.of_incident(&incident).await?;
     if let Some(summary) = summarise(&alerts) {

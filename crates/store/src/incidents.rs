@@ -729,7 +729,9 @@ impl IncidentStore {
                 entries.push(e.clone());
             }
         }
-        entries.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        // At the same instant an opening or reopening comes before the alert that caused it.
+        let opens = |e: &Entry| !matches!(e.kind, EntryKind::Opened | EntryKind::Reopened);
+        entries.sort_by(|a, b| (a.at, opens(a), &a.id).cmp(&(b.at, opens(b), &b.id)));
         Ok(entries)
     }
 
