@@ -55,6 +55,13 @@ async fn alert(store: &Store, rule: &RuleId, person: &str, at: DateTime<Utc>, se
     store.alerts.record(&record, at).await.unwrap();
 }
 
+/// Makes each of `moves` on incident `id` as `ana`, each allowed.
+async fn make(store: &Store, id: &str, moves: &[&Move]) {
+    for m in moves {
+        apply_move(store, id, m, "ana", t0()).await.unwrap();
+    }
+}
+
 async fn incident_of_all(store: &Store) -> Vec<String> {
     let mut ids: Vec<String> = store
         .alerts
@@ -158,12 +165,7 @@ async fn a_resolved_incident_reopens_only_inside_the_reopen_window_and_a_closed_
     correlate_pending(&store, t0()).await.unwrap();
     let first = incident_of_all(&store).await.remove(0);
     let resolve = Move::Resolve(Classification::FalsePositive, "VPN change".into());
-    apply_move(&store, &first, &Move::Acknowledge, "ana", t0())
-        .await
-        .unwrap();
-    apply_move(&store, &first, &resolve, "ana", t0())
-        .await
-        .unwrap();
+    make(&store, &first, &[&Move::Acknowledge, &resolve]).await;
 
     // Within 48 hours: the resolved incident is triggered again, and says so.
     alert(
@@ -192,15 +194,12 @@ async fn a_resolved_incident_reopens_only_inside_the_reopen_window_and_a_closed_
     assert!(kinds.iter().any(|k| k.contains("Reopened")), "{kinds:?}");
 
     // Closed: a later alert opens a new incident that follows the closed one.
-    apply_move(&store, &first, &Move::Acknowledge, "ana", t0())
-        .await
-        .unwrap();
-    apply_move(&store, &first, &resolve, "ana", t0())
-        .await
-        .unwrap();
-    apply_move(&store, &first, &Move::Close, "ana", t0())
-        .await
-        .unwrap();
+    make(
+        &store,
+        &first,
+        &[&Move::Acknowledge, &resolve, &Move::Close],
+    )
+    .await;
     alert(
         &store,
         &r,
@@ -237,9 +236,7 @@ async fn illegal_moves_are_refused_and_a_closed_incident_cannot_be_edited() {
         "{close_early:?}"
     );
     let no_note = Move::Resolve(Classification::TruePositive, "  ".into());
-    apply_move(&store, &id, &Move::Acknowledge, "ana", t0())
-        .await
-        .unwrap();
+    make(&store, &id, &[&Move::Acknowledge]).await;
     assert!(apply_move(&store, &id, &no_note, "ana", t0())
         .await
         .is_err());
@@ -249,12 +246,7 @@ async fn illegal_moves_are_refused_and_a_closed_incident_cannot_be_edited() {
         Err(IncidentError::UnknownUser(_))
     ));
     let resolve = Move::Resolve(Classification::TruePositive, "confirmed".into());
-    apply_move(&store, &id, &resolve, "ana", t0())
-        .await
-        .unwrap();
-    apply_move(&store, &id, &Move::Close, "ana", t0())
-        .await
-        .unwrap();
+    make(&store, &id, &[&resolve, &Move::Close]).await;
     for m in [Move::Note("more".into()), Move::Acknowledge, resolve] {
         let r = apply_move(&store, &id, &m, "ana", t0()).await;
         assert!(matches!(r, Err(IncidentError::Refused(_))), "{m:?}: {r:?}");

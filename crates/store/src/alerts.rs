@@ -14,8 +14,7 @@ use bson::{doc, Document};
 use chrono::{DateTime, Utc};
 use domain::{AlertStatus, EventId, Field, PersonId, RuleId, Severity};
 use futures::TryStreamExt;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, IndexModel};
+use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -245,12 +244,7 @@ impl AlertStore {
     /// # Errors
     /// When the server refuses an index.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        let idx = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).build())
-                .build()
-        };
+        let idx = crate::named_index;
         self.alerts
             .create_indexes([
                 idx(doc! { "last_seen": -1, "_id": -1 }, "newest"),
@@ -757,15 +751,8 @@ fn list_query(f: &AlertFilter) -> Document {
     if let Some(rule) = &f.rule {
         q.insert("rule_id", rule.as_str());
     }
-    let mut time = Document::new();
-    if let Some(from) = f.from {
-        time.insert("$gte", bson::DateTime::from_chrono(from));
-    }
-    if let Some(to) = f.to {
-        time.insert("$lt", bson::DateTime::from_chrono(to));
-    }
-    if !time.is_empty() {
-        q.insert("last_seen", time);
+    if let Some(range) = crate::within(f.from, f.to) {
+        q.insert("last_seen", range);
     }
     q
 }

@@ -6,11 +6,10 @@
 //! outcome, status code and time.
 
 use super::{StoreError, DELIVERIES};
-use bson::{doc, Document};
+use bson::doc;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, IndexModel};
+use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 /// Where a delivery stands.
@@ -113,12 +112,7 @@ impl DeliveryStore {
     /// # Errors
     /// When the server refuses an index.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        let idx = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).build())
-                .build()
-        };
+        let idx = crate::named_index;
         self.coll
             .create_indexes([
                 idx(

@@ -266,12 +266,7 @@ impl EventStore {
     /// # Errors
     /// When the server refuses an index.
     pub async fn ensure_indexes(&self, retention_days: u32) -> Result<(), StoreError> {
-        let keyed = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).build())
-                .build()
-        };
+        let keyed = crate::named_index;
         let mut models = vec![
             keyed(doc! { "occurred_at": -1, "_id": -1 }, NEWEST_FIRST),
             // The rollup rebuild reads one stream's day.

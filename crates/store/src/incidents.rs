@@ -15,8 +15,7 @@ use chrono::{DateTime, Utc};
 use domain::incident::{severity_rank, RulePart};
 use domain::{Classification, IncidentState, PersonId, Severity};
 use futures::TryStreamExt;
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, IndexModel};
+use mongodb::Collection;
 use serde::{Deserialize, Serialize};
 
 /// Who correlation's entries are by.
@@ -396,6 +395,13 @@ fn entry_doc(entry: &Entry) -> Result<Bson, StoreError> {
     bson::to_bson(entry).map_err(|e| StoreError::corrupt(INCIDENT_TIMELINE, e))
 }
 
+/// The match of incidents in `states`, by their rank: the leading key of the triage index, so
+/// the list, its counts per state and the Overview's count read that index, not the collection.
+fn ranks_of(states: &[IncidentState]) -> Document {
+    let ranks: Vec<i32> = states.iter().map(|s| state_rank(*s)).collect();
+    doc! { "state_rank": { "$in": ranks } }
+}
+
 fn active_states() -> Vec<&'static str> {
     IncidentState::ACTIVE.iter().map(|s| s.as_str()).collect()
 }
@@ -415,12 +421,7 @@ impl IncidentStore {
     /// # Errors
     /// When the server refuses an index.
     pub async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        let idx = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).build())
-                .build()
-        };
+        let idx = crate::named_index;
         self.incidents
             .create_indexes([
                 idx(
@@ -782,7 +783,7 @@ impl IncidentStore {
     pub async fn count_active(&self) -> Result<u64, StoreError> {
         Ok(self
             .incidents
-            .count_documents(doc! { "state": { "$in": active_states() } })
+            .count_documents(ranks_of(&IncidentState::ACTIVE))
             .await?)
     }
 
@@ -883,8 +884,8 @@ fn list_query(f: &IncidentFilter) -> Document {
         let ids: Vec<String> = people.iter().map(ToString::to_string).collect();
         q.insert("people", doc! { "$in": ids });
     }
-    if let Some(v) = crate::any_of(&f.states) {
-        q.insert("state", v);
+    if !f.states.is_empty() {
+        q.extend(ranks_of(&f.states));
     }
     if let Some(v) = crate::any_of(&f.severities) {
         q.insert("severity", v);
@@ -892,15 +893,8 @@ fn list_query(f: &IncidentFilter) -> Document {
     if let Some(a) = &f.assignee {
         q.insert("assignee", a);
     }
-    let mut time = Document::new();
-    if let Some(from) = f.from {
-        time.insert("$gte", bson::DateTime::from_chrono(from));
-    }
-    if let Some(to) = f.to {
-        time.insert("$lt", bson::DateTime::from_chrono(to));
-    }
-    if !time.is_empty() {
-        q.insert("created_at", time);
+    if let Some(range) = crate::within(f.from, f.to) {
+        q.insert("created_at", range);
     }
     q
 }

@@ -124,6 +124,35 @@ pub enum StoreError {
     },
 }
 
+/// The match of a time field against `[from, to)` (open bounds when `None`); nothing when both
+/// are open. Alerts, incidents and rollups bound their times the same way.
+pub(crate) fn within(
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<Document> {
+    let mut range = Document::new();
+    if let Some(from) = from {
+        range.insert("$gte", bson::DateTime::from_chrono(from));
+    }
+    if let Some(to) = to {
+        range.insert("$lt", bson::DateTime::from_chrono(to));
+    }
+    (!range.is_empty()).then_some(range)
+}
+
+/// An index with the given keys and name: every collection names its indexes, so a changed
+/// definition is created beside the old one rather than failing on a name clash.
+pub(crate) fn named_index(keys: Document, name: &str) -> mongodb::IndexModel {
+    mongodb::IndexModel::builder()
+        .keys(keys)
+        .options(
+            mongodb::options::IndexOptions::builder()
+                .name(name.to_owned())
+                .build(),
+        )
+        .build()
+}
+
 /// The match of a field against `values`: the value itself for one, `$in` for several, nothing for
 /// none. Events and rollups filter their vocabulary fields the same way.
 pub(crate) fn any_of<T: ToString>(values: &[T]) -> Option<Bson> {

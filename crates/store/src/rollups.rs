@@ -625,14 +625,7 @@ fn row_matcher(
     to: Option<DateTime<Utc>>,
 ) -> Document {
     let mut matcher = Document::new();
-    let mut days = Document::new();
-    if let Some(from) = from {
-        days.insert("$gte", bson::DateTime::from_chrono(from));
-    }
-    if let Some(to) = to {
-        days.insert("$lt", bson::DateTime::from_chrono(to));
-    }
-    if !days.is_empty() {
+    if let Some(days) = crate::within(from, to) {
         matcher.insert("day", days);
     }
     let lists = [
