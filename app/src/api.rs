@@ -9,6 +9,7 @@ pub mod events;
 pub mod exports;
 #[cfg(feature = "ssr")]
 pub(crate) mod graphics;
+pub mod imports;
 pub mod incidents;
 pub mod jobs;
 pub mod overview;
@@ -16,3 +17,4 @@ pub mod people;
 pub mod rules;
 pub mod sync;
 pub mod teams;
+pub mod tokens;

@@ -65,6 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view=JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                     <Route path=path!("/exports") view=crate::pages::exports::ExportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/imports") view=crate::pages::imports::ImportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tokens") view=crate::pages::tokens::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts/:id") view=AlertPage ssr=SsrMode::Async/>
                     <Route path=path!("/incidents") view=IncidentsPage ssr=SsrMode::Async/>

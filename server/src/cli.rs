@@ -3,13 +3,17 @@
 
 pub mod context;
 pub mod export;
+pub mod import;
 pub mod normalisation_report;
+pub mod progress;
 pub mod rollup;
 pub mod seed_admin;
 pub mod serve;
 pub mod simulate;
 pub mod sync;
+pub mod token;
 pub mod verify_export;
+pub mod webhook;
 
 use clap::{Parser, Subcommand};
 
@@ -40,6 +44,12 @@ enum Command {
     VerifyExport(verify_export::Args),
     /// List the source actions stored as `audit_other` (outside the operation vocabulary) lately.
     NormalisationReport(normalisation_report::Args),
+    /// Import audit exports, API pages or generic events from files (NDJSON, JSON, gzip, CSV).
+    Import(import::Args),
+    /// Create, list or revoke bearer tokens of the ingest API.
+    Token(token::Args),
+    /// Create the secret of a deployment's Atlassian audit-log webhook and print its settings.
+    WebhookSecret(webhook::Args),
 }
 
 /// Runs the chosen command.
@@ -60,6 +70,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             with_context(settings, async |ctx| export::run(ctx, args).await).await
         }
         Command::VerifyExport(args) => verify_export::run(args).await,
+        Command::Import(args) => {
+            with_context(settings, async |ctx| import::run(ctx, args).await).await
+        }
+        Command::Token(args) => {
+            with_context(settings, async |ctx| token::run(ctx, args).await).await
+        }
+        Command::WebhookSecret(args) => {
+            with_context(settings, async |ctx| webhook::run(ctx, args).await).await
+        }
         Command::NormalisationReport(args) => {
             with_context(settings, async |ctx| {
                 normalisation_report::run(ctx, args).await

@@ -107,10 +107,12 @@ impl Application {
         app: AppState,
         auth: Authenticator,
     ) -> anyhow::Result<Self> {
+        let ingest = crate::routes::ingest::IngestState::new(settings, &app);
         let state = ServerState {
             leptos_options,
             app,
             auth,
+            ingest,
         };
         let listener = TcpListener::bind(settings.bind).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (ATLASLENS_BIND): {e}", settings.bind)

@@ -15,6 +15,8 @@ pub struct ServerState {
     pub app: AppState,
     /// Sign-in.
     pub auth: Authenticator,
+    /// What the ingest and import routes share.
+    pub ingest: crate::routes::ingest::IngestState,
 }
 
 impl FromRef<ServerState> for LeptosOptions {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 
 /// The pages in the navigation, in order.
-const NAV: [(&str, &str); 10] = [
+const NAV: [(&str, &str); 11] = [
     ("/overview", "Overview"),
     ("/events", "Events"),
     ("/incidents", "Incidents"),
@@ -17,6 +17,7 @@ const NAV: [(&str, &str); 10] = [
     ("/sync", "Sync"),
     ("/jobs", "Jobs"),
     ("/exports", "Exports"),
+    ("/imports", "Import"),
 ];
 
 /// Header, navigation and the current page.

@@ -101,7 +101,9 @@ impl BitbucketActivity {
     }
 }
 
-fn repo_context(repo: &Value) -> Value {
+/// The context a Bitbucket record is read with: its repository's slug, full name, uuid and name
+/// (the importer builds the same from a record's own `repository`).
+pub fn repo_context(repo: &Value) -> Value {
     json!({ "slug": repo["slug"], "fullName": repo["full_name"], "uuid": repo["uuid"], "name": repo["name"] })
 }
 

@@ -354,6 +354,11 @@ impl Deployments {
         Ok(Self { all })
     }
 
+    /// The ids of every deployment, in file order.
+    pub fn ids(&self) -> Vec<DeploymentId> {
+        self.all.iter().map(|d| d.id.clone()).collect()
+    }
+
     /// The deployment with this id.
     pub fn get(&self, id: &DeploymentId) -> Option<&Deployment> {
         self.all.iter().find(|d| &d.id == id)

@@ -50,6 +50,9 @@ pub enum RecordKind {
     JsmRequestCreated,
     /// A JSM customer request, for its resolution.
     JsmRequestResolved,
+    /// A generic AtlasLens event from a source outside Atlassian (imports and the ingest API;
+    /// no connector produces it). Its context names the source: `{"source": "okta"}`.
+    GenericEvent,
 }
 
 /// One record as the source gave it, with the context it was found in (its issue, page,

@@ -55,7 +55,7 @@ macro_rules! vocabulary {
 }
 
 vocabulary!(
-    /// The Atlassian product (or the organization itself) a record came from.
+    /// The Atlassian product (or the organization itself) a record came from, or `external`.
     Product, "product" {
         /// Jira Software / Jira Work Management.
         Jira => "jira",
@@ -67,6 +67,9 @@ vocabulary!(
         Jsm => "jsm",
         /// The Atlassian organization (admin API).
         Org => "org",
+        /// A source outside Atlassian (an IdP, a VPN, a home-grown tool), sending generic
+        /// AtlasLens events through an import or the ingest API.
+        External => "external",
     }
 );
 

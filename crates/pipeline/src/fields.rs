@@ -77,6 +77,38 @@ pub fn epoch_millis(
     plausible(t, field, v, now)
 }
 
+/// Epoch values below this are seconds, from it on milliseconds: as seconds it is the year 5138,
+/// as milliseconds 1973 — both far outside what a record can hold, so no value is ambiguous.
+pub const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
+
+/// A required time in the generic event's forms: an ISO 8601 string with its zone, or a JSON
+/// integer of epoch seconds or milliseconds (told apart by [`EPOCH_MILLIS_FROM`]). A time without
+/// a zone is refused, never guessed.
+pub fn time_or_epoch(
+    v: &Value,
+    field: &'static str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    let t = match v {
+        Value::Null => return Err(NormalizeError::Missing(field)),
+        Value::String(s) => connectors::time::parse_time(s),
+        Value::Number(n) => n.as_i64().and_then(|x| {
+            if x.abs() < EPOCH_MILLIS_FROM {
+                Utc.timestamp_opt(x, 0).single()
+            } else {
+                Utc.timestamp_millis_opt(x).single()
+            }
+        }),
+        _ => None,
+    };
+    let t = t.ok_or_else(|| NormalizeError::BadTime {
+        field,
+        expected: "an ISO 8601 time with a zone, or an integer of epoch seconds or milliseconds",
+        value: short(v),
+    })?;
+    plausible(t, field, v, now)
+}
+
 /// `t` if it can be the time of a record seen at `now` ([`domain::time::implausible`], whose
 /// bounds the connectors also read: a time refused here ends no listing there).
 fn plausible(

@@ -18,7 +18,14 @@ use chrono::{DateTime, Utc};
 use connectors::{RecordKind, SourceRecord};
 use domain::{DeploymentId, Event, IdError, Operation, Product};
 
-pub use fields::parse_author_raw;
+pub use fields::{parse_author_raw, EPOCH_MILLIS_FROM};
+
+/// The generic AtlasLens event: its JSON Schema and the rule for source names.
+pub mod generic {
+    /// The JSON Schema (draft 2020-12) of one generic event, as `GET /api/ingest/schema` serves it.
+    pub const SCHEMA: &str = include_str!("../generic-event.schema.json");
+    pub use crate::products::generic::valid_source;
+}
 
 /// The product account that performed an event, as the record names it. Any part may be missing
 /// (Bitbucket commits by unlinked authors carry only `Name <email>`; a Bitbucket account may carry
@@ -102,6 +109,14 @@ pub enum NormalizeError {
         /// The bound.
         limit: usize,
     },
+    /// A field holds a value outside what it may hold, with the rule it breaks.
+    #[error("field `{field}` is invalid: {why}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong and what it may hold.
+        why: String,
+    },
     /// A field holds a value of the wrong kind.
     #[error("field `{field}` has an unexpected value: {value:?}")]
     BadValue {
@@ -142,6 +157,7 @@ pub fn normalize(
         RecordKind::BitbucketPrClosed => products::bitbucket::pr_closed(deployment, raw, ctx, now),
         RecordKind::JsmRequestCreated => products::jsm::created(deployment, raw, now),
         RecordKind::JsmRequestResolved => products::jsm::resolved(deployment, raw, now),
+        RecordKind::GenericEvent => products::generic::event(deployment, raw, ctx, now),
     }
 }
 
@@ -154,7 +170,7 @@ pub fn audit_operation_of(product: Product, raw: &serde_json::Value) -> Option<O
         Product::Org => RecordKind::OrgEvent,
         Product::Jira => RecordKind::JiraAudit,
         Product::Confluence => RecordKind::ConfluenceAudit,
-        Product::Bitbucket | Product::Jsm => return None,
+        Product::Bitbucket | Product::Jsm | Product::External => return None,
     };
     let record = SourceRecord {
         kind,

@@ -3,6 +3,7 @@
 
 pub mod bitbucket;
 pub mod confluence;
+pub mod generic;
 pub mod jira;
 pub mod jsm;
 pub mod org;

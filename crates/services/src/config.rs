@@ -62,6 +62,10 @@ pub struct Settings {
     pub public_url: String,
     /// Whether alert destinations may be loopback or private addresses (off: the SSRF guard).
     pub allow_private_destinations: bool,
+    /// The largest file an import accepts, in MiB (compressed size when it is).
+    pub import_max_mb: u32,
+    /// Calls each ingest token may make per minute.
+    pub ingest_calls_per_minute: u32,
 }
 
 impl Settings {
@@ -120,6 +124,9 @@ impl Settings {
         let embedded_cache_mb =
             parse_number(&get, "ATLASLENS_EMBEDDED_CACHE_MB", 1024, 64..=1_048_576)?;
         let job_lease_seconds = parse_number(&get, "ATLASLENS_JOB_LEASE_SECONDS", 60, 2..=3600)?;
+        let import_max_mb = parse_number(&get, "ATLASLENS_IMPORT_MAX_MB", 2048, 1..=1_048_576)?;
+        let ingest_calls_per_minute =
+            parse_number(&get, "ATLASLENS_INGEST_CALLS_PER_MINUTE", 120, 1..=100_000)?;
         let flag = |name: &'static str| match get(name).as_deref() {
             None | Some("0" | "false" | "no" | "off") => Ok(false),
             Some("1" | "true" | "yes" | "on") => Ok(true),
@@ -162,6 +169,8 @@ impl Settings {
             embedded_cache_mb,
             deployments_file: get("ATLASLENS_CONFIG").map(PathBuf::from),
             job_lease_seconds,
+            import_max_mb,
+            ingest_calls_per_minute,
         })
     }
 }

@@ -156,6 +156,46 @@ impl RunningSimulator {
         server::scenario::situations(&self.shared)
     }
 
+    /// The organization events of `[from, to)` visible now, as Atlassian's audit-log webhook
+    /// pushes them: the same ids and shapes `events-stream` serves, so polling finds them again.
+    pub fn webhook_events(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<serde_json::Value> {
+        server::admin::pushed_events(
+            &self.shared,
+            from.timestamp_millis(),
+            to.timestamp_millis(),
+            &self.base_url(),
+        )
+    }
+
+    /// The event the "Test audit event" button at Atlassian sends, stamped with the simulated now.
+    pub fn webhook_test_event(&self) -> serde_json::Value {
+        server::admin::test_event(&self.shared, self.shared.clock.now_ms())
+    }
+
+    /// Sends `events` to `url` as the audit-log webhook does — one JSON `POST` per event, with
+    /// the configured `Authorization` header if any — and returns each answer's status.
+    ///
+    /// # Errors
+    /// A request that could not be sent.
+    pub async fn send_webhook(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+        events: &[serde_json::Value],
+    ) -> Result<Vec<u16>, String> {
+        let client = reqwest::Client::new();
+        let mut statuses = Vec::with_capacity(events.len());
+        for event in events {
+            let mut request = client.post(url).json(event);
+            if let Some(a) = authorization {
+                request = request.header("Authorization", a);
+            }
+            let r = request.send().await.map_err(|e| e.to_string())?;
+            statuses.push(r.status().as_u16());
+        }
+        Ok(statuses)
+    }
+
     /// Stops serving: hanging requests are released, in-flight ones get a moment to finish,
     /// and whatever is still running after that is aborted.
     pub async fn stop(self) {

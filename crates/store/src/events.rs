@@ -320,24 +320,37 @@ impl EventStore {
     /// # Errors
     /// Any write error other than a duplicate key.
     pub async fn insert_new(&self, events: &[Event]) -> Result<InsertOutcome, StoreError> {
+        let fresh = self.insert_each(events).await?;
+        let inserted = fresh.iter().filter(|f| **f).count() as u64;
+        Ok(InsertOutcome {
+            inserted,
+            duplicates: fresh.len() as u64 - inserted,
+        })
+    }
+
+    /// Like [`EventStore::insert_new`], saying for each event whether it was new (`true`) or
+    /// already stored (`false`): what the ingest API answers per record.
+    ///
+    /// # Errors
+    /// Any write error other than a duplicate key.
+    pub async fn insert_each(&self, events: &[Event]) -> Result<Vec<bool>, StoreError> {
         if events.is_empty() {
-            return Ok(InsertOutcome::default());
+            return Ok(Vec::new());
         }
         let docs: Vec<EventDoc> = events.iter().map(EventDoc::from).collect();
-        let total = docs.len() as u64;
+        let mut fresh = vec![true; docs.len()];
         match self.coll.insert_many(docs).ordered(false).await {
-            Ok(result) => Ok(InsertOutcome {
-                inserted: result.inserted_ids.len() as u64,
-                duplicates: 0,
-            }),
+            Ok(_) => {}
             Err(e) => {
-                let duplicates = duplicate_count(&e).ok_or(e)?;
-                Ok(InsertOutcome {
-                    inserted: total - duplicates,
-                    duplicates,
-                })
+                let indexes = duplicate_indexes(&e).ok_or(e)?;
+                for i in indexes {
+                    if let Some(f) = fresh.get_mut(i) {
+                        *f = false;
+                    }
+                }
             }
         }
+        Ok(fresh)
     }
 
     /// One event by id.
@@ -500,17 +513,22 @@ impl EventStore {
     }
 }
 
-/// Duplicates in a failed unordered insert, or `None` if anything else went wrong.
 /// How many writes of a failed unordered `insert_many` were duplicate keys, when nothing else
 /// failed (then the batch did what idempotent ingestion wants).
 pub(crate) fn duplicate_count(error: &mongodb::error::Error) -> Option<u64> {
+    duplicate_indexes(error).map(|i| i.len() as u64)
+}
+
+/// The positions, in an unordered bulk insert, of the documents refused as duplicates, when
+/// duplicates are all that went wrong.
+fn duplicate_indexes(error: &mongodb::error::Error) -> Option<Vec<usize>> {
     match error.kind.as_ref() {
         mongodb::error::ErrorKind::InsertMany(e) if e.write_concern_error.is_none() => {
             let errors = e.write_errors.as_ref()?;
             errors
                 .iter()
                 .all(|w| w.code == 11000)
-                .then_some(errors.len() as u64)
+                .then(|| errors.iter().map(|w| w.index).collect())
         }
         _ => None,
     }

@@ -16,7 +16,9 @@ pub mod digest;
 pub mod events;
 pub mod exports;
 pub mod identities;
+pub mod imports;
 pub mod incidents;
+pub mod ingest_tokens;
 pub mod login_failures;
 pub mod login_refusals;
 pub mod login_successes;
@@ -29,6 +31,7 @@ pub mod sessions;
 pub mod sync_state;
 pub mod teams;
 pub mod users;
+pub mod webhook_secrets;
 
 use bson::{doc, Bson, Document};
 use mongodb::Database;
@@ -87,6 +90,14 @@ pub const DELIVERIES: &str = "deliveries";
 pub const INCIDENTS: &str = "incidents";
 /// `incident_timeline`: every change of every incident, append-only.
 pub const INCIDENT_TIMELINE: &str = "incident_timeline";
+/// `imports`: one document per file import, with its report.
+pub const IMPORTS: &str = "imports";
+/// `ingest_tokens`: bearer tokens of the ingest API (hashes only).
+pub const INGEST_TOKENS: &str = "ingest_tokens";
+/// `ingest_calls`: every call made to the ingest API, with its counts (never its body).
+pub const INGEST_CALLS: &str = "ingest_calls";
+/// `webhook_secrets`: the sealed `Authorization` value of each deployment's audit-log webhook.
+pub const WEBHOOK_SECRETS: &str = "webhook_secrets";
 /// `upgrades`: one document per one-time data upgrade that has run to completion.
 pub const UPGRADES: &str = "upgrades";
 
@@ -216,6 +227,12 @@ pub struct Store {
     pub deliveries: deliveries::DeliveryStore,
     /// Incidents and their timelines.
     pub incidents: incidents::IncidentStore,
+    /// File imports and their reports.
+    pub imports: imports::ImportStore,
+    /// Ingest API tokens and their calls.
+    pub ingest_tokens: ingest_tokens::TokenStore,
+    /// Audit-log webhook secrets.
+    pub webhook_secrets: webhook_secrets::WebhookSecretStore,
 }
 
 impl Store {
@@ -241,6 +258,9 @@ impl Store {
             destinations: destinations::DestinationStore::new(&db),
             deliveries: deliveries::DeliveryStore::new(&db),
             incidents: incidents::IncidentStore::new(&db),
+            imports: imports::ImportStore::new(&db),
+            ingest_tokens: ingest_tokens::TokenStore::new(&db),
+            webhook_secrets: webhook_secrets::WebhookSecretStore::new(&db),
             db,
         }
     }
@@ -266,6 +286,8 @@ impl Store {
         self.alerts.ensure_indexes().await?;
         self.deliveries.ensure_indexes().await?;
         self.incidents.ensure_indexes().await?;
+        self.imports.ensure_indexes().await?;
+        self.ingest_tokens.ensure_indexes().await?;
         Ok(())
     }
 

@@ -28,6 +28,9 @@ pub struct RejectDoc {
     pub last_seen: bson::DateTime,
     /// How many runs refused it.
     pub seen_count: i64,
+    /// Where in its file it was, for an imported record (`audit.csv line 12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A record to quarantine.
@@ -39,6 +42,8 @@ pub struct Reject {
     pub reason: String,
     /// The record as the source sent it, in a form BSON can take (see [`Reject::new`]).
     raw: serde_json::Value,
+    /// Where in its file it was, for an imported record.
+    origin: Option<String>,
 }
 
 impl Reject {
@@ -50,7 +55,14 @@ impl Reject {
             stream,
             reason,
             raw: pipeline::nesting::storable(raw),
+            origin: None,
         }
+    }
+
+    /// The same reject, saying where in its file the record was (`audit.csv line 12`).
+    pub fn at(mut self, origin: String) -> Self {
+        self.origin = Some(origin);
+        self
     }
 }
 
@@ -96,13 +108,17 @@ impl RejectStore {
         // rejects are rare by nature.
         for r in rejects {
             let id = crate::digest::short_id(&[r.stream.as_bytes(), r.raw.to_string().as_bytes()]);
+            let mut set = doc! { "reason": &r.reason, "last_seen": now };
+            if let Some(origin) = &r.origin {
+                set.insert("origin", origin);
+            }
             let update = doc! {
                 "$setOnInsert": {
                     "stream": &r.stream,
                     "raw": bson::to_bson(&r.raw).unwrap_or(Bson::Null),
                     "first_seen": now,
                 },
-                "$set": { "reason": &r.reason, "last_seen": now },
+                "$set": set,
                 "$inc": { "seen_count": 1_i64 },
             };
             self.coll

@@ -180,6 +180,7 @@ fn seed_events() -> Vec<Event> {
                 Product::Bitbucket => format!("repo-{} main", rng.below(50)),
                 Product::Jsm => format!("HELP-{} Laptop request", rng.below(700)),
                 Product::Org => format!("group-{}", rng.below(30)),
+                Product::External => format!("vpn-gateway-{}", rng.below(5)),
             }
         };
         let deployment = deployments[usize::from(rng.below(100) >= 70)].clone();

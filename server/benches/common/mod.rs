@@ -20,6 +20,7 @@ fn status_mib(field: &str) -> f64 {
 }
 
 /// Peak resident set size of this process, in MiB.
+#[allow(dead_code)] // Not every bench reads the peak.
 pub fn peak_rss_mib() -> f64 {
     status_mib("VmHWM:")
 }

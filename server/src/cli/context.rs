@@ -12,6 +12,14 @@ use std::sync::Arc;
 use store::crypto::{load_key_ring, KeyRing, KeySource};
 use store::Store;
 
+/// Who runs a command, as exports, imports and tokens record it: `cli:<user>`.
+pub fn operator() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
 /// How often the people directory reloads decrypted names.
 pub const PEOPLE_RELOAD: std::time::Duration = std::time::Duration::from_secs(60);
 

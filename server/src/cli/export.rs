@@ -6,7 +6,7 @@
 //! The file is written under a `.partial` name and renamed only once every byte is on disk and the
 //! export is recorded complete, so FILE never names a truncated export.
 
-use crate::cli::context::Context as Ctx;
+use crate::cli::context::{operator, Context as Ctx};
 use crate::routes::export::parse_pairs;
 use anyhow::{bail, Context};
 use export::plan::begin;
@@ -31,14 +31,6 @@ pub struct Args {
     /// Where to write the manifest (default: the file's path followed by `.manifest.json`).
     #[arg(long)]
     manifest: Option<PathBuf>,
-}
-
-/// Who runs the command, as the manifest records it.
-fn operator() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
 }
 
 /// Exports, then writes the manifest.

@@ -7,7 +7,7 @@ use crate::startup::{leptos_options, Application};
 use app::ssr::AppState;
 use services::auth::{create_admin, AdminError, Authenticator, NewPassword, Username};
 use services::Settings;
-use simulator::{SimConfig, Simulator};
+use simulator::{RunningSimulator, SimConfig, Simulator};
 
 /// Options of `serve`.
 #[derive(Debug, Default, clap::Args)]
@@ -57,7 +57,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let background = ctx.start_background(true);
-    let served = serve_until_signal(&ctx, demo_password.as_deref()).await;
+    let served = serve_until_signal(&ctx, demo_password.as_deref(), simulator.as_ref()).await;
     tracing::info!("shutting down");
     background.stop().await;
     if let Some(sim) = simulator {
@@ -82,7 +82,11 @@ async fn reset_demo_admin(ctx: &Context) -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyhow::Result<()> {
+async fn serve_until_signal(
+    ctx: &Context,
+    demo_password: Option<&str>,
+    simulator: Option<&RunningSimulator>,
+) -> anyhow::Result<()> {
     let state = AppState::new(
         ctx.store.clone(),
         ctx.deployments.clone(),
@@ -111,7 +115,60 @@ async fn serve_until_signal(ctx: &Context, demo_password: Option<&str>) -> anyho
     } else {
         tracing::info!("sign in at http://{addr}/login with an administrator account");
     }
-    Ok(app.run_until(shutdown_signal()).await?)
+    let Some(sim) = simulator else {
+        return Ok(app.run_until(shutdown_signal()).await?);
+    };
+    tokio::select! {
+        served = app.run_until(shutdown_signal()) => Ok(served?),
+        () = push_demo_webhook(ctx, sim, addr) => Ok(()),
+    }
+}
+
+/// How often the demo's simulator pushes its new organization events to the webhook.
+const DEMO_WEBHOOK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The demo's audit-log webhook: the simulator pushes its new organization events every half
+/// minute, as Atlassian does (`docs/ingest.md`); polling still runs and finds them again as
+/// duplicates. Runs until the server stops.
+async fn push_demo_webhook(ctx: &Context, sim: &RunningSimulator, addr: std::net::SocketAddr) {
+    use rand::distributions::{Alphanumeric, DistString};
+    let authorization = format!(
+        "Bearer {}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+    );
+    let now = chrono::Utc::now();
+    if let Err(e) = ctx
+        .store
+        .webhook_secrets
+        .set(&ctx.keys, "demo", &authorization, "demo", now)
+        .await
+    {
+        tracing::warn!(error = %e, "the demo's audit-log webhook is off: its secret cannot be stored");
+        return std::future::pending().await;
+    }
+    let url = format!("http://{addr}/api/ingest/atlassian/demo");
+    let mut since = sim.now();
+    let mut tick = tokio::time::interval(DEMO_WEBHOOK_EVERY);
+    loop {
+        tick.tick().await;
+        let until = sim.now();
+        let events = sim.webhook_events(since, until);
+        since = until;
+        match sim.send_webhook(&url, Some(&authorization), &events).await {
+            Ok(statuses) if statuses.iter().all(|s| *s == 200) => {
+                if !statuses.is_empty() {
+                    tracing::debug!(
+                        events = statuses.len(),
+                        "the demo simulator pushed organization events to the webhook"
+                    );
+                }
+            }
+            Ok(statuses) => tracing::warn!(?statuses, "the demo webhook refused some events"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the demo simulator could not push to the webhook")
+            }
+        }
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -9,5 +9,6 @@ mod exports;
 mod health;
 mod helpers;
 mod incidents;
+mod ingest;
 mod leptos_config;
 mod protection;

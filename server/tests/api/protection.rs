@@ -57,6 +57,7 @@ async fn every_server_function_answers_401_without_a_session() {
 async fn every_rest_route_needs_a_session_unless_declared_public() {
     let app = spawn_app().await;
     for (method, path, access) in REST_ROUTES {
+        let path = &path.replace("{deployment}", "acme").replace("{id}", "x");
         let r = client()
             .request(method.parse().unwrap(), app.url(path))
             .form(&[("username", "x"), ("password", "y")])
@@ -66,6 +67,9 @@ async fn every_rest_route_needs_a_session_unless_declared_public() {
         match access {
             Access::Session => assert_eq!(r.status(), 401, "{method} {path} must need a session"),
             Access::Public => assert_ne!(r.status(), 401, "{method} {path} is public"),
+            Access::Token | Access::WebhookSecret => {
+                assert_eq!(r.status(), 401, "{method} {path} must need its credential")
+            }
         }
     }
 }

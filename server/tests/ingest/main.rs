@@ -7,3 +7,4 @@ mod harness;
 mod queue;
 mod reconcile;
 mod recovery;
+mod webhook;

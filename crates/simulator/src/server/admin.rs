@@ -207,6 +207,40 @@ pub async fn events_stream(
     ok(json!({ "data": page, "meta": { "next": next, "page_size": served.len() }, "links": links }))
 }
 
+/// The organization events visible now that occurred in `[from_ms, to_ms)`, in time order, as
+/// the audit-log webhook would push them (the same ids and shapes `events-stream` serves).
+pub fn pushed_events(state: &Shared, from_ms: i64, to_ms: i64, base: &str) -> Vec<Value> {
+    let view = state.view_of(Stream::OrgAudit);
+    let data = state.data();
+    let mut picked: Vec<usize> = (0..data.org.len())
+        .filter(|i| {
+            let e = &data.org[*i];
+            e.stamp.at >= from_ms && e.stamp.at < to_ms && view.visible(e.stamp)
+        })
+        .collect();
+    picked.sort_by_key(|i| data.org[*i].stamp.at);
+    picked
+        .into_iter()
+        .map(|i| render_event(state, &data, &view, i, base))
+        .collect()
+}
+
+/// The event Atlassian's "Test audit event" button sends: an ordinary organization event (so
+/// it is stored and shown like any other), with an action no real activity has.
+pub fn test_event(state: &Shared, at_ms: i64) -> Value {
+    json!({
+        "id": uuid(&digest(&[b"webhook-test", &state.config.seed.to_le_bytes(), &at_ms.to_le_bytes()])),
+        "type": "events",
+        "attributes": {
+            "time": iso_z(at_ms),
+            "action": "audit_log_webhook_test",
+            "actor": { "id": "atlassian", "name": "Atlassian" },
+            "context": [],
+            "container": [],
+        },
+    })
+}
+
 /// `location` of an event from `ip`, located at `place`: a person's own addresses are in their
 /// home country, the addresses the scenarios add wherever the scenario put them.
 fn location(ip: &str, (country, region, city): Place) -> Value {

@@ -242,6 +242,8 @@ pub fn served_ref(r: &SourceRecord) -> String {
         }
         RecordKind::JsmRequestCreated => format!("request-{}-created", text(&raw["issueId"])),
         RecordKind::JsmRequestResolved => format!("request-{}-resolved", text(&raw["issueId"])),
+        // The simulator serves no generic events.
+        RecordKind::GenericEvent => format!("{}:{}", text(&ctx["source"]), text(&raw["id"])),
     }
 }
 
