@@ -13,13 +13,14 @@ function ndjson(run: string): string {
 
 test("an uploaded file's events appear on the Events page and its rejects are listed", async ({ page }) => {
   const run = `r${Date.now()}`;
+  const file = Buffer.from(ndjson(run));
   await signIn(page);
   await page.getByRole("link", { name: "Import", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Import", level: 1 })).toBeVisible();
-  await page.getByLabel("File (NDJSON, JSON, CSV, optionally gzip-compressed)").setInputFiles({
+  await page.getByLabel("File (NDJSON, JSON, CSV or XML, optionally gzip-compressed)").setInputFiles({
     name: `vpn-${run}.ndjson`,
     mimeType: "application/x-ndjson",
-    buffer: Buffer.from(ndjson(run)),
+    buffer: file,
   });
   await page.getByTestId("import-submit").click();
   await expect(page).toHaveURL(/\/imports\?id=[0-9a-f]{24}$/);
@@ -33,11 +34,11 @@ test("an uploaded file's events appear on the Events page and its rejects are li
   await expect(rejects).toContainText("not JSON");
   await expect(page.getByTestId("imports-table")).toContainText(`vpn-${run}.ndjson`);
 
-  // The same file again stores nothing and names the first import.
-  await page.getByLabel("File (NDJSON, JSON, CSV, optionally gzip-compressed)").setInputFiles({
+  // The same bytes again (under another name) store nothing and name the first import.
+  await page.getByLabel("File (NDJSON, JSON, CSV or XML, optionally gzip-compressed)").setInputFiles({
     name: `again-${run}.ndjson`,
     mimeType: "application/x-ndjson",
-    buffer: Buffer.from(ndjson(run)),
+    buffer: file,
   });
   await page.getByTestId("import-submit").click();
   await expect(page.getByTestId("import-report")).toHaveAttribute("data-status", "already imported", { timeout: 60_000 });
@@ -56,7 +57,7 @@ test("a token is shown once, works on the ingest API, and stops working when rev
   const name = `e2e-${Date.now()}`;
   await signIn(page);
   await page.goto("/tokens");
-  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByLabel("Source (empty: the name)").fill("e2e-idp");
   await page.getByTestId("create-token").click();
   const value = page.getByTestId("token-value");

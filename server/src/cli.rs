@@ -44,7 +44,7 @@ enum Command {
     VerifyExport(verify_export::Args),
     /// List the source actions stored as `audit_other` (outside the operation vocabulary) lately.
     NormalisationReport(normalisation_report::Args),
-    /// Import audit exports, API pages or generic events from files (NDJSON, JSON, gzip, CSV).
+    /// Import audit exports, API pages or generic events from files (NDJSON, JSON, CSV, XML, gzip).
     Import(import::Args),
     /// Create, list or revoke bearer tokens of the ingest API.
     Token(token::Args),

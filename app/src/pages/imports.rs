@@ -50,7 +50,7 @@ pub fn ImportsPage() -> impl IntoView {
         </Suspense>
         <h2>"Upload a file"</h2>
         <form method="post" action="/api/imports" enctype="multipart/form-data" class="import-form" data-testid="import-form">
-            <label for="import-file">"File (NDJSON, JSON, CSV, optionally gzip-compressed)"</label>
+            <label for="import-file">"File (NDJSON, JSON, CSV or XML, optionally gzip-compressed)"</label>
             <input id="import-file" name="file" type="file" required/>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -77,6 +77,7 @@ pub fn ImportsPage() -> impl IntoView {
                 <option value="ndjson">"NDJSON"</option>
                 <option value="json">"JSON"</option>
                 <option value="csv">"CSV"</option>
+                <option value="xml">"XML"</option>
             </select>
             <button type="submit" data-testid="import-submit">"Import"</button>
         </form>

@@ -6,7 +6,7 @@
 //!    file (taking its SHA-256) before anything is stored; a file that fails is rejected whole,
 //!    with the reason. The same bytes imported before into the same deployment are recognised by
 //!    the digest and not read again.
-//! 2. **records** ([`records`], [`source`], [`csv_map`]): each record goes through the same
+//! 2. **records** ([`records`], [`xml`], [`source`], [`csv_map`]): each record goes through the same
 //!    `pipeline::normalize` the connectors use, and becomes an event (new, or found already
 //!    stored by its id) or a reject in `rejects` with the file, line or record number and reason.
 //! 3. **rollups**: the days that gained events (or the days asked for) are recomputed from the
@@ -21,6 +21,7 @@ pub mod push;
 pub mod records;
 mod run;
 pub mod source;
+pub mod xml;
 
 pub use input::{FileRejection, Limits};
 pub use records::Format;

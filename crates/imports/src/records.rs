@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     /// Comma-separated values with a header row.
     Csv,
+    /// An XML document with one element per record ([`crate::xml`]).
+    Xml,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Self::Ndjson => "ndjson",
             Self::Json => "json",
             Self::Csv => "csv",
+            Self::Xml => "xml",
         }
     }
 
@@ -38,6 +41,7 @@ impl Format {
             "ndjson" | "jsonl" => Some(Self::Ndjson),
             "json" => Some(Self::Json),
             "csv" => Some(Self::Csv),
+            "xml" => Some(Self::Xml),
             _ => None,
         }
     }
@@ -55,7 +59,7 @@ impl Format {
                 }
                 _ => Some((Self::Json, "the text is one JSON document")),
             },
-            '<' => None,
+            '<' => Some((Self::Xml, "the text starts with `<`")),
             _ if first_line.contains(',') || first_line.contains(';') => {
                 Some((Self::Csv, "the first line is a row of column names"))
             }
@@ -546,7 +550,7 @@ mod tests {
             Format::detect(b"\xef\xbb\xbfDate;Action\n").unwrap().0,
             Format::Csv
         );
-        assert!(Format::detect(b"<?xml version").is_none());
+        assert_eq!(Format::detect(b"<?xml version").unwrap().0, Format::Xml);
         assert!(Format::detect(b"hello").is_none());
     }
 }

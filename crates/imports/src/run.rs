@@ -465,15 +465,9 @@ fn read_file(
                 notes.push(format!("format {f}: {why}"));
                 f
             }
-            None if head.trim_ascii_start().starts_with(b"<") => {
-                send(Msg::Refused(
-                    "the file is XML, which this version does not import; export the audit log as CSV or JSON".into(),
-                ));
-                return;
-            }
             None => {
                 send(Msg::Refused(
-                    "the file is neither JSON, NDJSON nor CSV (its first line is none of them); pass --format if it is one".into(),
+                    "the file is neither JSON, NDJSON, CSV nor XML (its first line is none of them); pass --format if it is one".into(),
                 ));
                 return;
             }
@@ -492,6 +486,13 @@ fn read_file(
             Ok(i) => items = i,
             Err(e) => {
                 send(Msg::Refused(format!("the JSON cannot be read: {e}")));
+                return;
+            }
+        },
+        Format::Xml => match crate::xml::xml(text, limits.max_record_bytes) {
+            Ok(i) => items = i,
+            Err(e) => {
+                send(Msg::Refused(e.to_string()));
                 return;
             }
         },

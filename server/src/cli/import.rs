@@ -29,7 +29,8 @@ pub struct Args {
     /// The source generic events are filed under when a record names none (`okta`, `vpn`).
     #[arg(long)]
     source_name: Option<String>,
-    /// How they are written: auto, ndjson, json, json.gz or csv (gzip is found from the bytes).
+    /// How they are written: auto, ndjson, json, json.gz, csv or xml (gzip is found from the
+    /// bytes).
     #[arg(long, default_value = "auto")]
     format: String,
     /// Recompute the rollups of these UTC days (YYYY-MM-DD, repeatable) instead of the days the
@@ -100,7 +101,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             "XML import is not available in this version; export the audit log as CSV or JSON"
         ),
         f => Some(Format::parse(f).ok_or_else(|| {
-            anyhow::anyhow!("--format {f:?} is none of: auto, ndjson, json, json.gz, csv")
+            anyhow::anyhow!("--format {f:?} is none of: auto, ndjson, json, json.gz, csv, xml")
         })?),
     };
     if let Some(name) = &args.source_name {

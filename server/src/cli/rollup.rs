@@ -1,8 +1,10 @@
 #![allow(clippy::print_stdout)] // This command reports to the operator on standard output.
 //! `atlaslens rollup --date D` or `--from D1 --to D2`: recompute the daily rollups of those UTC
-//! days from the stored events. Safe to rerun: a rebuild writes the same documents every time.
+//! days from the stored events, with a progress bar. Safe to rerun: a rebuild writes the same
+//! documents every time.
 
 use crate::cli::context::Context;
+use crate::cli::progress::Bar;
 use anyhow::bail;
 use chrono::NaiveDate;
 use store::rollups::RollupScope;
@@ -38,11 +40,18 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         bail!("at most ten years at a time");
     }
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-    let rows = ctx
-        .store
-        .rollups
-        .rebuild(&days, &RollupScope::default())
-        .await?;
+    let mut bar = Bar::new("rebuilding rollups");
+    let mut rows = 0;
+    for (done, day) in days.iter().enumerate() {
+        bar.show(done as u64, days.len() as u64, "days", &format!("{day}, {rows} rows"));
+        rows += ctx
+            .store
+            .rollups
+            .rebuild(std::slice::from_ref(day), &RollupScope::default())
+            .await?;
+    }
+    bar.show(days.len() as u64, days.len() as u64, "days", &format!("{rows} rows"));
+    bar.finish();
     println!(
         "rebuilt {} day(s) from {first} to {last}: {rows} rollup rows",
         days.len()
