@@ -75,8 +75,8 @@ fn put(fields: &mut Map<String, Value>, name: String, value: Value) {
 /// # Errors
 /// A document that declares a DOCTYPE, or that cannot be read up to its root element.
 pub fn xml<'a>(r: Box<dyn BufRead + 'a>, limit: usize) -> Result<Items<'a>, Broken> {
+    // Text is kept as written (a space beside `&amp;` matters) and trimmed per element.
     let mut reader = Reader::from_reader(r);
-    reader.config_mut().trim_text(true);
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf) {
@@ -86,6 +86,7 @@ pub fn xml<'a>(r: Box<dyn BufRead + 'a>, limit: usize) -> Result<Items<'a>, Brok
                 ))
             }
             Ok(Event::Start(_)) => break,
+            Ok(Event::Text(t)) if t.iter().all(u8::is_ascii_whitespace) => {}
             Ok(Event::Empty(_) | Event::Eof) => {
                 return Err(Broken("the XML document holds no records".into()))
             }
@@ -131,13 +132,21 @@ impl XmlRecords<'_> {
                     Ok(f) => stack.push(f),
                     Err(why) => {
                         fault.get_or_insert(why);
-                        stack.push(Frame { name: String::new(), fields: Map::new(), text: String::new() });
+                        stack.push(Frame {
+                            name: String::new(),
+                            fields: Map::new(),
+                            text: String::new(),
+                        });
                     }
                 },
                 Event::Empty(e) => {
                     let frame = Frame::open(&e).unwrap_or_else(|why| {
                         fault.get_or_insert(why);
-                        Frame { name: String::new(), fields: Map::new(), text: String::new() }
+                        Frame {
+                            name: String::new(),
+                            fields: Map::new(),
+                            text: String::new(),
+                        }
                     });
                     let (name, value) = frame.close();
                     match stack.last_mut() {
@@ -146,7 +155,9 @@ impl XmlRecords<'_> {
                     }
                 }
                 Event::Text(t) => {
-                    let text = t.decode().map_err(|e| Broken(format!("the XML text cannot be read: {e}")))?;
+                    let text = t
+                        .decode()
+                        .map_err(|e| Broken(format!("the XML text cannot be read: {e}")))?;
                     size += text.len();
                     if let Some(top) = stack.last_mut() {
                         top.text.push_str(&text);
@@ -170,7 +181,9 @@ impl XmlRecords<'_> {
                             })
                         }
                         Err(e) => {
-                            fault.get_or_insert(format!("a character reference cannot be read: {e}"));
+                            fault.get_or_insert(format!(
+                                "a character reference cannot be read: {e}"
+                            ));
                             None
                         }
                     };
@@ -187,23 +200,32 @@ impl XmlRecords<'_> {
                             Some(parent) => put(&mut parent.fields, name, value),
                             None => {
                                 if size > self.limit {
-                                    fault.get_or_insert(format!("the record is longer than {} bytes", self.limit));
+                                    fault.get_or_insert(format!(
+                                        "the record is longer than {} bytes",
+                                        self.limit
+                                    ));
                                 }
                                 return Ok(Some(self.item(value, fault)));
                             }
                         }
                     }
                 },
-                Event::DocType(_) => return Err(Broken("a DOCTYPE inside the document is refused".into())),
+                Event::DocType(_) => {
+                    return Err(Broken("a DOCTYPE inside the document is refused".into()))
+                }
                 Event::Eof => {
                     return Err(Broken(
-                        "the XML ends before its root element closes; the file may be cut short".into(),
+                        "the XML ends before its root element closes; the file may be cut short"
+                            .into(),
                     ))
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             }
             if size > self.limit.saturating_mul(4) {
-                return Err(Broken(format!("a record is far longer than {} bytes", self.limit)));
+                return Err(Broken(format!(
+                    "a record is far longer than {} bytes",
+                    self.limit
+                )));
             }
         }
     }
@@ -268,7 +290,11 @@ mod tests {
                 <tag>a</tag><tag>b</tag><note>Fish &amp; chips &#x263A;</note><empty/></event>
               <event><id>2</id><note><![CDATA[<not> a tag]]></note></event>
             </events>"#;
-        let got: Vec<Value> = records(text).unwrap().into_iter().map(|i| i.unwrap().value.unwrap()).collect();
+        let got: Vec<Value> = records(text)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.unwrap().value.unwrap())
+            .collect();
         assert_eq!(
             got[0],
             json!({"kind": "audit", "id": "1", "occurred_at": "2026-11-30T08:15:00Z", "operation": "login",
@@ -280,13 +306,19 @@ mod tests {
     #[test]
     fn a_doctype_is_refused_before_any_record_and_unknown_entities_are_not_expanded() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><events><event><x>&lol2;</x></event></events>"#;
-        let err = records(bomb).err().expect("refused");
+        let err = records(bomb).expect_err("refused");
         assert!(err.0.contains("DOCTYPE"), "{err}");
         let undeclared = "<events><event><x>&lol;</x></event><event><x>ok</x></event></events>";
         let items = records(undeclared).unwrap();
         let first = items[0].as_ref().unwrap();
-        assert!(first.value.as_ref().unwrap_err().reason.contains("&lol;"), "{first:?}");
-        assert!(items[1].as_ref().unwrap().value.is_ok(), "the next record is read");
+        assert!(
+            first.value.as_ref().unwrap_err().reason.contains("&lol;"),
+            "{first:?}"
+        );
+        assert!(
+            items[1].as_ref().unwrap().value.is_ok(),
+            "the next record is read"
+        );
     }
 
     #[test]

@@ -320,17 +320,35 @@ async fn an_xml_export_of_generic_events_is_read_element_by_element() {
     let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
 <events>
   <event><id>x1</id><occurred_at>2026-11-19T10:00:00+02:00</occurred_at><operation>login</operation>
-    <actor><email>dana@example.com</email></actor><object type="app"><name>Wiki &amp; docs</name></object></event>
+    <actor><email>dana@example.com</email></actor><object type="app"><id>wiki</id><name>Wiki &amp; docs</name></object></event>
   <event><id>x2</id><occurred_at>2026-11-19T11:00:00Z</occurred_at><operation>logout</operation><country>&unknown;</country></event>
 </events>"#;
     let doc = import(&store, &write(&dir, "vpn.xml", xml.as_bytes()), None).await;
     assert_eq!(doc.status, ImportStatus::Complete, "{doc:?}");
-    assert_eq!((doc.format.as_str(), doc.source.as_str()), ("xml", "generic"));
+    assert_eq!(
+        (doc.format.as_str(), doc.source.as_str()),
+        ("xml", "generic")
+    );
     assert_eq!((doc.counts.new, doc.counts.rejected), (1, 1), "{doc:?}");
-    assert!(doc.counts.rejected_by_reason.keys().any(|r| r.contains("&unknown;")), "{:?}", doc.counts);
-    let event = store.events.get(&EventId::parse("acme:external:vpn:x1").unwrap()).await.unwrap().unwrap();
+    assert!(
+        doc.counts
+            .rejected_by_reason
+            .keys()
+            .any(|r| r.contains("&unknown;")),
+        "{:?}",
+        doc.counts
+    );
+    let event = store
+        .events
+        .get(&EventId::parse("acme:external:vpn:x1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(event.occurred_at.to_rfc3339(), "2026-11-19T08:00:00+00:00");
-    assert_eq!(event.object_ref.unwrap().name.as_deref(), Some("Wiki & docs"));
+    assert_eq!(
+        event.object_ref.unwrap().name.as_deref(),
+        Some("Wiki & docs")
+    );
 }
 
 #[tokio::test]

@@ -43,14 +43,24 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let mut bar = Bar::new("rebuilding rollups");
     let mut rows = 0;
     for (done, day) in days.iter().enumerate() {
-        bar.show(done as u64, days.len() as u64, "days", &format!("{day}, {rows} rows"));
+        bar.show(
+            done as u64,
+            days.len() as u64,
+            "days",
+            &format!("{day}, {rows} rows"),
+        );
         rows += ctx
             .store
             .rollups
             .rebuild(std::slice::from_ref(day), &RollupScope::default())
             .await?;
     }
-    bar.show(days.len() as u64, days.len() as u64, "days", &format!("{rows} rows"));
+    bar.show(
+        days.len() as u64,
+        days.len() as u64,
+        "days",
+        &format!("{rows} rows"),
+    );
     bar.finish();
     println!(
         "rebuilt {} day(s) from {first} to {last}: {rows} rollup rows",
