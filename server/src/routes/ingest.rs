@@ -314,15 +314,8 @@ async fn events_with_token(
         product: Product::External,
         rejects_stream: format!("ingest/{}", token.source),
     };
-    let report = match store_pushed(
-        &state.app.store,
-        &state.ingest.resolver,
-        &target,
-        records,
-        now,
-    )
-    .await
-    {
+    let what = format!("ingest {}", token.name);
+    let report = match store_and_evaluate(state, &target, records, now, &what).await {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
@@ -330,13 +323,30 @@ async fn events_with_token(
     call.accepted = report.accepted as i64;
     call.duplicates = report.duplicates as i64;
     call.rejected = report.rejected as i64;
-    if report.accepted > 0 {
-        evaluate_later(
-            state,
-            format!("ingest {} ({} new)", token.name, report.accepted),
-        );
-    }
     Json(report).into_response()
+}
+
+/// Stores pushed records (see [`store_pushed`]) and, when any is new, queues a rules pass
+/// without holding the answer up; `what` names the push in the pass's reason.
+async fn store_and_evaluate(
+    state: &ServerState,
+    target: &PushTarget,
+    records: Vec<SourceRecord>,
+    now: DateTime<Utc>,
+    what: &str,
+) -> Result<imports::push::PushReport, store::StoreError> {
+    let report = store_pushed(
+        &state.app.store,
+        &state.ingest.resolver,
+        target,
+        records,
+        now,
+    )
+    .await?;
+    if report.accepted > 0 {
+        evaluate_later(state, format!("{what} ({} new)", report.accepted));
+    }
+    Ok(report)
 }
 
 /// Queues a rules pass without holding the answer up.
@@ -448,15 +458,8 @@ pub async fn atlassian(
         product: Product::Org,
         rejects_stream: format!("{deployment}/org/audit"),
     };
-    let report = match store_pushed(
-        &state.app.store,
-        &state.ingest.resolver,
-        &target,
-        records,
-        now,
-    )
-    .await
-    {
+    let what = format!("webhook {deployment}");
+    let report = match store_and_evaluate(&state, &target, records, now, &what).await {
         Ok(r) => r,
         Err(e) => return internal(e),
     };
@@ -476,12 +479,6 @@ pub async fn atlassian(
         rejected = report.rejected,
         "audit-log webhook delivery stored"
     );
-    if report.accepted > 0 {
-        evaluate_later(
-            &state,
-            format!("webhook {deployment} ({} new)", report.accepted),
-        );
-    }
     Json(report).into_response()
 }
 
