@@ -230,7 +230,7 @@ impl Importer {
                 read_file(&request, &checked, limits, consumed, &tx)
             })
         };
-        let mut writer = Writer::new(self, doc, now);
+        let mut writer = Writer::new(self, request.deployment.clone(), doc, now);
         let mut last = Instant::now();
         while let Some(msg) = rx.recv().await {
             match msg {
@@ -312,6 +312,7 @@ impl Importer {
 /// batches and quarantines what cannot be read.
 struct Writer<'a> {
     importer: &'a Importer,
+    deployment: DeploymentId,
     doc: &'a mut ImportDoc,
     now: DateTime<Utc>,
     events: Vec<Event>,
@@ -321,9 +322,15 @@ struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    fn new(importer: &'a Importer, doc: &'a mut ImportDoc, now: DateTime<Utc>) -> Self {
+    fn new(
+        importer: &'a Importer,
+        deployment: DeploymentId,
+        doc: &'a mut ImportDoc,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             importer,
+            deployment,
             doc,
             now,
             events: Vec::with_capacity(BATCH),
@@ -352,7 +359,6 @@ impl<'a> Writer<'a> {
     }
 
     async fn take(&mut self, batch: Vec<Prepared>) -> Result<(), StoreError> {
-        let deployment = self.importer_deployment();
         for item in batch {
             let records = match item.records {
                 Ok(r) => r,
@@ -362,7 +368,7 @@ impl<'a> Writer<'a> {
                 }
             };
             for record in records {
-                match pipeline::normalize(&deployment, &record, self.now) {
+                match pipeline::normalize(&self.deployment, &record, self.now) {
                     Ok(n) => {
                         let mut event = n.event;
                         if let Some(actor) = &n.actor {
@@ -392,10 +398,6 @@ impl<'a> Writer<'a> {
             }
         }
         Ok(())
-    }
-
-    fn importer_deployment(&self) -> DeploymentId {
-        DeploymentId::parse(&self.doc.deployment).expect("parsed when the request was made")
     }
 
     async fn write_events(&mut self) -> Result<(), StoreError> {

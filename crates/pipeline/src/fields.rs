@@ -42,17 +42,9 @@ pub fn iso_time(
     field: &'static str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, NormalizeError> {
-    let t = match v {
-        Value::Null => return Err(NormalizeError::Missing(field)),
-        Value::String(s) => connectors::time::parse_time(s),
-        _ => None,
-    };
-    let t = t.ok_or_else(|| NormalizeError::BadTime {
-        field,
-        expected: "an ISO 8601 time with a zone",
-        value: short(v),
-    })?;
-    plausible(t, field, v, now)
+    checked_time(v, field, now, "an ISO 8601 time with a zone", |v| {
+        v.as_str().and_then(connectors::time::parse_time)
+    })
 }
 
 /// A required time written as a JSON integer of epoch milliseconds (Confluence's audit
@@ -62,19 +54,10 @@ pub fn epoch_millis(
     field: &'static str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, NormalizeError> {
-    let t = match v {
-        Value::Null => return Err(NormalizeError::Missing(field)),
-        Value::Number(n) => n
-            .as_i64()
-            .and_then(|ms| Utc.timestamp_millis_opt(ms).single()),
-        _ => None,
-    };
-    let t = t.ok_or_else(|| NormalizeError::BadTime {
-        field,
-        expected: "an integer of epoch milliseconds",
-        value: short(v),
-    })?;
-    plausible(t, field, v, now)
+    checked_time(v, field, now, "an integer of epoch milliseconds", |v| {
+        v.as_i64()
+            .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+    })
 }
 
 /// Epoch values below this are seconds, from it on milliseconds: as seconds it is the year 5138,
@@ -89,8 +72,8 @@ pub fn time_or_epoch(
     field: &'static str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, NormalizeError> {
-    let t = match v {
-        Value::Null => return Err(NormalizeError::Missing(field)),
+    let expected = "an ISO 8601 time with a zone, or an integer of epoch seconds or milliseconds";
+    checked_time(v, field, now, expected, |v| match v {
         Value::String(s) => connectors::time::parse_time(s),
         Value::Number(n) => n.as_i64().and_then(|x| {
             if x.abs() < EPOCH_MILLIS_FROM {
@@ -100,10 +83,24 @@ pub fn time_or_epoch(
             }
         }),
         _ => None,
-    };
-    let t = t.ok_or_else(|| NormalizeError::BadTime {
+    })
+}
+
+/// The time `read` finds in `v`, checked the one way every time field is: `Missing` when null,
+/// `BadTime` saying `expected` when unreadable, then [`plausible`].
+fn checked_time(
+    v: &Value,
+    field: &'static str,
+    now: DateTime<Utc>,
+    expected: &'static str,
+    read: impl Fn(&Value) -> Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, NormalizeError> {
+    if v.is_null() {
+        return Err(NormalizeError::Missing(field));
+    }
+    let t = read(v).ok_or_else(|| NormalizeError::BadTime {
         field,
-        expected: "an ISO 8601 time with a zone, or an integer of epoch seconds or milliseconds",
+        expected,
         value: short(v),
     })?;
     plausible(t, field, v, now)
