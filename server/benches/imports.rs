@@ -17,7 +17,7 @@ use chrono::{Duration, Utc};
 use common::{env_number, rss_mib, write_section};
 use domain::DeploymentId;
 use futures::TryStreamExt;
-use imports::{ImportRequest, Importer, Limits, SourceKind};
+use imports::{ImportRequest, Importer, Limits, Phase, SourceKind};
 use ingest::identity::IdentityResolver;
 use server::startup::{leptos_options, Application};
 use services::auth::Authenticator;
@@ -152,6 +152,8 @@ async fn measure_import(path: &Path, source: SourceKind) -> (f64, f64, f64, u64)
         })
     };
     let started = Instant::now();
+    // When each phase began, to say where the time goes.
+    let mut phases: Vec<(Phase, Instant)> = Vec::new();
     let doc = importer
         .run(
             ImportRequest {
@@ -166,11 +168,20 @@ async fn measure_import(path: &Path, source: SourceKind) -> (f64, f64, f64, u64)
                 by: "bench".into(),
             },
             Utc::now(),
-            &mut |_, _, _, _| {},
+            &mut |phase, _, _, _| {
+                if phases.last().map(|(p, _)| *p) != Some(phase) {
+                    phases.push((phase, Instant::now()));
+                }
+            },
         )
         .await
         .unwrap();
     let secs = started.elapsed().as_secs_f64();
+    let ended = Instant::now();
+    for (i, (phase, at)) in phases.iter().enumerate() {
+        let until = phases.get(i + 1).map_or(ended, |(_, t)| *t);
+        eprintln!("  {phase:?}: {:.1} s", (until - *at).as_secs_f64());
+    }
     sampler.abort();
     let grown = *highest.lock().unwrap() - before;
     assert_eq!(doc.status, ImportStatus::Complete, "{doc:?}");

@@ -93,6 +93,7 @@ fn set_page_csp() {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    pushed_rollups: imports::RollupsLater,
 }
 
 impl Application {
@@ -108,6 +109,7 @@ impl Application {
         auth: Authenticator,
     ) -> anyhow::Result<Self> {
         let ingest = crate::routes::ingest::IngestState::new(settings, &app);
+        let pushed_rollups = ingest.rollups.clone();
         let state = ServerState {
             leptos_options,
             app,
@@ -120,6 +122,7 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state, settings),
+            pushed_rollups,
         })
     }
 
@@ -131,7 +134,14 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// The rollups of pushed events still to recompute; [`imports::RollupsLater::settled`] waits
+    /// for them.
+    pub fn pushed_rollups(&self) -> imports::RollupsLater {
+        self.pushed_rollups.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and the rollups they
+    /// queued.
     ///
     /// # Errors
     /// A server IO error.
@@ -145,6 +155,8 @@ impl Application {
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+        self.pushed_rollups.settled().await;
+        Ok(())
     }
 }

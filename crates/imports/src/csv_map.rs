@@ -393,13 +393,7 @@ fn row_id(row: &Value) -> String {
             h.update([0]);
         }
     }
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("csv-{hex}")
+    format!("csv-{}", store::digest::hex(&h.finalize()[..12]))
 }
 
 /// A time cell (see the module), or why not.

@@ -246,11 +246,7 @@ pub fn check(
     if validator.content == 0 {
         return Err(FileRejection::Empty);
     }
-    let sha256 = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = store::digest::hex(&hasher.finalize());
     Ok(Checked {
         size,
         sha256,
@@ -386,10 +382,7 @@ mod tests {
         let ok = checked(&whole).unwrap();
         assert!(ok.gzip);
         assert_eq!(ok.text_bytes, 9);
-        let expected: String = Sha256::digest(&whole)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let expected = store::digest::hex(&Sha256::digest(&whole));
         assert_eq!(ok.sha256, expected);
         let err = checked(&whole[..whole.len() - 6]).unwrap_err();
         assert!(matches!(err, FileRejection::BadGzip(_)), "{err}");

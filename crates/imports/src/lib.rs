@@ -1,5 +1,6 @@
 //! The other ways records come in besides polling: files of audit exports ([`Importer`]), the
-//! ingest API's generic events and Atlassian's pushed audit-log events ([`push`]).
+//! ingest API's generic events and Atlassian's pushed audit-log events ([`push`], their rollups
+//! recomputed after the answer by [`RollupsLater`]).
 //!
 //! A file goes through three layers, as a batch pipeline has them:
 //! 1. **file** ([`input`]): size, compression, encoding and emptiness are checked over the whole
@@ -17,6 +18,7 @@
 
 pub mod csv_map;
 pub mod input;
+mod later;
 pub mod push;
 pub mod records;
 mod run;
@@ -24,6 +26,7 @@ pub mod source;
 pub mod xml;
 
 pub use input::{FileRejection, Limits};
+pub use later::RollupsLater;
 pub use records::Format;
 pub use run::{ImportRequest, Importer, Phase};
 pub use source::SourceKind;

@@ -2,8 +2,8 @@
 //! from Atlassian's audit-log webhook — stored the way a sync stores them: each through the
 //! pipeline, deduplicated by event id (so an event the webhook delivered is not stored again
 //! when polling reads it, nor the other way round), quarantined with its reason when it cannot
-//! be read, and the rollups of the days it touched recomputed. Rule evaluation is the caller's to
-//! queue, after answering.
+//! be read. The days their new events touched are in the report: their rollups and a rules pass
+//! are the caller's to queue after answering ([`crate::RollupsLater`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use connectors::SourceRecord;
@@ -12,7 +12,6 @@ use ingest::identity::IdentityResolver;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use store::rejects::Reject;
-use store::rollups::RollupScope;
 use store::{Store, StoreError};
 
 /// What became of one pushed record.
@@ -55,6 +54,9 @@ pub struct PushReport {
     pub rejected: usize,
     /// Per record.
     pub results: Vec<RecordResult>,
+    /// The days the new events fall on, whose rollups are now due.
+    #[serde(skip)]
+    pub days: BTreeSet<NaiveDate>,
 }
 
 /// Where pushed records go.
@@ -117,10 +119,9 @@ pub async fn store_pushed(
         e.ingested_at = stored_at;
     }
     let fresh = store.events.insert_each(&events).await?;
-    let mut days = BTreeSet::<NaiveDate>::new();
     for ((event, new), index) in events.iter().zip(fresh).zip(positions) {
         if new {
-            days.insert(event.occurred_at.date_naive());
+            report.days.insert(event.occurred_at.date_naive());
         }
         report.results.push(RecordResult {
             index,
@@ -142,14 +143,5 @@ pub async fn store_pushed(
         }
     }
     store.rejects.record(&rejects, now).await?;
-    if !days.is_empty() {
-        let scope = RollupScope {
-            deployment: Some(target.deployment.clone()),
-            product: Some(target.product),
-            pipeline: None,
-        };
-        let days: Vec<NaiveDate> = days.into_iter().collect();
-        store.rollups.rebuild(&days, &scope).await?;
-    }
     Ok(report)
 }

@@ -168,6 +168,7 @@ impl Importer {
     ) -> Result<(), StoreError> {
         let size = doc.size as u64;
         // 1. The file as a whole.
+        progress(Phase::Checking, 0, size, &doc.counts);
         let checked = {
             let (path, limits) = (request.path.clone(), self.limits);
             let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
@@ -230,6 +231,7 @@ impl Importer {
                 read_file(&request, &checked, limits, consumed, &tx)
             })
         };
+        progress(Phase::Reading, 0, size, &doc.counts);
         let mut writer = Writer::new(self, request.deployment.clone(), doc, now);
         let mut last = Instant::now();
         while let Some(msg) = rx.recv().await {
@@ -308,6 +310,9 @@ impl Importer {
     }
 }
 
+/// A written batch: each event's day and whether it was new.
+type Written = Result<Vec<(NaiveDate, bool)>, StoreError>;
+
 /// The storing side of an import: normalises each record, resolves who acted, writes events in
 /// batches and quarantines what cannot be read.
 struct Writer<'a> {
@@ -319,6 +324,8 @@ struct Writer<'a> {
     rejects: Vec<Reject>,
     days: BTreeSet<NaiveDate>,
     broken: Option<String>,
+    /// The batch being written.
+    writing: Option<tokio::task::JoinHandle<Written>>,
 }
 
 impl<'a> Writer<'a> {
@@ -337,6 +344,7 @@ impl<'a> Writer<'a> {
             rejects: Vec::new(),
             days: BTreeSet::new(),
             broken: None,
+            writing: None,
         }
     }
 
@@ -400,30 +408,56 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// Sends the events gathered so far to the database, after the previous batch's write has
+    /// finished: one write is in flight while the next batch is normalised and resolved.
     async fn write_events(&mut self) -> Result<(), StoreError> {
         if self.events.is_empty() {
             return Ok(());
         }
-        let mut batch = std::mem::take(&mut self.events);
+        self.settle_write().await?;
+        let mut batch = std::mem::replace(&mut self.events, Vec::with_capacity(BATCH));
         let stored_at = Utc::now().max(self.now);
         for e in &mut batch {
             e.ingested_at = stored_at;
         }
-        let fresh = self.importer.store.events.insert_each(&batch).await?;
-        for (event, new) in batch.iter().zip(fresh) {
+        let events = self.importer.store.events.clone();
+        self.writing = Some(tokio::spawn(async move {
+            let fresh = events.insert_each(&batch).await?;
+            let days = batch.iter().map(|e| e.occurred_at.date_naive());
+            Ok(days.zip(fresh).collect())
+        }));
+        Ok(())
+    }
+
+    /// Waits for the write in flight and counts its new events and duplicates.
+    async fn settle_write(&mut self) -> Result<(), StoreError> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = match writing.await {
+            Ok(written) => written?,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => {
+                return Err(StoreError::Refused {
+                    collection: store::EVENTS,
+                    reason: format!("the write was cancelled: {e}"),
+                })
+            }
+        };
+        for (day, new) in written {
             if new {
                 self.doc.counts.new += 1;
-                self.days.insert(event.occurred_at.date_naive());
+                self.days.insert(day);
             } else {
                 self.doc.counts.duplicates += 1;
             }
         }
-        self.events.reserve(BATCH);
         Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), StoreError> {
         self.write_events().await?;
+        self.settle_write().await?;
         let rejects = std::mem::take(&mut self.rejects);
         self.importer.store.rejects.record(&rejects, self.now).await
     }

@@ -138,10 +138,7 @@ pub fn export(parts: Parts<'_>, format: EvidenceFormat) -> Evidence {
         EvidenceFormat::Json => json_file(parts),
         EvidenceFormat::Html => html_file(parts),
     };
-    let sha256: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = store::digest::hex(&Sha256::digest(&bytes));
     let i = parts.incident;
     Evidence {
         manifest: EvidenceManifest {

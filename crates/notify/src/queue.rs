@@ -66,13 +66,7 @@ fn digest_id(parts: &[&str]) -> String {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("msg_{hex}")
+    format!("msg_{}", store::digest::hex(&h.finalize()[..12]))
 }
 
 /// Queues and runs deliveries.

@@ -69,7 +69,7 @@ impl EncryptionKey {
         let digest = Sha256::new_with_prefix(b"atlaslens key id\0")
             .chain_update(bytes)
             .finalize();
-        let id = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::digest::hex(&digest[..4]);
         Self {
             id,
             cipher: ChaCha20Poly1305::new(Key::from_slice(bytes)),
@@ -188,10 +188,7 @@ impl KeyRing {
         mac.update(field.as_bytes());
         mac.update(&[0]);
         mac.update(value.trim().to_lowercase().as_bytes());
-        mac.finalize().into_bytes()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::digest::hex(&mac.finalize().into_bytes()[..8])
     }
 }
 

@@ -100,8 +100,7 @@ pub struct CallDoc {
 
 /// The SHA-256 a token is stored and looked up by.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// A token's plaintext and its stored form.
@@ -188,11 +187,7 @@ impl TokenStore {
         spec: TokenSpec,
         now: DateTime<Utc>,
     ) -> Result<Option<NewToken>, StoreError> {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let token = format!("{TOKEN_PREFIX}{secret}");
+        let token = format!("{TOKEN_PREFIX}{}", crate::digest::random_secret());
         let doc = TokenDoc {
             id: bson::oid::ObjectId::new().to_hex(),
             name: spec.name,

@@ -34,10 +34,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{
     Category, DeploymentId, EventFilter, Operation, PersonId, Pipeline, Product, Severity, TeamId,
 };
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use mongodb::{Collection, IndexModel};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Days (and spans) a rebuild recomputes at once: the database works on one while the next is
+/// read or written (on 2 cores, 60 days of an import took 4.6 s one at a time).
+pub(crate) const CONCURRENT_REBUILDS: usize = 3;
 
 /// Which events a rebuild covers within a day: everything, or one deployment's stream.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -190,12 +194,23 @@ impl RollupStore {
         scope: &RollupScope,
     ) -> Result<u64, StoreError> {
         let teams = self.teams.teams_by_person().await?;
-        let mut written = 0;
-        for day in days {
-            written += self.rebuild_day(*day, scope, &teams).await?;
-        }
-        self.refresh_spans(days).await?;
-        Ok(written)
+        // Each day once: two rebuilds of one day at a time could delete each other's rows.
+        let days: Vec<NaiveDate> = days
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let written: Vec<u64> = futures::stream::iter(
+            days.iter()
+                .copied()
+                .map(|day| self.rebuild_day(day, scope, &teams)),
+        )
+        .buffer_unordered(CONCURRENT_REBUILDS)
+        .try_collect()
+        .await?;
+        self.refresh_spans(&days).await?;
+        Ok(written.iter().sum())
     }
 
     async fn rebuild_day(
@@ -205,14 +220,7 @@ impl RollupStore {
         teams: &BTreeMap<PersonId, BTreeSet<TeamId>>,
     ) -> Result<u64, StoreError> {
         let start = day_start(day);
-        let mut matcher = scope.filter();
-        matcher.insert(
-            "occurred_at",
-            doc! {
-                "$gte": bson::DateTime::from_chrono(start),
-                "$lt": bson::DateTime::from_chrono(start + Duration::days(1)),
-            },
-        );
+        let matcher = day_matcher(scope, start);
         // One row per key without the hour; the hour groups fold into its `hours` array.
         let mut folded: BTreeMap<String, RowDoc> = BTreeMap::new();
         let mut cursor = self.events.hourly_groups(matcher).await?;
@@ -289,6 +297,31 @@ impl RollupStore {
         replace_slice(&self.kinds.clone_with_type::<KindDoc>(), kinds).await?;
         Ok(written)
     }
+}
+
+/// The events of one UTC day within `scope`. A whole stream is read through `source_time`
+/// (its three fields, then the day). A wider scope — a deployment's events of every product, as
+/// an import touches — puts the day first: SecantusDB reads a filter through the first of its
+/// fields that has an index when no index covers its equalities and the range, and through
+/// `source_time` by the deployment alone that is every event of the deployment, for each day
+/// (measured on 0.5.3-beta.196: 280 ms a day of 1,700 events among 100,000; 40 ms with the day
+/// first). mongod's planner is indifferent to the order.
+fn day_matcher(scope: &RollupScope, start: DateTime<Utc>) -> Document {
+    let day = doc! {
+        "occurred_at": {
+            "$gte": bson::DateTime::from_chrono(start),
+            "$lt": bson::DateTime::from_chrono(start + Duration::days(1)),
+        }
+    };
+    let whole_stream =
+        scope.deployment.is_some() && scope.product.is_some() && scope.pipeline.is_some();
+    let (mut first, rest) = if whole_stream {
+        (scope.filter(), day)
+    } else {
+        (day, scope.filter())
+    };
+    first.extend(rest);
+    first
 }
 
 /// Writes a rebuilt slice's rows (after its old rows were deleted).

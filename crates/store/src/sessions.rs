@@ -29,10 +29,7 @@ pub struct MongoSessionStore {
 }
 
 fn key_of(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&Sha256::digest(id.to_string().as_bytes()))
 }
 
 fn to_bson_time(t: time::OffsetDateTime) -> bson::DateTime {

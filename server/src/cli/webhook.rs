@@ -19,13 +19,9 @@ pub struct Args {
 /// # Errors
 /// A bad deployment id or a database failure.
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    use rand::RngCore;
     let deployment =
         DeploymentId::parse(&args.deployment).map_err(|e| anyhow::anyhow!("--deployment: {e}"))?;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let header = format!("Bearer {secret}");
+    let header = format!("Bearer {}", store::digest::random_secret());
     ctx.store
         .webhook_secrets
         .set(

@@ -326,8 +326,8 @@ async fn events_with_token(
     Json(report).into_response()
 }
 
-/// Stores pushed records (see [`store_pushed`]) and, when any is new, queues a rules pass
-/// without holding the answer up; `what` names the push in the pass's reason.
+/// Stores pushed records (see [`store_pushed`]) and, when any is new, queues their days' rollups
+/// and a rules pass without holding the answer up; `what` names the push in the pass's reason.
 async fn store_and_evaluate(
     state: &ServerState,
     target: &PushTarget,
@@ -343,6 +343,10 @@ async fn store_and_evaluate(
         now,
     )
     .await?;
+    state
+        .ingest
+        .rollups
+        .queue(&target.deployment, target.product, report.days.clone());
     if report.accepted > 0 {
         evaluate_later(state, format!("{what} ({} new)", report.accepted));
     }
@@ -495,6 +499,8 @@ pub struct IngestState {
     pub limits: imports::Limits,
     /// Where uploads are kept while they are imported.
     pub upload_dir: std::path::PathBuf,
+    /// Recomputes the rollups of pushed events' days after the answer.
+    pub rollups: imports::RollupsLater,
 }
 
 impl IngestState {
@@ -512,6 +518,7 @@ impl IngestState {
             resolver,
             limits,
             upload_dir: settings.data_dir.join("uploads"),
+            rollups: imports::RollupsLater::start(app.store.clone()),
         }
     }
 }

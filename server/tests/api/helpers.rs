@@ -20,6 +20,8 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub store: Store,
+    /// The rollups of pushed events the server still has to recompute.
+    pub pushed_rollups: imports::RollupsLater,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -82,6 +84,7 @@ pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());
+    let pushed_rollups = app.pushed_rollups();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -90,6 +93,7 @@ pub async fn spawn_app_with(settings: Settings, store: Store) -> TestApp {
         address,
         client: client(),
         store,
+        pushed_rollups,
         _shutdown: tx,
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::helpers::{client, spawn_app, TestApp, API_KEY};
 use chrono::{Duration, Utc};
+use futures::TryStreamExt;
 use serde_json::{json, Value};
 use server::routes::{Access, REST_ROUTES};
 use store::crypto::KeyRing;
@@ -271,6 +272,21 @@ async fn each_record_is_answered_and_a_repeat_stores_nothing_new() {
         .unwrap();
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["accepted"], 2, "{report}");
+
+    // The rollups of the pushed days are recomputed after the answers: five events, once each.
+    app.pushed_rollups.settled().await;
+    let rolled: Vec<bson::Document> = app
+        .store
+        .db
+        .collection::<bson::Document>("rollups_daily_kinds")
+        .find(bson::doc! { "deployment": "acme", "product": "external" })
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let counted: i64 = rolled.iter().map(|r| r.get_i64("count").unwrap()).sum();
+    assert_eq!(counted, 5, "{rolled:?}");
 
     let r = client()
         .post(app.url("/api/ingest/events"))

@@ -18,7 +18,7 @@ use super::{
 use bson::{doc, Bson, Document};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{EventFilter, PersonId};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The category counted separately, as the People ranking shows it.
@@ -103,14 +103,18 @@ impl RollupStore {
         let touched: BTreeSet<i64> = days.iter().map(|d| day_number(*d)).collect();
         for span in SPANS {
             let starts: BTreeSet<i64> = touched.iter().map(|d| d - d.rem_euclid(span)).collect();
-            for start in starts {
+            // The spans of one length are independent; the next length reads them.
+            let _: Vec<()> = futures::stream::iter(starts.into_iter().map(|start| async move {
                 let tallies = if span == 1 {
                     self.tally_day(start).await?
                 } else {
                     self.tally_halves(span, start).await?
                 };
-                self.replace_span(span, start, tallies).await?;
-            }
+                self.replace_span(span, start, tallies).await
+            }))
+            .buffer_unordered(super::CONCURRENT_REBUILDS)
+            .try_collect()
+            .await?;
         }
         Ok(())
     }
